@@ -1,0 +1,31 @@
+@{
+    # ModuleVersion is stamped by build.ps1 from <VersionPrefix> in Directory.Build.props (the one place it lives).
+    ModuleVersion        = '0.0.0'
+    GUID                 = '6f1d3c1e-5a7b-4e42-9a57-2d0c7b9e4f11'
+    Author               = 'PveHealth contributors'
+    CompanyName          = 'PveHealth'
+    Copyright            = '(c) PveHealth contributors. MIT License.'
+    Description          = 'Health checks for a Proxmox VE estate built with Terraform: guests (ping, SSH, Proxmox API, Docker, guest agent), the Prometheus/Grafana/Alertmanager stack and the Terraform state in MinIO, with Prometheus textfile metrics.'
+    # PowerShell 7.4 is the first release on .NET 8, the module's target framework.
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    RootModule           = 'PveHealth.PowerShell.dll'
+    FormatsToProcess     = @('PveHealth.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-PveInventory'
+        'Test-PveVm'
+        'Test-PveMonitoring'
+        'Test-PveMinio'
+        'Invoke-PveHealthCheck'
+        'Export-PveHealthMetrics'
+    )
+    FunctionsToExport    = @()
+    VariablesToExport    = @()
+    AliasesToExport      = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags       = @('Proxmox', 'PVE', 'Monitoring', 'HealthCheck', 'Prometheus', 'Terraform', 'MinIO', 'Linux')
+            ProjectUri = ''
+        }
+    }
+}

@@ -1,0 +1,168 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, tests and demonstrates PveHealth.
+.DESCRIPTION
+    Tasks:
+      Build  - compiles the C# projects and lays out an importable module in out/PveHealth
+               (Import-Module ./out/PveHealth).
+      Test   - Build, then the xunit tests and the Pester tests (in a child pwsh); ends with
+               "Tests: N passed, N failed[, N skipped]" and exits non-zero on any failure.
+      Demo   - the health check against the local lab (see README).
+      Bench  - the benchmark at scale (not part of Test).
+      Docs   - builds the MAML help from docs/en-US.
+      Clean  - removes out/ and the build folders.
+    Run through the pinned pwsh: dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+.PARAMETER Task
+    One or more tasks, run in order.
+.PARAMETER Configuration
+    Release (default) or Debug.
+.PARAMETER TestFilter
+    Only Pester tests whose full name matches this wildcard (the xunit tests still run unless -SkipUnit).
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Docs', 'Clean')]
+    [string[]] $Task = @('Build'),
+    [ValidateSet('Release', 'Debug')]
+    [string] $Configuration = 'Release',
+    [string] $TestFilter,
+    [switch] $SkipUnit
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+$Root = $PSScriptRoot
+$Out = Join-Path $Root 'out'
+$ModuleOut = Join-Path $Out 'PveHealth'
+$PesterVersion = '5.7.1'
+
+function Invoke-Native {
+    param([string] $Command, [string[]] $Arguments)
+    & $Command @Arguments
+    if ($LASTEXITCODE -ne 0) { throw "$Command $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+function Get-ModuleVersion {
+    $props = [xml](Get-Content -Raw (Join-Path $Root 'Directory.Build.props'))
+    $version = $props.Project.PropertyGroup.VersionPrefix | Where-Object { $_ } | Select-Object -First 1
+    if (-not $version) { throw 'Directory.Build.props has no <VersionPrefix>.' }
+    $version
+}
+
+function Invoke-Build {
+    $version = Get-ModuleVersion
+    Invoke-Native dotnet @('build', (Join-Path $Root 'src/PveHealth.PowerShell/PveHealth.PowerShell.csproj'), '-c', $Configuration, '-nologo', '-v', 'quiet', '-clp:ErrorsOnly')
+    $engineBin = Join-Path $Root "src/PveHealth.Engine/bin/$Configuration/net8.0"
+    $cmdletBin = Join-Path $Root "src/PveHealth.PowerShell/bin/$Configuration/net8.0"
+
+    if (Test-Path $ModuleOut) { Remove-Item -Recurse -Force $ModuleOut }
+    $deps = New-Item -ItemType Directory -Force (Join-Path $ModuleOut 'dependencies')
+    New-Item -ItemType Directory -Force (Join-Path $ModuleOut 'en-US') | Out-Null
+
+    Copy-Item (Join-Path $cmdletBin 'PveHealth.PowerShell.dll') $ModuleOut
+    Copy-Item (Join-Path $Root 'src/PveHealth.PowerShell/PveHealth.Format.ps1xml') $ModuleOut
+
+    # The engine and every third-party assembly go to dependencies/, loaded into the module's own
+    # AssemblyLoadContext. The allow-list fails the build when an expected assembly is missing.
+    $required = @('PveHealth.Engine.dll', 'Renci.SshNet.dll', 'Minio.dll', 'YamlDotNet.dll')
+    foreach ($name in $required) {
+        if (-not (Test-Path (Join-Path $engineBin $name))) { throw "Build output is missing $name in $engineBin." }
+    }
+    Get-ChildItem $engineBin -Filter *.dll | Copy-Item -Destination $deps
+    if (Test-Path (Join-Path $deps 'PveHealth.PowerShell.dll')) { throw 'PveHealth.PowerShell.dll must not be in dependencies/.' }
+    if (Test-Path (Join-Path $ModuleOut 'System.Management.Automation.dll')) { throw 'System.Management.Automation.dll must not ship with the module.' }
+
+    # Manifest with the version stamped from Directory.Build.props.
+    $manifest = Get-Content -Raw (Join-Path $Root 'PveHealth.psd1')
+    $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'"
+    Set-Content -Path (Join-Path $ModuleOut 'PveHealth.psd1') -Value $manifest -Encoding utf8NoBOM
+
+    $docsScript = Join-Path $Root 'tools/Build-Help.ps1'
+    if (Test-Path $docsScript) { & $docsScript -DocsPath (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $ModuleOut 'en-US') }
+    Write-Host "Built PveHealth $version in $ModuleOut"
+}
+
+function Get-Pester {
+    $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
+    $psd1 = Join-Path $packages "pester/$PesterVersion/tools/Pester.psd1"
+    if (-not (Test-Path $psd1)) {
+        Invoke-Native dotnet @('restore', (Join-Path $Root 'tools/Tools.csproj'), '-nologo', '-v', 'quiet')
+    }
+    if (-not (Test-Path $psd1)) { throw "Pester $PesterVersion was not restored to $psd1." }
+    $psd1
+}
+
+function Invoke-Test {
+    Invoke-Build
+    $passed = 0; $failed = 0; $skipped = 0
+
+    if (-not $SkipUnit) {
+        $trxDir = Join-Path $Out 'TestResults'
+        if (Test-Path $trxDir) { Remove-Item -Recurse -Force $trxDir }
+        & dotnet test (Join-Path $Root 'tests/PveHealth.Engine.Tests/PveHealth.Engine.Tests.csproj') -c $Configuration -nologo `
+            --logger 'trx;LogFileName=unit.trx' --results-directory $trxDir -v quiet
+        $trx = Get-ChildItem $trxDir -Filter *.trx -Recurse | Select-Object -First 1
+        if (-not $trx) { throw 'The xunit run produced no results file.' }
+        $counters = ([xml](Get-Content -Raw $trx.FullName)).TestRun.ResultSummary.Counters
+        $passed += [int]$counters.passed
+        $failed += [int]$counters.failed + [int]$counters.error + [int]$counters.timeout + [int]$counters.aborted
+        $skipped += [int]$counters.notExecuted
+        Write-Host "xunit: $($counters.passed) passed, $($counters.failed) failed, $($counters.notExecuted) skipped"
+    }
+
+    $pester = Get-Pester
+    $resultFile = Join-Path $Out 'pester-result.json'
+    if (Test-Path $resultFile) { Remove-Item $resultFile }
+    $runner = Join-Path $Root 'tests/Invoke-PesterRun.ps1'
+    $pwsh = (Get-Process -Id $PID).Path
+    & $pwsh -NoProfile -NonInteractive -File $runner -PesterPath $pester -ModulePath $ModuleOut -ResultPath $resultFile -Filter $TestFilter
+    if (-not (Test-Path $resultFile)) {
+        throw "The Pester run ended (exit code $LASTEXITCODE) without writing $resultFile."
+    }
+    $p = Get-Content -Raw $resultFile | ConvertFrom-Json
+    $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
+    $line = "Tests: $passed passed, $failed failed"
+    if ($skipped -gt 0) { $line += ", $skipped skipped" }
+    Write-Host $line
+    if ($failed -gt 0 -or $p.Passed -eq 0) { exit 1 }
+}
+
+function Invoke-Clean {
+    foreach ($dir in @($Out) + (Get-ChildItem $Root -Recurse -Directory -Include bin, obj | Where-Object FullName -notmatch 'node_modules').FullName) {
+        if ($dir -and (Test-Path $dir)) { Remove-Item -Recurse -Force $dir }
+    }
+}
+
+function Invoke-Demo {
+    $demo = Join-Path $Root 'tests/Lab/Start-Demo.ps1'
+    if (-not (Test-Path $demo)) { throw 'The Demo task needs the local lab (tests/Lab), which is not in this version yet.' }
+    Invoke-Build
+    & $demo -ModulePath $ModuleOut
+    if ($LASTEXITCODE) { exit $LASTEXITCODE }
+}
+
+function Invoke-Bench {
+    $bench = Join-Path $Root 'bench/Invoke-Benchmark.ps1'
+    if (-not (Test-Path $bench)) { throw 'The Bench task needs bench/Invoke-Benchmark.ps1, which is not in this version yet.' }
+    Invoke-Build
+    & $bench -ModulePath $ModuleOut
+}
+
+function Invoke-Docs {
+    $docsScript = Join-Path $Root 'tools/Build-Help.ps1'
+    if (-not (Test-Path $docsScript)) { throw 'The Docs task needs tools/Build-Help.ps1, which is not in this version yet.' }
+    if (-not (Test-Path $ModuleOut)) { Invoke-Build; return }
+    & $docsScript -DocsPath (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $ModuleOut 'en-US')
+}
+
+foreach ($t in $Task) {
+    switch ($t) {
+        'Build' { Invoke-Build }
+        'Test' { Invoke-Test }
+        'Demo' { Invoke-Demo }
+        'Bench' { Invoke-Bench }
+        'Docs' { Invoke-Docs }
+        'Clean' { Invoke-Clean }
+    }
+}

@@ -1,0 +1,18 @@
+namespace PveHealth.Configuration;
+
+/// <summary>A configuration that cannot be used. The message names the file, the JSON path and what was expected.</summary>
+public sealed class ConfigException : Exception
+{
+    public ConfigException(string path, string jsonPath, string message, Exception? inner = null)
+        : base(Format(path, jsonPath, message), inner)
+    {
+        FilePath = path;
+        JsonPath = jsonPath;
+    }
+
+    public string FilePath { get; }
+    public string JsonPath { get; }
+
+    private static string Format(string path, string jsonPath, string message)
+        => string.IsNullOrEmpty(jsonPath) ? $"{path}: {message}" : $"{path}: {jsonPath}: {message}";
+}

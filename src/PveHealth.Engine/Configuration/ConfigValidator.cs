@@ -1,0 +1,150 @@
+namespace PveHealth.Configuration;
+
+/// <summary>Checks what JSON types cannot: allowed values, absolute URLs, required companions.</summary>
+internal static class ConfigValidator
+{
+    public static readonly string[] InventorySources = ["terraform-output", "terraform", "terraform-state", "file", "proxmox", "minio-state"];
+    public static readonly string[] GuestChecks = ["Ping", "Ssh", "Docker", "ApiStatus", "GuestAgent"];
+
+    public static void Validate(PveHealthConfig config, string path)
+    {
+        var d = config.Defaults ?? new DefaultsConfig();
+        config.Defaults = d;
+        Positive(path, "$.defaults.timeoutSec", d.TimeoutSec);
+        Positive(path, "$.defaults.runTimeoutSec", d.RunTimeoutSec);
+        if (d.ThrottleLimit < 1) throw new ConfigException(path, "$.defaults.throttleLimit", "expected a whole number of at least 1.");
+        if (config.Environments.Count == 0)
+        {
+            throw new ConfigException(path, "$.environments", "expected at least one environment, for example \"environments\": { \"prod\": { ... } }.");
+        }
+        foreach (var (name, env) in config.Environments)
+        {
+            var at = $"$.environments.{name}";
+            if (env is null) throw new ConfigException(path, at, "expected an object, found null.");
+            if (env.TimeoutSec is double t) Positive(path, at + ".timeoutSec", t);
+            if (env.Inventory is { } inv)
+            {
+                if (string.IsNullOrWhiteSpace(inv.Source) || !InventorySources.Contains(inv.Source, StringComparer.OrdinalIgnoreCase))
+                {
+                    throw new ConfigException(path, at + ".inventory.source", $"expected one of {string.Join(", ", InventorySources)}; found '{inv.Source}'.");
+                }
+                var source = inv.Source.ToLowerInvariant();
+                if (source is "terraform-output" or "terraform-state" or "file" && string.IsNullOrWhiteSpace(inv.Path))
+                {
+                    throw new ConfigException(path, at + ".inventory.path", $"the {source} source needs a \"path\" to the file.");
+                }
+                if (source == "terraform" && string.IsNullOrWhiteSpace(inv.Directory))
+                {
+                    throw new ConfigException(path, at + ".inventory.directory", "the terraform source needs the \"directory\" of the Terraform configuration.");
+                }
+                if (source == "proxmox" && env.Proxmox is null)
+                {
+                    throw new ConfigException(path, at + ".proxmox", "the proxmox inventory source needs a \"proxmox\" section with url and token.");
+                }
+                if (source == "minio-state" && (env.Minio is null || string.IsNullOrWhiteSpace(inv.StateObject)))
+                {
+                    throw new ConfigException(path, at + ".inventory.stateObject", "the minio-state source needs \"stateObject\": \"bucket/key\" and a \"minio\" section.");
+                }
+                if (inv.DefaultKind is { } kind && !Enum.TryParse<Model.GuestKind>(kind, true, out _))
+                {
+                    throw new ConfigException(path, at + ".inventory.defaultKind", $"expected Vm or Lxc; found '{kind}'.");
+                }
+                if (inv.TimeoutSec is double it) Positive(path, at + ".inventory.timeoutSec", it);
+            }
+            if (env.Checks is { } checks)
+            {
+                for (var i = 0; i < checks.Count; i++)
+                {
+                    if (!GuestChecks.Contains(checks[i], StringComparer.OrdinalIgnoreCase))
+                    {
+                        throw new ConfigException(path, $"{at}.checks[{i}]", $"expected one of {string.Join(", ", GuestChecks)}; found '{checks[i]}'.");
+                    }
+                }
+            }
+            if (env.Proxmox is { } pve)
+            {
+                Url(path, at + ".proxmox.url", pve.Url, required: true);
+                if (string.IsNullOrWhiteSpace(pve.TokenId) || !pve.TokenId.Contains('!') || !pve.TokenId.Contains('@'))
+                {
+                    throw new ConfigException(path, at + ".proxmox.tokenId", $"expected an API token id USER@REALM!TOKENID, for example \"monitor@pve!health\".");
+                }
+                Secret(path, at + ".proxmox.tokenSecret", pve.TokenSecret, required: true);
+                if (pve.TimeoutSec is double pt) Positive(path, at + ".proxmox.timeoutSec", pt);
+            }
+            if (env.Ssh is { } ssh)
+            {
+                if (ssh.Port is < 1 or > 65535) throw new ConfigException(path, at + ".ssh.port", "expected a port between 1 and 65535.");
+                Secret(path, at + ".ssh.passphrase", ssh.Passphrase, required: false);
+            }
+            if (env.Monitoring is { } mon)
+            {
+                Endpoint(path, at + ".monitoring.prometheus", mon.Prometheus);
+                Endpoint(path, at + ".monitoring.grafana", mon.Grafana);
+                Endpoint(path, at + ".monitoring.alertmanager", mon.Alertmanager);
+            }
+            if (env.Minio is { } minio)
+            {
+                Url(path, at + ".minio.endpoint", minio.Endpoint, required: true);
+                Secret(path, at + ".minio.accessKey", minio.AccessKey, required: true);
+                Secret(path, at + ".minio.secretKey", minio.SecretKey, required: true);
+                if (minio.StateObjects is { } objects)
+                {
+                    for (var i = 0; i < objects.Count; i++)
+                    {
+                        if (string.IsNullOrWhiteSpace(objects[i]) || !objects[i].Contains('/'))
+                        {
+                            throw new ConfigException(path, $"{at}.minio.stateObjects[{i}]", $"expected \"bucket/key\", for example \"tfstate/prod/terraform.tfstate\"; found '{objects[i]}'.");
+                        }
+                    }
+                }
+                if (minio.MaxStateAgeHours is double h) Positive(path, at + ".minio.maxStateAgeHours", h);
+                if (minio.MaxLockAgeMinutes is double m) Positive(path, at + ".minio.maxLockAgeMinutes", m);
+            }
+        }
+    }
+
+    private static void Endpoint(string path, string at, EndpointConfig? endpoint)
+    {
+        if (endpoint is null) return;
+        Url(path, at + ".url", endpoint.Url, required: true);
+        Secret(path, at + ".password", endpoint.Password, required: false);
+        Secret(path, at + ".bearerToken", endpoint.BearerToken, required: false);
+        if (endpoint.Password is not null && string.IsNullOrWhiteSpace(endpoint.Username))
+        {
+            throw new ConfigException(path, at + ".username", "a password needs a username.");
+        }
+    }
+
+    private static void Positive(string path, string at, double value)
+    {
+        if (!(value > 0) || double.IsInfinity(value)) throw new ConfigException(path, at, $"expected a positive number of seconds; found {value}.");
+    }
+
+    private static void Url(string path, string at, string? value, bool required)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            if (required) throw new ConfigException(path, at, "expected an http(s) URL, for example \"https://host:8006\".");
+            return;
+        }
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttp && uri.Scheme != Uri.UriSchemeHttps))
+        {
+            throw new ConfigException(path, at, $"expected an absolute http(s) URL; found '{value}'.");
+        }
+    }
+
+    private static void Secret(string path, string at, SecretReference? secret, bool required)
+    {
+        if (secret is null)
+        {
+            if (required) throw new ConfigException(path, at, "expected a secret reference: { \"file\": \"/etc/pve-health/...\" } or { \"env\": \"VARIABLE\" }.");
+            return;
+        }
+        var hasFile = !string.IsNullOrWhiteSpace(secret.File);
+        var hasEnv = !string.IsNullOrWhiteSpace(secret.Env);
+        if (hasFile == hasEnv)
+        {
+            throw new ConfigException(path, at, "expected exactly one of \"file\" or \"env\" (secrets are referenced, never written into the configuration).");
+        }
+    }
+}

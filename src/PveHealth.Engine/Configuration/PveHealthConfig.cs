@@ -1,0 +1,166 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PveHealth.Configuration;
+
+/// <summary>
+/// Base of every configuration section: keys the schema does not know are collected here and
+/// reported by <see cref="ConfigLoader"/> with their JSON path, never ignored silently.
+/// </summary>
+public abstract class ConfigSection
+{
+    [JsonExtensionData]
+    public Dictionary<string, JsonElement>? UnknownKeys { get; set; }
+}
+
+/// <summary>The whole configuration file (default /etc/pve-health/config.json). See docs/HEALTH-CHECKS.md.</summary>
+public sealed class PveHealthConfig : ConfigSection
+{
+    [JsonPropertyName("$schema")]
+    public string? Schema { get; set; }
+
+    public DefaultsConfig Defaults { get; set; } = new();
+
+    /// <summary>Environments by name (prod, staging, lab...). Names are case-insensitive.</summary>
+    public Dictionary<string, EnvironmentConfig> Environments { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Path the configuration was read from (not part of the file).</summary>
+    [JsonIgnore]
+    public string SourcePath { get; set; } = string.Empty;
+}
+
+public sealed class DefaultsConfig : ConfigSection
+{
+    /// <summary>Timeout of one check, in seconds (-TimeoutSec overrides).</summary>
+    public double TimeoutSec { get; set; } = 10;
+    /// <summary>Deadline of a whole run, in seconds.</summary>
+    public double RunTimeoutSec { get; set; } = 300;
+    /// <summary>Checks run at once (-ThrottleLimit overrides).</summary>
+    public int ThrottleLimit { get; set; } = 64;
+    /// <summary>Exclusions file (-ExclusionPath overrides). Default /etc/pve-health/exclusions.conf.</summary>
+    public string? ExclusionPath { get; set; }
+}
+
+public sealed class EnvironmentConfig : ConfigSection
+{
+    public InventoryConfig? Inventory { get; set; }
+    public ProxmoxConfig? Proxmox { get; set; }
+    public SshConfig? Ssh { get; set; }
+    /// <summary>Guest checks to run (Ping, Ssh, Docker, ApiStatus, GuestAgent); default: every check the environment has what it needs for.</summary>
+    public List<string>? Checks { get; set; }
+    public MonitoringConfig? Monitoring { get; set; }
+    public MinioConfig? Minio { get; set; }
+    /// <summary>Per-environment check timeout, in seconds.</summary>
+    public double? TimeoutSec { get; set; }
+}
+
+/// <summary>
+/// A secret, referenced and never inlined: a file whose content (trimmed) is the secret,
+/// or an environment variable.
+/// </summary>
+public sealed class SecretReference : ConfigSection
+{
+    public string? File { get; set; }
+    public string? Env { get; set; }
+
+    public override string ToString() => File is not null ? $"file {File}" : Env is not null ? $"environment variable {Env}" : "(none)";
+}
+
+public sealed class InventoryConfig : ConfigSection
+{
+    /// <summary>terraform-output (file of `terraform output -json`), terraform (run terraform/tofu in Directory), terraform-state (state v4 file), file (inventory JSON/YAML), proxmox (the API), minio-state (state object in MinIO).</summary>
+    public string? Source { get; set; }
+    /// <summary>File for terraform-output, terraform-state and file sources.</summary>
+    public string? Path { get; set; }
+    /// <summary>Terraform working directory for the terraform source.</summary>
+    public string? Directory { get; set; }
+    /// <summary>Executable for the terraform source: terraform, else tofu, when not set.</summary>
+    public string? Executable { get; set; }
+    /// <summary>Timeout of the terraform command, in seconds (default 60).</summary>
+    public double? TimeoutSec { get; set; }
+    /// <summary>Outputs to read; default every non-sensitive output shaped like a guest list.</summary>
+    public List<string>? Outputs { get; set; }
+    /// <summary>Field names to look for in each guest object.</summary>
+    public FieldMapping? Fields { get; set; }
+    /// <summary>Kind when an entry does not say (Vm or Lxc); default Vm, or Lxc for outputs named like containers.</summary>
+    public string? DefaultKind { get; set; }
+    /// <summary>State object for minio-state: "bucket/key".</summary>
+    public string? StateObject { get; set; }
+}
+
+/// <summary>Candidate field names, tried in order, for each guest property.</summary>
+public sealed class FieldMapping : ConfigSection
+{
+    public List<string>? Name { get; set; }
+    public List<string>? Address { get; set; }
+    public List<string>? VmId { get; set; }
+    public List<string>? Node { get; set; }
+    public List<string>? Kind { get; set; }
+    public List<string>? Tags { get; set; }
+    public List<string>? Environment { get; set; }
+}
+
+public sealed class ProxmoxConfig : ConfigSection
+{
+    /// <summary>https://pve.example:8006 (the /api2/json prefix is added).</summary>
+    public string? Url { get; set; }
+    /// <summary>USER@REALM!TOKENID</summary>
+    public string? TokenId { get; set; }
+    public SecretReference? TokenSecret { get; set; }
+    /// <summary>PEM file of the CA that signed the Proxmox certificate.</summary>
+    public string? CaFile { get; set; }
+    /// <summary>SHA-256 fingerprint of the server certificate (hex, colons optional).</summary>
+    public string? Fingerprint { get; set; }
+    /// <summary>Do not verify TLS at all (warned on every run).</summary>
+    public bool SkipCertificateCheck { get; set; }
+    public double? TimeoutSec { get; set; }
+}
+
+public sealed class SshConfig : ConfigSection
+{
+    public string? User { get; set; }
+    public int Port { get; set; } = 22;
+    public string? KeyFile { get; set; }
+    public SecretReference? Passphrase { get; set; }
+    /// <summary>known_hosts file used to verify host keys (hashed entries and [host]:port supported).</summary>
+    public string? KnownHostsFile { get; set; }
+    /// <summary>Pinned host key fingerprint "SHA256:..." accepted for every guest of the environment.</summary>
+    public string? HostKeyFingerprint { get; set; }
+    /// <summary>Command whose exit code 0 means Docker is active (default `systemctl is-active docker`).</summary>
+    public string? DockerCommand { get; set; }
+}
+
+public sealed class MonitoringConfig : ConfigSection
+{
+    public EndpointConfig? Prometheus { get; set; }
+    public EndpointConfig? Grafana { get; set; }
+    public EndpointConfig? Alertmanager { get; set; }
+}
+
+public sealed class EndpointConfig : ConfigSection
+{
+    public string? Url { get; set; }
+    public string? Username { get; set; }
+    public SecretReference? Password { get; set; }
+    public SecretReference? BearerToken { get; set; }
+    public string? CaFile { get; set; }
+    public bool SkipCertificateCheck { get; set; }
+}
+
+public sealed class MinioConfig : ConfigSection
+{
+    /// <summary>http(s)://host:port of the S3 API.</summary>
+    public string? Endpoint { get; set; }
+    public SecretReference? AccessKey { get; set; }
+    public SecretReference? SecretKey { get; set; }
+    public string? Region { get; set; }
+    public List<string>? Buckets { get; set; }
+    /// <summary>State objects as "bucket/key", wildcards allowed in the key.</summary>
+    public List<string>? StateObjects { get; set; }
+    /// <summary>A state older than this is a Warning (default 168 h).</summary>
+    public double? MaxStateAgeHours { get; set; }
+    /// <summary>A .tflock older than this is a Warning (default 60 min).</summary>
+    public double? MaxLockAgeMinutes { get; set; }
+    public string? CaFile { get; set; }
+    public bool SkipCertificateCheck { get; set; }
+}

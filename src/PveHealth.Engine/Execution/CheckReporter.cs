@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using PveHealth.Model;
+
+namespace PveHealth.Execution;
+
+/// <summary>
+/// Hands a unit's results to the runner. Thread-safe; after the unit has timed out or finished,
+/// the reporter is sealed and late reports are dropped, so a slow unit can never add a second
+/// verdict after "timed out".
+/// </summary>
+public sealed class CheckReporter
+{
+    private readonly CheckUnit _unit;
+    private readonly Action<CheckResult> _sink;
+    private readonly Stopwatch _clock;
+    private readonly HashSet<string> _reported = new(StringComparer.OrdinalIgnoreCase);
+    private readonly object _gate = new();
+    private bool _sealed;
+
+    internal CheckReporter(CheckUnit unit, Action<CheckResult> sink, Stopwatch clock)
+    {
+        _unit = unit;
+        _sink = sink;
+        _clock = clock;
+    }
+
+    /// <summary>The unit's timeout: checks that wait on the network keep their own waits inside it.</summary>
+    public TimeSpan Timeout { get; internal set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Time since the unit started.</summary>
+    public TimeSpan Elapsed => _clock.Elapsed;
+
+    /// <summary>Report one of the unit's own checks. Duration defaults to the time since the unit started.</summary>
+    public void Report(string check, CheckStatus status, string detail, TimeSpan? duration = null)
+        => Report(new CheckResult(_unit.Environment, _unit.Component, _unit.Type, check, status, detail,
+            duration ?? _clock.Elapsed, _unit.Target));
+
+    /// <summary>Report a result with its own component (one result per scrape target, per state object...).</summary>
+    public void Report(CheckResult result)
+    {
+        lock (_gate)
+        {
+            if (_sealed) return;
+            if (string.Equals(result.Component, _unit.Component, StringComparison.Ordinal))
+            {
+                _reported.Add(result.Check);
+            }
+            else
+            {
+                // A unit that reports on other components has still answered for itself.
+                _reported.Add("*");
+            }
+            _sink(result);
+        }
+    }
+
+    /// <summary>True once the check has been reported for the unit's component.</summary>
+    public bool HasReported(string check)
+    {
+        lock (_gate) return _reported.Contains(check);
+    }
+
+    /// <summary>Seals the reporter and returns the declared checks that never reported.</summary>
+    internal IReadOnlyList<string> Seal()
+    {
+        lock (_gate)
+        {
+            _sealed = true;
+            if (_reported.Contains("*") && _unit.Checks.All(c => !_reported.Contains(c)))
+            {
+                return Array.Empty<string>();
+            }
+            return _unit.Checks.Where(c => !_reported.Contains(c)).ToList();
+        }
+    }
+
+    /// <summary>Fill in the missing checks after the unit ended, bypassing the seal (runner only).</summary>
+    internal void ReportMissing(IEnumerable<string> checks, CheckStatus status, string detail)
+    {
+        foreach (var check in checks)
+        {
+            _sink(new CheckResult(_unit.Environment, _unit.Component, _unit.Type, check, status, detail, _clock.Elapsed, _unit.Target));
+        }
+    }
+}

@@ -1,0 +1,181 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using PveHealth.Model;
+
+namespace PveHealth.Execution;
+
+/// <summary>
+/// Runs check units concurrently (at most <see cref="RunOptions.ThrottleLimit"/> at once), each under
+/// its timeout and all under one run-wide deadline. Results are queued in a BlockingCollection that
+/// only the caller's thread drains (the PowerShell pipeline thread), so nothing is written from a
+/// worker thread. A unit that ignores its cancellation token is abandoned at its deadline: the run
+/// still ends on time.
+/// </summary>
+public sealed class CheckRunner
+{
+    private readonly RunOptions _options;
+
+    public CheckRunner(RunOptions options)
+    {
+        options.Validate();
+        _options = options;
+    }
+
+    /// <summary>
+    /// Starts the run and returns the events in the order they happen. Enumerate on one thread;
+    /// cancelling <paramref name="cancellationToken"/> (Ctrl+C) cancels every unit and ends the
+    /// enumeration at once.
+    /// </summary>
+    public IEnumerable<RunEvent> Run(IReadOnlyList<CheckUnit> units, CancellationToken cancellationToken)
+    {
+        EnsureThreads(_options.ThrottleLimit);
+        using var queue = new BlockingCollection<RunEvent>();
+        using var runCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        runCts.CancelAfter(_options.RunTimeout);
+        var runner = Task.Run(() => RunAllAsync(units, queue, runCts.Token, cancellationToken));
+
+        try
+        {
+            foreach (var item in queue.GetConsumingEnumerable(cancellationToken))
+            {
+                yield return item;
+            }
+        }
+        finally
+        {
+            runCts.Cancel();
+            // The runner observes runCts and ends quickly; never block the pipeline thread long.
+            runner.Wait(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    private async Task RunAllAsync(IReadOnlyList<CheckUnit> units, BlockingCollection<RunEvent> queue,
+        CancellationToken runToken, CancellationToken userToken)
+    {
+        using var throttle = new SemaphoreSlim(_options.ThrottleLimit, _options.ThrottleLimit);
+        var completed = 0;
+        void Post(RunEvent e)
+        {
+            try { queue.Add(e); } catch (InvalidOperationException) { /* consumer gone or queue disposed */ }
+        }
+
+        async Task RunOne(CheckUnit unit)
+        {
+            var clock = Stopwatch.StartNew();
+            var reporter = new CheckReporter(unit, r => Post(new ResultEvent(r)), clock);
+            var acquired = false;
+            try
+            {
+                try
+                {
+                    await throttle.WaitAsync(runToken).ConfigureAwait(false);
+                    acquired = true;
+                    // A slot freed by the deadline itself must not start new work.
+                    runToken.ThrowIfCancellationRequested();
+                }
+                catch (OperationCanceledException)
+                {
+                    var missing = reporter.Seal();
+                    if (!userToken.IsCancellationRequested)
+                    {
+                        reporter.ReportMissing(missing, CheckStatus.Unknown,
+                            $"not run: the run deadline of {Seconds(_options.RunTimeout)} s was reached before this check could start");
+                    }
+                    return;
+                }
+
+                clock.Restart();
+                var timeout = unit.Timeout ?? _options.CheckTimeout;
+                reporter.Timeout = timeout;
+                using var unitCts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
+                unitCts.CancelAfter(timeout);
+                Task work;
+                try
+                {
+                    work = Task.Run(() => unit.RunAsync(reporter, unitCts.Token), CancellationToken.None);
+                }
+                catch (Exception ex)
+                {
+                    work = Task.FromException(ex);
+                }
+
+                string? failure = null;
+                var status = CheckStatus.Critical;
+                try
+                {
+                    // WaitAsync bounds the wait even when the unit ignores its token.
+                    await work.WaitAsync(timeout, runToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    failure = $"timed out after {Seconds(timeout)} s";
+                }
+                catch (OperationCanceledException) when (userToken.IsCancellationRequested)
+                {
+                    failure = null; // Ctrl+C: nobody reads the rest.
+                    reporter.Seal();
+                    return;
+                }
+                catch (OperationCanceledException) when (runToken.IsCancellationRequested)
+                {
+                    status = CheckStatus.Unknown;
+                    failure = $"stopped: the run deadline of {Seconds(_options.RunTimeout)} s was reached";
+                }
+                catch (OperationCanceledException) when (unitCts.IsCancellationRequested)
+                {
+                    failure = $"timed out after {Seconds(timeout)} s";
+                }
+                catch (Exception ex)
+                {
+                    status = CheckStatus.Unknown;
+                    failure = $"internal error in the check: {ex.GetType().Name}: {CheckResult.OneLine(ex.Message)}";
+                }
+                finally
+                {
+                    unitCts.Cancel();
+                }
+
+                var unanswered = reporter.Seal();
+                if (unanswered.Count > 0)
+                {
+                    reporter.ReportMissing(unanswered, status,
+                        failure ?? "internal error: the check ended without reporting a result");
+                }
+            }
+            finally
+            {
+                if (acquired) throttle.Release();
+                var done = Interlocked.Increment(ref completed);
+                Post(new ProgressEvent(done, units.Count, unit.ToString()));
+            }
+        }
+
+        try
+        {
+            var tasks = new Task[units.Count];
+            for (var i = 0; i < units.Count; i++)
+            {
+                tasks[i] = RunOne(units[i]);
+            }
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        finally
+        {
+            try { queue.CompleteAdding(); } catch (ObjectDisposedException) { }
+        }
+    }
+
+    /// <summary>
+    /// Some client libraries block a pool thread while they wait (SSH.NET's handshake does). On a
+    /// 2-core host the pool starts with 2 workers and adds about one a second, so a burst of checks
+    /// would queue behind each other and time out without ever running. Raise the minimum once.
+    /// </summary>
+    private static void EnsureThreads(int throttle)
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        var wanted = Math.Min(Math.Max(throttle + 8, 16), 512);
+        if (workers < wanted) ThreadPool.SetMinThreads(wanted, Math.Max(io, wanted));
+    }
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString(t.TotalSeconds % 1 == 0 ? "0" : "0.###", System.Globalization.CultureInfo.InvariantCulture);
+}

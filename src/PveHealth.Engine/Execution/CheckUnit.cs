@@ -1,0 +1,57 @@
+using PveHealth.Model;
+
+namespace PveHealth.Execution;
+
+/// <summary>
+/// One unit of work the runner schedules under one timeout: a check, or a few checks that share a
+/// connection (Ssh then Docker on one SSH session). A unit declares the checks it reports so the
+/// dry run can list them and a timeout can answer for the ones that never reported.
+/// Adding a check kind means one subclass and one registration in the planner.
+/// </summary>
+public abstract class CheckUnit
+{
+    protected CheckUnit(string environment, string component, string type, string target, IReadOnlyList<string> checks)
+    {
+        Environment = environment;
+        Component = component;
+        Type = type;
+        Target = target;
+        Checks = checks;
+    }
+
+    public string Environment { get; }
+    public string Component { get; }
+    public string Type { get; }
+    /// <summary>Address or URL the unit contacts; shown by the dry run and in results.</summary>
+    public string Target { get; }
+    /// <summary>Names of the checks this unit reports, in the order it runs them.</summary>
+    public IReadOnlyList<string> Checks { get; private set; }
+
+    /// <summary>True when <paramref name="check"/> is among the checks this unit should run.</summary>
+    protected bool Runs(string check) => Checks.Contains(check, StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>A copy of the unit that runs only <paramref name="checks"/> (the rest were excluded).</summary>
+    public CheckUnit WithChecks(IReadOnlyList<string> checks)
+    {
+        var copy = (CheckUnit)MemberwiseClone();
+        copy.Checks = checks;
+        return copy;
+    }
+
+    /// <summary>
+    /// Optional per-unit timeout; the runner uses its default (-TimeoutSec) when null.
+    /// </summary>
+    public TimeSpan? Timeout { get; init; }
+
+    /// <summary>
+    /// Run the checks and report each one through <paramref name="reporter"/>. The token is cancelled
+    /// when the unit's timeout or the run-wide deadline passes, or on Ctrl+C: pass it to every wait.
+    /// Exceptions are caught by the runner and become Unknown results.
+    /// </summary>
+    public abstract Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken);
+
+    /// <summary>Human description for the dry run ("What if: ...").</summary>
+    public virtual string Describe(string check) => Target.Length == 0 ? $"{check} on {Component}" : $"{check} on {Component} ({Target})";
+
+    public override string ToString() => $"{Type} {Component} [{string.Join(",", Checks)}]";
+}

@@ -1,0 +1,185 @@
+using PveHealth.Checks;
+using PveHealth.Configuration;
+using PveHealth.Exclusions;
+using PveHealth.Inventory;
+using PveHealth.Model;
+
+namespace PveHealth.Execution;
+
+/// <summary>What Invoke-PveHealthCheck asked for.</summary>
+public sealed class PlanRequest
+{
+    /// <summary>Environment names (wildcards allowed); empty with <see cref="All"/> false means "the only one".</summary>
+    public IReadOnlyList<string> Environments { get; init; } = [];
+    public bool All { get; init; }
+    /// <summary>Vm, Lxc, Monitoring, Minio, Cluster, or component names, wildcards allowed; empty means everything.</summary>
+    public IReadOnlyList<string> Components { get; init; } = [];
+    public ExclusionSet Exclusions { get; init; } = new();
+    /// <summary>The dry run: sources that would contact a host are not read.</summary>
+    public bool DryRun { get; init; }
+    public RunOptions Options { get; init; } = new();
+}
+
+/// <summary>The checks a run will make, and what was decided without running anything.</summary>
+public sealed class HealthPlan
+{
+    public List<CheckUnit> Units { get; } = new();
+    /// <summary>Skipped (excluded, not applicable) and Unknown (inventory unreadable) results decided while planning.</summary>
+    public List<CheckResult> Decided { get; } = new();
+    /// <summary>Sources the dry run did not read, as "environment: description".</summary>
+    public List<string> Deferred { get; } = new();
+    public List<string> EnvironmentNames { get; } = new();
+}
+
+/// <summary>
+/// Turns the configuration and a request into check units: selects environments and components,
+/// reads inventories, asks each registered provider for units, and applies exclusions
+/// (an excluded check becomes Skipped with the rule and where it came from).
+/// </summary>
+public sealed class HealthPlanner
+{
+    public const string InventoryCheck = "Discover";
+
+    private readonly PveHealthConfig _config;
+    private readonly Func<string, EnvironmentConfig, IInventorySource?> _inventoryFactory;
+
+    public HealthPlanner(PveHealthConfig config, Func<string, EnvironmentConfig, IInventorySource?> inventoryFactory)
+    {
+        _config = config;
+        _inventoryFactory = inventoryFactory;
+    }
+
+    /// <summary>Resolves -Environment/-All to configured names; throws ArgumentException with the choices when nothing matches.</summary>
+    public IReadOnlyList<string> SelectEnvironments(PlanRequest request)
+    {
+        var names = _config.Environments.Keys.OrderBy(n => n, StringComparer.OrdinalIgnoreCase).ToList();
+        if (request.All) return names;
+        if (request.Environments.Count == 0)
+        {
+            if (names.Count == 1) return names;
+            throw new ArgumentException($"{_config.SourcePath} defines {names.Count} environments ({string.Join(", ", names)}): choose with -Environment or use -All.");
+        }
+        var selected = new List<string>();
+        foreach (var wanted in request.Environments)
+        {
+            var matches = names.Where(n => Wildcard.IsMatch(wanted, n)).ToList();
+            if (matches.Count == 0)
+            {
+                throw new ArgumentException($"environment '{wanted}' is not in {_config.SourcePath}; configured: {string.Join(", ", names)}.");
+            }
+            selected.AddRange(matches.Where(m => !selected.Contains(m, StringComparer.OrdinalIgnoreCase)));
+        }
+        return selected;
+    }
+
+    public async Task<HealthPlan> BuildAsync(PlanRequest request, CancellationToken cancellationToken)
+    {
+        var plan = new HealthPlan();
+        foreach (var name in SelectEnvironments(request))
+        {
+            var envConfig = _config.Environments[name];
+            var timeout = envConfig.TimeoutSec is double t ? TimeSpan.FromSeconds(t) : (TimeSpan?)null;
+            var context = new EnvironmentContext(name, envConfig, request.Options with { CheckTimeout = timeout ?? request.Options.CheckTimeout });
+            plan.EnvironmentNames.Add(name);
+            await PlanGuestsAsync(context, request, plan, cancellationToken).ConfigureAwait(false);
+            foreach (var provider in CheckCatalog.ServiceProviders)
+            {
+                foreach (var unit in provider.Create(context))
+                {
+                    if (!Selected(request, unit.Component, unit.Type, provider.Group)) continue;
+                    AddWithExclusions(plan, request, unit, provider.Group);
+                }
+            }
+        }
+        return plan;
+    }
+
+    private async Task PlanGuestsAsync(EnvironmentContext context, PlanRequest request, HealthPlan plan, CancellationToken ct)
+    {
+        var env = context.Config;
+        if (env.Inventory is null) return;
+        var wantsGuests = request.Components.Count == 0 || request.Components.Any(c => !IsServiceGroup(c));
+        if (!wantsGuests) return;
+        IInventorySource? source;
+        try
+        {
+            source = _inventoryFactory(context.Name, env);
+        }
+        catch (InventoryException ex)
+        {
+            plan.Decided.Add(new CheckResult(context.Name, "inventory", "Inventory", InventoryCheck, CheckStatus.Unknown, ex.Message, TimeSpan.Zero));
+            return;
+        }
+        if (source is null) return;
+        if (request.DryRun && !source.IsLocal)
+        {
+            plan.Deferred.Add($"{context.Name}: {source.Description}");
+            return;
+        }
+        IReadOnlyList<Guest> guests;
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            guests = await source.GetGuestsAsync(ct).ConfigureAwait(false);
+        }
+        catch (InventoryException ex)
+        {
+            plan.Decided.Add(new CheckResult(context.Name, "inventory", "Inventory", InventoryCheck, CheckStatus.Unknown, ex.Message, started.Elapsed, source.Description));
+            return;
+        }
+        var wanted = (env.Checks is { Count: > 0 } configured ? configured : CheckCatalog.GuestChecks.ToList());
+        foreach (var guest in guests)
+        {
+            var group = guest.Kind.ToString();
+            if (!Selected(request, guest.Name, group, group)) continue;
+            foreach (var provider in CheckCatalog.GuestProviders)
+            {
+                var mine = provider.Checks.Where(c => wanted.Contains(c, StringComparer.OrdinalIgnoreCase)).ToList();
+                if (mine.Count == 0) continue;
+                var run = new List<string>();
+                foreach (var check in mine)
+                {
+                    var rule = request.Exclusions.Find(guest.Name, group, group, check);
+                    if (rule is null) run.Add(check);
+                    else plan.Decided.Add(Excluded(context.Name, guest.Name, group, check, guest.Address ?? string.Empty, rule));
+                }
+                if (run.Count == 0) continue;
+                var unit = provider.Create(guest, context, run, out var skipReason);
+                if (unit is null)
+                {
+                    foreach (var check in run)
+                    {
+                        plan.Decided.Add(new CheckResult(context.Name, guest.Name, group, check, CheckStatus.Skipped, skipReason ?? "not applicable", TimeSpan.Zero, guest.Address));
+                    }
+                    continue;
+                }
+                plan.Units.Add(unit);
+            }
+        }
+    }
+
+    private static void AddWithExclusions(HealthPlan plan, PlanRequest request, CheckUnit unit, string group)
+    {
+        var run = new List<string>();
+        foreach (var check in unit.Checks)
+        {
+            var rule = request.Exclusions.Find(unit.Component, unit.Type, group, check);
+            if (rule is null) run.Add(check);
+            else plan.Decided.Add(Excluded(unit.Environment, unit.Component, unit.Type, check, unit.Target, rule));
+        }
+        if (run.Count == unit.Checks.Count) plan.Units.Add(unit);
+        else if (run.Count > 0) plan.Units.Add(unit.WithChecks(run));
+    }
+
+    private static CheckResult Excluded(string env, string component, string type, string check, string target, ExclusionRule rule)
+        => new(env, component, type, check, CheckStatus.Skipped, $"excluded by '{rule.Text}' ({rule.Source})", TimeSpan.Zero, target);
+
+    private static readonly string[] ServiceGroups = ["Monitoring", "Minio", "Cluster"];
+
+    private static bool IsServiceGroup(string pattern)
+        => ServiceGroups.Any(g => Wildcard.IsMatch(pattern, g)) && !pattern.Contains('*') && !pattern.Contains('?');
+
+    private static bool Selected(PlanRequest request, string component, string type, string group)
+        => request.Components.Count == 0 || request.Components.Any(p =>
+            Wildcard.IsMatch(p, component) || Wildcard.IsMatch(p, type) || Wildcard.IsMatch(p, group));
+}

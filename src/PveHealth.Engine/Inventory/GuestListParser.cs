@@ -1,0 +1,189 @@
+using System.Globalization;
+using System.Text.Json;
+using PveHealth.Configuration;
+using PveHealth.Model;
+
+namespace PveHealth.Inventory;
+
+/// <summary>
+/// Reads guests out of a JSON value in the shapes Terraform outputs usually take:
+/// a map of name to object, a list of objects, or a map of name to address.
+/// Field names are configurable (<see cref="FieldMapping"/>); errors name the source and JSON path,
+/// and never quote a value (it may come from a sensitive output).
+/// </summary>
+public sealed class GuestListParser
+{
+    public static readonly string[] DefaultName = ["name", "hostname", "vm_name"];
+    public static readonly string[] DefaultAddress = ["address", "ip", "ipv4", "ip_address", "ipv4_address", "default_ipv4_address", "host"];
+    public static readonly string[] DefaultVmId = ["vmid", "vm_id", "id"];
+    public static readonly string[] DefaultNode = ["node", "target_node", "node_name"];
+    public static readonly string[] DefaultKind = ["kind", "type"];
+    public static readonly string[] DefaultTags = ["tags"];
+    public static readonly string[] DefaultEnvironment = ["environment", "env"];
+
+    private readonly FieldMapping _fields;
+    private readonly string _source;
+    private readonly string _environment;
+
+    public GuestListParser(string source, string environment, FieldMapping? fields)
+    {
+        _source = source;
+        _environment = environment;
+        _fields = fields ?? new FieldMapping();
+    }
+
+    /// <summary>True when <paramref name="value"/> has one of the supported guest-list shapes.</summary>
+    public static bool LooksLikeGuestList(JsonElement value)
+    {
+        if (value.ValueKind == JsonValueKind.Array)
+        {
+            return value.GetArrayLength() > 0 && value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Object);
+        }
+        if (value.ValueKind == JsonValueKind.Object)
+        {
+            var props = value.EnumerateObject().ToList();
+            return props.Count > 0 && (props.All(p => p.Value.ValueKind == JsonValueKind.Object) || props.All(p => p.Value.ValueKind == JsonValueKind.String));
+        }
+        return false;
+    }
+
+    /// <summary>Parses a guest list at <paramref name="path"/> (for messages), with <paramref name="defaultKind"/> where an entry does not say.</summary>
+    public List<Guest> Parse(JsonElement value, string path, GuestKind defaultKind)
+    {
+        var guests = new List<Guest>();
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Array:
+                var i = 0;
+                foreach (var item in value.EnumerateArray())
+                {
+                    var at = $"{path}[{i++}]";
+                    if (item.ValueKind != JsonValueKind.Object) throw Error(at, $"expected an object describing a guest, found {Describe(item)}");
+                    var name = String(item, _fields.Name ?? [.. DefaultName], at) ?? throw Error(at, $"the guest has no name field (looked for {string.Join(", ", _fields.Name ?? [.. DefaultName])})");
+                    guests.Add(FromObject(name, item, at, defaultKind));
+                }
+                break;
+            case JsonValueKind.Object:
+                foreach (var prop in value.EnumerateObject())
+                {
+                    var at = $"{path}.{prop.Name}";
+                    switch (prop.Value.ValueKind)
+                    {
+                        case JsonValueKind.Object:
+                            var name = String(prop.Value, _fields.Name ?? [.. DefaultName], at) ?? prop.Name;
+                            guests.Add(FromObject(name, prop.Value, at, defaultKind));
+                            break;
+                        case JsonValueKind.String:
+                            guests.Add(new Guest(prop.Name, defaultKind)
+                            {
+                                Address = StripPrefix(prop.Value.GetString()),
+                                Environment = _environment,
+                                Source = _source,
+                            });
+                            break;
+                        default:
+                            throw Error(at, $"expected an object or an address string, found {Describe(prop.Value)}");
+                    }
+                }
+                break;
+            default:
+                throw Error(path, $"expected a map of guests or a list of guests, found {Describe(value)}");
+        }
+        return guests;
+    }
+
+    private Guest FromObject(string name, JsonElement obj, string at, GuestKind defaultKind)
+    {
+        var kindText = String(obj, _fields.Kind ?? [.. DefaultKind], at);
+        var kind = kindText is null ? defaultKind : ParseKind(kindText) ?? throw Error(at, $"kind must be qemu/vm or lxc/container");
+        var vmIdText = String(obj, _fields.VmId ?? [.. DefaultVmId], at);
+        int? vmId = null;
+        if (vmIdText is not null)
+        {
+            // Accept 101, "101" and the provider's "pve/qemu/101" ids.
+            var tail = vmIdText[(vmIdText.LastIndexOf('/') + 1)..];
+            if (!int.TryParse(tail, NumberStyles.None, CultureInfo.InvariantCulture, out var id) || id < 1)
+            {
+                throw Error(at, "the VMID must be a positive whole number");
+            }
+            vmId = id;
+        }
+        return new Guest(name, kind)
+        {
+            VmId = vmId,
+            Node = String(obj, _fields.Node ?? [.. DefaultNode], at),
+            Address = StripPrefix(String(obj, _fields.Address ?? [.. DefaultAddress], at)),
+            Tags = Tags(obj, _fields.Tags ?? [.. DefaultTags], at),
+            Environment = String(obj, _fields.Environment ?? [.. DefaultEnvironment], at) ?? _environment,
+            Source = _source,
+        };
+    }
+
+    public static GuestKind? ParseKind(string text) => text.Trim().ToLowerInvariant() switch
+    {
+        "vm" or "qemu" or "kvm" or "virtual-machine" or "proxmox_vm_qemu" or "proxmox_virtual_environment_vm" => GuestKind.Vm,
+        "lxc" or "ct" or "container" or "proxmox_lxc" or "proxmox_virtual_environment_container" => GuestKind.Lxc,
+        _ => null,
+    };
+
+    /// <summary>The first of <paramref name="names"/> present; numbers become their text. Null when absent or null.</summary>
+    private string? String(JsonElement obj, IEnumerable<string> names, string at)
+    {
+        foreach (var name in names)
+        {
+            if (!obj.TryGetProperty(name, out var v)) continue;
+            switch (v.ValueKind)
+            {
+                case JsonValueKind.Null: continue;
+                case JsonValueKind.String: return v.GetString();
+                case JsonValueKind.Number: return v.GetRawText();
+                case JsonValueKind.Array when v.GetArrayLength() > 0 && v[0].ValueKind == JsonValueKind.String:
+                    return v[0].GetString(); // ipv4_addresses = ["10.0.0.5"]
+                case JsonValueKind.Array when v.GetArrayLength() > 0 && v[0].ValueKind == JsonValueKind.Array && v[0].GetArrayLength() > 0:
+                    return v[0][0].GetString(); // bpg provider: ipv4_addresses = [["127.0.0.1"], ["10.0.0.5"]] — first interface
+                default:
+                    throw Error($"{at}.{name}", $"expected a string or a number, found {Describe(v)}");
+            }
+        }
+        return null;
+    }
+
+    private IReadOnlyList<string> Tags(JsonElement obj, IEnumerable<string> names, string at)
+    {
+        foreach (var name in names)
+        {
+            if (!obj.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) continue;
+            if (v.ValueKind == JsonValueKind.String)
+            {
+                return v.GetString()!.Split([';', ','], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            }
+            if (v.ValueKind == JsonValueKind.Array)
+            {
+                return v.EnumerateArray().Select((e, i) => e.ValueKind == JsonValueKind.String ? e.GetString()! : throw Error($"{at}.{name}[{i}]", $"expected a string tag, found {Describe(e)}")).ToList();
+            }
+            throw Error($"{at}.{name}", $"expected a list of tags or \"a;b\", found {Describe(v)}");
+        }
+        return Array.Empty<string>();
+    }
+
+    /// <summary>"10.0.0.5/24" → "10.0.0.5".</summary>
+    private static string? StripPrefix(string? address)
+    {
+        if (string.IsNullOrWhiteSpace(address)) return null;
+        var slash = address.IndexOf('/');
+        return (slash > 0 ? address[..slash] : address).Trim();
+    }
+
+    private InventoryException Error(string path, string message) => new($"{_source}: {path}: {message}.");
+
+    internal static string Describe(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => v.ValueKind.ToString(),
+    };
+}

@@ -1,0 +1,147 @@
+using System.Text.Json;
+using PveHealth.Configuration;
+using PveHealth.Model;
+
+namespace PveHealth.Inventory;
+
+/// <summary>
+/// Guests from the text of `terraform output -json` ({"name": {"sensitive", "type", "value"}}) or from
+/// the outputs of a Terraform state v4 file. Without configured output names, every non-sensitive output
+/// shaped like a guest list is read; a sensitive output is read only when named, and its values never
+/// appear in messages.
+/// </summary>
+public static class TerraformOutputReader
+{
+    public static List<Guest> Read(string json, string source, string environment, InventoryConfig? options, bool isState)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
+        }
+        catch (JsonException ex)
+        {
+            throw new InventoryException($"{source}: invalid JSON at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: {FirstSentence(ex.Message)}", ex);
+        }
+        using (doc)
+        {
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) throw new InventoryException($"{source}: $: expected an object, found {GuestListParser.Describe(root)}.");
+            var outputs = root;
+            var outputsPath = "$";
+            if (isState)
+            {
+                if (!root.TryGetProperty("version", out var version) || version.ValueKind != JsonValueKind.Number || version.GetInt32() != 4)
+                {
+                    throw new InventoryException($"{source}: $.version: expected a Terraform state of version 4.");
+                }
+                if (!root.TryGetProperty("outputs", out outputs) || outputs.ValueKind != JsonValueKind.Object)
+                {
+                    throw new InventoryException($"{source}: $.outputs: the state has no outputs object; add an output listing the guests.");
+                }
+                outputsPath = "$.outputs";
+            }
+            var parser = new GuestListParser(source, environment, options?.Fields);
+            var named = options?.Outputs is { Count: > 0 } list ? list : null;
+            var guests = new List<Guest>();
+            if (named is not null)
+            {
+                foreach (var name in named)
+                {
+                    if (!outputs.TryGetProperty(name, out var output))
+                    {
+                        var available = string.Join(", ", outputs.EnumerateObject().Select(p => p.Name));
+                        throw new InventoryException($"{source}: {outputsPath}.{name}: no such output; outputs present: {(available.Length == 0 ? "none" : available)}.");
+                    }
+                    guests.AddRange(ReadOutput(parser, output, $"{outputsPath}.{name}", name, options, source));
+                }
+            }
+            else
+            {
+                foreach (var output in outputs.EnumerateObject())
+                {
+                    if (output.Value.ValueKind != JsonValueKind.Object || !output.Value.TryGetProperty("value", out var value)) continue;
+                    if (IsSensitive(output.Value)) continue;
+                    if (!GuestListParser.LooksLikeGuestList(value)) continue;
+                    guests.AddRange(ReadOutput(parser, output.Value, $"{outputsPath}.{output.Name}", output.Name, options, source));
+                }
+                if (guests.Count == 0)
+                {
+                    throw new InventoryException($"{source}: {outputsPath}: no output shaped like a list of guests; name the output in inventory.outputs (-OutputName).");
+                }
+            }
+            return Deduplicate(guests, source);
+        }
+    }
+
+    private static IEnumerable<Guest> ReadOutput(GuestListParser parser, JsonElement output, string path, string name, InventoryConfig? options, string source)
+    {
+        if (output.ValueKind != JsonValueKind.Object || !output.TryGetProperty("value", out var value))
+        {
+            throw new InventoryException($"{source}: {path}: expected an output object with a \"value\".");
+        }
+        var kind = options?.DefaultKind is { } k && Enum.TryParse<GuestKind>(k, true, out var parsed) ? parsed : KindFromName(name);
+        return parser.Parse(value, path + ".value", kind);
+    }
+
+    private static bool IsSensitive(JsonElement output)
+        => output.TryGetProperty("sensitive", out var s) && s.ValueKind == JsonValueKind.True;
+
+    /// <summary>Outputs named like containers hold LXC guests; everything else defaults to VMs.</summary>
+    internal static GuestKind KindFromName(string output)
+    {
+        var n = output.ToLowerInvariant();
+        return n.Contains("lxc") || n.Contains("container") || n.StartsWith("ct") || n.EndsWith("_ct") || n.EndsWith("_cts") ? GuestKind.Lxc : GuestKind.Vm;
+    }
+
+    private static List<Guest> Deduplicate(List<Guest> guests, string source)
+    {
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var g in guests)
+        {
+            if (!seen.Add(g.Name)) throw new InventoryException($"{source}: guest '{g.Name}' appears twice; guest names must be unique.");
+        }
+        return guests;
+    }
+
+    internal static string FirstSentence(string message)
+    {
+        var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        if (cut < 0) cut = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (cut > 0 ? message[..cut] : message).TrimEnd('.', ' ');
+    }
+}
+
+/// <summary>A file holding `terraform output -json` text, or a Terraform state v4 file.</summary>
+public sealed class TerraformFileSource : IInventorySource
+{
+    private readonly string _path;
+    private readonly string _environment;
+    private readonly InventoryConfig? _options;
+    private readonly bool _isState;
+
+    public TerraformFileSource(string path, string environment, InventoryConfig? options, bool isState)
+    {
+        _path = path;
+        _environment = environment;
+        _options = options;
+        _isState = isState;
+    }
+
+    public string Description => $"{(_isState ? "terraform-state" : "terraform-output")}:{_path}";
+    public bool IsLocal => true;
+
+    public async Task<IReadOnlyList<Guest>> GetGuestsAsync(CancellationToken cancellationToken)
+    {
+        string text;
+        try
+        {
+            text = await File.ReadAllTextAsync(_path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new InventoryException($"{_path}: cannot read the file: {ex.Message}");
+        }
+        return TerraformOutputReader.Read(text, _path, _environment, _options, _isState);
+    }
+}

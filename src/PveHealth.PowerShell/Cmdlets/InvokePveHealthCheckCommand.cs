@@ -1,0 +1,158 @@
+using System.Management.Automation;
+using PveHealth.Configuration;
+using PveHealth.Exclusions;
+using PveHealth.Execution;
+using PveHealth.Inventory;
+using PveHealth.Model;
+
+namespace PveHealth.PowerShell.Cmdlets;
+
+/// <summary>Invoke-PveHealthCheck: the whole run, from the configuration file.</summary>
+[Cmdlet(VerbsLifecycle.Invoke, "PveHealthCheck", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = "Environment")]
+[OutputType("PveHealth.Model.CheckResult")]
+public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
+{
+    /// <summary>Environments to check (names from the configuration, wildcards allowed).</summary>
+    [Parameter(ParameterSetName = "Environment", Position = 0)]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    public string[]? Environment { get; set; }
+
+    /// <summary>Check every configured environment.</summary>
+    [Parameter(ParameterSetName = "All", Mandatory = true)]
+    public SwitchParameter All { get; set; }
+
+    /// <summary>Vm, Lxc, Monitoring, Minio, Cluster, or component names; wildcards allowed.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    public string[]? Component { get; set; }
+
+    /// <summary>Patterns to skip ("web-*", "web-01:Docker"); they add to the exclusions file.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    public string[]? Exclude { get; set; }
+
+    /// <summary>Exclusions file; default the configuration's defaults.exclusionPath, else /etc/pve-health/exclusions.conf.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ExclusionPath { get; set; }
+
+    /// <summary>Configuration file; default $env:PVE_HEALTH_CONFIG, else /etc/pve-health/config.json.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ConfigPath { get; set; }
+
+    protected override void EndProcessing()
+    {
+        var configPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ConfigLoader.ResolvePath(ConfigPath));
+        PveHealthConfig config;
+        try
+        {
+            config = ConfigLoader.Load(configPath, out var warnings);
+            foreach (var w in warnings) WriteWarning(w);
+        }
+        catch (ConfigException ex)
+        {
+            ThrowStableError("ConfigInvalid", ex.Message, ErrorCategory.InvalidData, configPath, ex);
+            return;
+        }
+
+        var exclusions = LoadExclusions(config);
+        var options = new RunOptions
+        {
+            CheckTimeout = TimeSpan.FromSeconds(MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)) ? TimeoutSec : config.Defaults.TimeoutSec),
+            ThrottleLimit = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : config.Defaults.ThrottleLimit,
+            RunTimeout = TimeSpan.FromSeconds(config.Defaults.RunTimeoutSec),
+        };
+        var dryRun = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w2) && w2 is SwitchParameter { IsPresent: true };
+        var request = new PlanRequest
+        {
+            Environments = Environment ?? [],
+            All = All.IsPresent,
+            Components = Component ?? [],
+            Exclusions = exclusions,
+            DryRun = dryRun,
+            Options = options,
+        };
+
+        var planner = new HealthPlanner(config, InventorySourceFactory.Create);
+        HealthPlan plan;
+        try
+        {
+            plan = planner.BuildAsync(request, Cancellation).GetAwaiter().GetResult();
+        }
+        catch (ArgumentException ex)
+        {
+            ThrowStableError("EnvironmentNotFound", ex.Message, ErrorCategory.ObjectNotFound, Environment);
+            return;
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        WriteVerbose($"Plan: {plan.Units.Count} check units in {string.Join(", ", plan.EnvironmentNames)}; {plan.Decided.Count} decided without running.");
+
+        foreach (var decided in plan.Decided) WriteResult(decided);
+        foreach (var deferred in plan.Deferred)
+        {
+            ShouldProcess(deferred, "Discover guests");
+        }
+
+        var toRun = new List<CheckUnit>(plan.Units.Count);
+        foreach (var unit in plan.Units)
+        {
+            var approved = unit.Checks.Where(check => ShouldProcess($"{unit.Environment}/{unit.Describe(check)}", check)).ToList();
+            if (approved.Count == unit.Checks.Count) toRun.Add(unit);
+            else if (approved.Count > 0) toRun.Add(unit.WithChecks(approved));
+        }
+        RunAndWrite(toRun, options);
+        if (!dryRun) WriteSummary();
+    }
+
+    private ExclusionSet LoadExclusions(PveHealthConfig config)
+    {
+        var explicitPath = ExclusionPath ?? config.Defaults.ExclusionPath;
+        var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(explicitPath ?? ExclusionSet.DefaultPath);
+        ExclusionSet set;
+        if (File.Exists(path))
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(path);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                ThrowStableError("ExclusionFileUnreadable", $"{path}: cannot read the exclusions file: {ex.Message}", ErrorCategory.ReadError, path, ex);
+                return new ExclusionSet();
+            }
+            set = ExclusionSet.ParseFile(path, text, out var errors);
+            foreach (var error in errors)
+            {
+                WriteStableError("ExclusionLineInvalid", error + "; the line is ignored.", ErrorCategory.InvalidData, path);
+            }
+            WriteVerbose($"{set.Rules.Count} exclusion rules from {path}.");
+        }
+        else
+        {
+            if (explicitPath is not null)
+            {
+                ThrowStableError("ExclusionFileNotFound", $"{path}: exclusions file not found.", ErrorCategory.ObjectNotFound, path);
+            }
+            WriteVerbose($"No exclusions file at {path}.");
+            set = new ExclusionSet();
+        }
+        foreach (var text in Exclude ?? [])
+        {
+            var rule = ExclusionRule.Parse(text, "-Exclude", out var error);
+            if (rule is null)
+            {
+                ThrowStableError("ExcludeInvalid", $"-Exclude: {error}.", ErrorCategory.InvalidArgument, text);
+            }
+            else set.Add(rule);
+        }
+        return set;
+    }
+}

@@ -1,0 +1,176 @@
+using System.Diagnostics;
+using PveHealth.Execution;
+using PveHealth.Model;
+using Xunit;
+
+namespace PveHealth.Tests;
+
+public class CheckRunnerTests
+{
+    private sealed class FakeUnit : CheckUnit
+    {
+        private readonly Func<CheckReporter, CancellationToken, Task> _run;
+
+        public FakeUnit(string component, Func<CheckReporter, CancellationToken, Task> run, params string[] checks)
+            : base("test", component, "Vm", "127.0.0.1", checks.Length == 0 ? ["Ping"] : checks) => _run = run;
+
+        public override Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken) => _run(reporter, cancellationToken);
+    }
+
+    private static List<CheckResult> Results(IEnumerable<RunEvent> events) => events.OfType<ResultEvent>().Select(e => e.Result).ToList();
+
+    [Fact]
+    public void A_unit_that_never_answers_and_ignores_cancellation_is_Critical_timed_out_and_the_run_ends_on_time()
+    {
+        var never = new TaskCompletionSource();
+        var unit = new FakeUnit("hung", (_, _) => never.Task);
+        var runner = new CheckRunner(new RunOptions { CheckTimeout = TimeSpan.FromMilliseconds(300) });
+        var clock = Stopwatch.StartNew();
+        var results = Results(runner.Run([unit], CancellationToken.None));
+        clock.Stop();
+        var r = Assert.Single(results);
+        Assert.Equal(CheckStatus.Critical, r.Status);
+        Assert.Equal("timed out after 0.3 s", r.Detail);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"run took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void Only_the_checks_a_timed_out_unit_did_not_report_become_timed_out()
+    {
+        var unit = new FakeUnit("web", async (rep, ct) =>
+        {
+            rep.Report("Ssh", CheckStatus.Ok, "connected");
+            await Task.Delay(Timeout.Infinite, ct);
+        }, "Ssh", "Docker");
+        var results = Results(new CheckRunner(new RunOptions { CheckTimeout = TimeSpan.FromMilliseconds(200) }).Run([unit], CancellationToken.None));
+        Assert.Equal(2, results.Count);
+        Assert.Equal(CheckStatus.Ok, results.Single(r => r.Check == "Ssh").Status);
+        var docker = results.Single(r => r.Check == "Docker");
+        Assert.Equal(CheckStatus.Critical, docker.Status);
+        Assert.StartsWith("timed out after", docker.Detail);
+    }
+
+    [Fact]
+    public void Late_reports_after_a_timeout_are_dropped()
+    {
+        var release = new TaskCompletionSource();
+        CheckReporter? saved = null;
+        var unit = new FakeUnit("slow", async (rep, _) => { saved = rep; await release.Task; });
+        var results = Results(new CheckRunner(new RunOptions { CheckTimeout = TimeSpan.FromMilliseconds(100) }).Run([unit], CancellationToken.None));
+        saved!.Report("Ping", CheckStatus.Ok, "too late");
+        release.SetResult();
+        Assert.Single(results);
+        Assert.Equal(CheckStatus.Critical, results[0].Status);
+    }
+
+    [Fact]
+    public void An_exception_becomes_Unknown_with_the_reason()
+    {
+        var unit = new FakeUnit("broken", (_, _) => throw new InvalidOperationException("boom\nsecond line"));
+        var r = Assert.Single(Results(new CheckRunner(new RunOptions()).Run([unit], CancellationToken.None)));
+        Assert.Equal(CheckStatus.Unknown, r.Status);
+        Assert.Equal("internal error in the check: InvalidOperationException: boom second line", r.Detail);
+    }
+
+    [Fact]
+    public void A_unit_that_reports_nothing_is_Unknown()
+    {
+        var unit = new FakeUnit("silent", (_, _) => Task.CompletedTask);
+        var r = Assert.Single(Results(new CheckRunner(new RunOptions()).Run([unit], CancellationToken.None)));
+        Assert.Equal(CheckStatus.Critical, r.Status);
+        Assert.Contains("ended without reporting", r.Detail);
+    }
+
+    [Fact]
+    public void Throttle_limit_bounds_concurrency()
+    {
+        var running = 0;
+        var peak = 0;
+        var units = Enumerable.Range(0, 12).Select(i => (CheckUnit)new FakeUnit($"g{i}", async (rep, ct) =>
+        {
+            var now = Interlocked.Increment(ref running);
+            int seen;
+            while ((seen = Volatile.Read(ref peak)) < now && Interlocked.CompareExchange(ref peak, now, seen) != seen) { }
+            await Task.Delay(40, ct);
+            Interlocked.Decrement(ref running);
+            rep.Report("Ping", CheckStatus.Ok, "ok");
+        })).ToList();
+        var results = Results(new CheckRunner(new RunOptions { ThrottleLimit = 3 }).Run(units, CancellationToken.None));
+        Assert.Equal(12, results.Count);
+        Assert.True(peak <= 3, $"peak concurrency {peak}");
+        Assert.True(peak >= 2, $"peak concurrency {peak}: the units did not overlap");
+    }
+
+    [Fact]
+    public void Results_stream_as_they_finish_not_at_the_end()
+    {
+        var slow = new TaskCompletionSource();
+        var units = new CheckUnit[]
+        {
+            new FakeUnit("slow", async (rep, ct) => { await slow.Task.WaitAsync(ct); rep.Report("Ping", CheckStatus.Ok, "slow"); }),
+            new FakeUnit("fast", (rep, _) => { rep.Report("Ping", CheckStatus.Ok, "fast"); return Task.CompletedTask; }),
+        };
+        var seen = new List<string>();
+        foreach (var ev in new CheckRunner(new RunOptions()).Run(units, CancellationToken.None))
+        {
+            if (ev is ResultEvent r)
+            {
+                seen.Add(r.Result.Component);
+                if (r.Result.Component == "fast") slow.SetResult(); // the slow one finishes only after we saw the fast one
+            }
+        }
+        Assert.Equal(["fast", "slow"], seen);
+    }
+
+    [Fact]
+    public void The_run_deadline_reports_units_that_could_not_start()
+    {
+        var units = Enumerable.Range(0, 4).Select(i => (CheckUnit)new FakeUnit($"g{i}", (_, ct) => Task.Delay(Timeout.Infinite, ct))).ToList();
+        var clock = Stopwatch.StartNew();
+        var results = Results(new CheckRunner(new RunOptions { ThrottleLimit = 1, CheckTimeout = TimeSpan.FromSeconds(30), RunTimeout = TimeSpan.FromMilliseconds(400) })
+            .Run(units, CancellationToken.None));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"run took {clock.Elapsed}");
+        Assert.Equal(4, results.Count);
+        Assert.All(results, r => Assert.Equal(CheckStatus.Unknown, r.Status));
+        Assert.True(3 == results.Count(r => r.Detail.StartsWith("not run: the run deadline of 0.4 s")), string.Join(" / ", results.Select(r => r.Detail)));
+        Assert.Single(results, r => r.Detail.StartsWith("stopped: the run deadline"));
+    }
+
+    [Fact]
+    public void Cancelling_the_run_ends_the_enumeration_within_a_second_and_cancels_the_units()
+    {
+        using var cts = new CancellationTokenSource();
+        var cancelled = 0;
+        var units = Enumerable.Range(0, 8).Select(i => (CheckUnit)new FakeUnit($"g{i}", async (_, ct) =>
+        {
+            try { await Task.Delay(Timeout.Infinite, ct); }
+            catch (OperationCanceledException) { Interlocked.Increment(ref cancelled); throw; }
+        })).ToList();
+        var runner = new CheckRunner(new RunOptions { CheckTimeout = TimeSpan.FromSeconds(60) });
+        cts.CancelAfter(200);
+        var clock = Stopwatch.StartNew();
+        Assert.ThrowsAny<OperationCanceledException>(() => { foreach (var _ in runner.Run(units, cts.Token)) { } });
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(1.5), $"cancellation took {clock.Elapsed}");
+        SpinWait.SpinUntil(() => Volatile.Read(ref cancelled) == 8, TimeSpan.FromSeconds(2));
+        Assert.Equal(8, cancelled);
+    }
+
+    [Fact]
+    public void Progress_counts_every_unit()
+    {
+        var units = Enumerable.Range(0, 5).Select(i => (CheckUnit)new FakeUnit($"g{i}", (rep, _) => { rep.Report("Ping", CheckStatus.Ok, "ok"); return Task.CompletedTask; })).ToList();
+        var progress = new CheckRunner(new RunOptions()).Run(units, CancellationToken.None).OfType<ProgressEvent>().ToList();
+        Assert.Equal(5, progress.Count);
+        Assert.Equal(5, progress.Max(p => p.Completed));
+        Assert.All(progress, p => Assert.Equal(5, p.Total));
+    }
+
+    [Theory]
+    [InlineData(new[] { CheckStatus.Ok, CheckStatus.Skipped }, 0)]
+    [InlineData(new[] { CheckStatus.Ok, CheckStatus.Warning }, 1)]
+    [InlineData(new[] { CheckStatus.Unknown, CheckStatus.Warning }, 3)]
+    [InlineData(new[] { CheckStatus.Unknown, CheckStatus.Critical }, 2)]
+    [InlineData(new CheckStatus[0], 0)]
+    public void Exit_code_follows_the_worst_status_with_Nagios_meanings(CheckStatus[] statuses, int expected)
+        => Assert.Equal(expected, CheckStatusExtensions.ExitCode(statuses));
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests, the demo and the lab use. Idempotent; needs root.
+# Services are installed, never started: the lab starts its own copies.
+set -euo pipefail
+PACKAGES=(
+  iproute2 nftables iputils-ping procps curl ca-certificates openssl
+  openssh-server openssh-client
+  prometheus prometheus-alertmanager prometheus-node-exporter
+  systemd
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "Missing Debian packages: ${missing[*]}" >&2
+    echo "Install them with: sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+  # Keep package scripts from starting the services they install.
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  echo "Installed: ${missing[*]}"
+fi
+# node/npm packages of the lab (s3rver) are installed by the lab itself from tests/Lab/package-lock.json.
+if [[ -f tests/Lab/package.json ]]; then
+  (cd tests/Lab && npm ci --no-audit --no-fund --loglevel=error)
+fi
