@@ -43,6 +43,13 @@ function Invoke-Native {
     if ($LASTEXITCODE -ne 0) { throw "$Command $($Arguments -join ' ') failed with exit code $LASTEXITCODE" }
 }
 
+# The command line that starts a child pwsh like this one: the pinned tool runs as `dotnet pwsh.dll`.
+function Get-PwshCommand {
+    $self = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { return @($self, (Join-Path $PSHOME 'pwsh.dll')) }
+    @($self)
+}
+
 function Get-ModuleVersion {
     $props = [xml](Get-Content -Raw (Join-Path $Root 'Directory.Build.props'))
     $version = $props.Project.PropertyGroup.VersionPrefix | Where-Object { $_ } | Select-Object -First 1
@@ -115,8 +122,8 @@ function Invoke-Test {
     $resultFile = Join-Path $Out 'pester-result.json'
     if (Test-Path $resultFile) { Remove-Item $resultFile }
     $runner = Join-Path $Root 'tests/Invoke-PesterRun.ps1'
-    $pwsh = (Get-Process -Id $PID).Path
-    & $pwsh -NoProfile -NonInteractive -File $runner -PesterPath $pester -ModulePath $ModuleOut -ResultPath $resultFile -Filter $TestFilter
+    $pwsh = Get-PwshCommand
+    & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $runner -PesterPath $pester -ModulePath $ModuleOut -ResultPath $resultFile -Filter $TestFilter
     if (-not (Test-Path $resultFile)) {
         throw "The Pester run ended (exit code $LASTEXITCODE) without writing $resultFile."
     }

@@ -15,6 +15,7 @@ $config = New-PesterConfiguration
 $config.Run.Path = Join-Path $PSScriptRoot 'Pester'
 $config.Run.PassThru = $true
 $config.Output.Verbosity = 'Normal'
+if ($env:CI -or $env:NO_COLOR) { $config.Output.RenderMode = 'Plaintext' }
 $config.Should.ErrorAction = 'Stop'
 if ($Filter) { $config.Filter.FullName = $Filter }
 $result = Invoke-Pester -Configuration $config

@@ -5,11 +5,20 @@ function Get-PveHealthModulePath {
     Join-Path (Split-Path (Split-Path $PSScriptRoot)) 'out/PveHealth'
 }
 
+# The command line that starts a child pwsh like this one: the pinned tool runs as `dotnet pwsh.dll`.
+function Get-PwshCommand {
+    $self = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { return @($self, (Join-Path $PSHOME 'pwsh.dll')) }
+    @($self)
+}
+
 # Runs a script block in a fresh pwsh with the module imported; returns stdout, stderr and the exit code.
 function Invoke-FreshPwsh {
     param([Parameter(Mandatory)] [string] $Script, [hashtable] $Environment = @{}, [int] $TimeoutSec = 120)
     $module = Get-PveHealthModulePath
-    $psi = [System.Diagnostics.ProcessStartInfo]::new((Get-Process -Id $PID).Path)
+    $pwsh = Get-PwshCommand
+    $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh[0])
+    foreach ($a in @($pwsh | Select-Object -Skip 1)) { $psi.ArgumentList.Add($a) }
     foreach ($a in @('-NoProfile', '-NonInteractive', '-Command', "Import-Module '$module'; $Script")) { $psi.ArgumentList.Add($a) }
     $psi.RedirectStandardOutput = $true
     $psi.RedirectStandardError = $true
@@ -32,4 +41,4 @@ function New-TestConfig {
     $path
 }
 
-Export-ModuleMember -Function Get-PveHealthModulePath, Invoke-FreshPwsh, New-TestConfig
+Export-ModuleMember -Function Get-PwshCommand, Get-PveHealthModulePath, Invoke-FreshPwsh, New-TestConfig
