@@ -1,0 +1,121 @@
+# Drift tests: the help in docs/en-US and the cmdlets must agree, and the built help must work.
+BeforeDiscovery {
+    $script:Root = Split-Path (Split-Path $PSScriptRoot)
+    $manifest = Import-PowerShellDataFile (Join-Path $script:Root 'PveHealth.psd1')
+    $script:CmdletCases = $manifest.CmdletsToExport | ForEach-Object { @{ Name = $_ } }
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    Import-Module (Get-PveHealthModulePath) -Force
+    $script:Root = Split-Path (Split-Path $PSScriptRoot)
+    $script:Converter = Join-Path $script:Root 'tools/Build-Help.ps1'
+    $script:Docs = @{}
+    foreach ($d in (& $script:Converter -DocsPath (Join-Path $script:Root 'docs/en-US') -ParseOnly)) { $script:Docs[$d.Name] = $d }
+    $script:Common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+
+    function Get-TypeLabel([type] $Type) {
+        $inner = [Nullable]::GetUnderlyingType($Type)
+        if ($inner) { $Type = $inner }
+        $Type.Name
+    }
+    function Get-PipelineLabel($Parameter) {
+        $attrs = $Parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] }
+        $kinds = @()
+        if ($attrs | Where-Object ValueFromPipelineByPropertyName) { $kinds += 'ByPropertyName' }
+        if ($attrs | Where-Object ValueFromPipeline) { $kinds += 'ByValue' }
+        if ($kinds.Count -eq 0) { 'False' } else { "True ($($kinds -join ', '))" }
+    }
+}
+
+Describe 'Help for <Name>' -ForEach $script:CmdletCases {
+    BeforeAll {
+        $script:Command = Get-Command $Name
+        $script:Doc = $script:Docs[$Name]
+    }
+
+    It 'has docs/en-US/<Name>.md' {
+        $script:Doc | Should -Not -BeNullOrEmpty -Because "every exported cmdlet is documented"
+    }
+
+    It 'documents every parameter with the type, mandatory and pipeline settings of the cmdlet' {
+        $script:Doc | Should -Not -BeNullOrEmpty
+        $actual = $script:Command.Parameters.Values | Where-Object { $_.Name -notin $script:Common -or $_.Name -in 'WhatIf', 'Confirm' }
+        foreach ($p in $actual) {
+            $documented = $script:Doc.Parameters | Where-Object Name -eq $p.Name
+            $documented | Should -Not -BeNullOrEmpty -Because "-$($p.Name) of $Name must be documented"
+            $meta = $documented.Meta[0]
+            $meta['Type'] | Should -Be (Get-TypeLabel $p.ParameterType) -Because "the documented type of -$($p.Name)"
+            $mandatory = [bool]($p.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] -and $_.Mandatory })
+            ($documented.Meta | ForEach-Object { $_['Required'] -eq 'True' }) -contains $true | Should -Be $mandatory -Because "-$($p.Name) Required"
+            $meta['Accept pipeline input'] | Should -Be (Get-PipelineLabel $p) -Because "-$($p.Name) pipeline input"
+        }
+    }
+
+    It 'documents no parameter the cmdlet lacks' {
+        $script:Doc | Should -Not -BeNullOrEmpty
+        foreach ($d in $script:Doc.Parameters) {
+            $script:Command.Parameters.ContainsKey($d.Name) | Should -BeTrue -Because "-$($d.Name) is documented for $Name"
+        }
+    }
+
+    It 'has examples that parse' {
+        $script:Doc | Should -Not -BeNullOrEmpty
+        $script:Doc.Examples.Count | Should -BeGreaterThan 0
+        foreach ($e in $script:Doc.Examples) {
+            $errors = $null
+            [System.Management.Automation.Language.Parser]::ParseInput($e.Code, [ref]$null, [ref]$errors) | Out-Null
+            $errors | Should -BeNullOrEmpty -Because "example '$($e.Title)' of $Name must parse"
+            $e.Code | Should -Match ([regex]::Escape($Name)) -Because 'an example shows the cmdlet'
+        }
+    }
+
+    It 'shows the documented synopsis and examples through Get-Help in a fresh pwsh' {
+        $script:Doc | Should -Not -BeNullOrEmpty
+        $r = Invoke-FreshPwsh -Script "Get-Help $Name -Full | Out-String -Width 200"
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Match ([regex]::Escape($script:Doc.Synopsis.Substring(0, [Math]::Min(40, $script:Doc.Synopsis.Length))))
+        $r.Output | Should -Match 'Example 1'
+    }
+}
+
+Describe 'about_PveHealth' {
+    It 'is found by Get-Help' {
+        $r = Invoke-FreshPwsh -Script 'Get-Help about_PveHealth | Out-String'
+        $r.Output | Should -Match 'Health checks for a Proxmox VE estate'
+    }
+}
+
+Describe 'The markdown to MAML converter' {
+    BeforeAll {
+        $script:Temp = Join-Path ([IO.Path]::GetTempPath()) "pvehealth-docs-$([guid]::NewGuid().ToString('n'))"
+        New-Item -ItemType Directory $script:Temp | Out-Null
+    }
+    AfterAll { Remove-Item -Recurse -Force $script:Temp -ErrorAction SilentlyContinue }
+
+    It 'writes valid MAML with one command per document' {
+        $out = Join-Path $script:Temp 'out'
+        & $script:Converter -DocsPath (Join-Path $script:Root 'docs/en-US') -OutputPath $out
+        $xml = [xml](Get-Content -Raw (Join-Path $out 'PveHealth.PowerShell.dll-Help.xml'))
+        $ns = [System.Xml.XmlNamespaceManager]::new($xml.NameTable)
+        $ns.AddNamespace('command', 'http://schemas.microsoft.com/maml/dev/command/2004/10')
+        $names = $xml.SelectNodes('//command:command/command:details/command:name', $ns) | ForEach-Object InnerText
+        $names | Should -Be ($script:Docs.Keys | Sort-Object)
+    }
+
+    It 'stops with the file and line when a section is missing' {
+        $bad = Join-Path $script:Temp 'bad'
+        New-Item -ItemType Directory $bad | Out-Null
+        Set-Content (Join-Path $bad 'Get-Thing.md') "---`nexternal help file: X.dll-Help.xml`nModule Name: X`nschema: 2.0.0`n---`n`n# Get-Thing`n`n## SYNOPSIS`nDoes it.`n"
+        { & $script:Converter -DocsPath $bad -OutputPath (Join-Path $bad 'out') } | Should -Throw "*Get-Thing.md:*missing section '## SYNTAX'*"
+    }
+
+    It 'stops when a parameter has no yaml block' {
+        $bad = Join-Path $script:Temp 'bad2'
+        New-Item -ItemType Directory $bad | Out-Null
+        $doc = Get-Content -Raw (Join-Path $script:Root 'docs/en-US/Invoke-PveHealthCheck.md')
+        $doc = $doc -replace '(?s)(### -All\r?\n.*?)```yaml.*?```', '$1'
+        Set-Content (Join-Path $bad 'Invoke-PveHealthCheck.md') $doc
+        { & $script:Converter -DocsPath $bad -OutputPath (Join-Path $bad 'out') } | Should -Throw '*parameter -All has no yaml block*'
+    }
+}
