@@ -32,6 +32,7 @@ public static class CheckCatalog
     public static IReadOnlyList<IGuestCheckProvider> GuestProviders { get; } =
     [
         new PingCheckProvider(),
+        new SshCheckProvider(),
     ];
 
     public static IReadOnlyList<IServiceCheckProvider> ServiceProviders { get; } = [];

@@ -41,8 +41,38 @@ public sealed class TestPveVmCommand : CheckCmdletBase
 
     /// <summary>Checks to run; default all that this version provides.</summary>
     [Parameter]
-    [ValidateSet("Ping")]
+    [ValidateSet("Ping", "Ssh", "Docker")]
     public string[]? Check { get; set; }
+
+    /// <summary>SSH user (default root).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? User { get; set; }
+
+    /// <summary>Private key file (ed25519 or RSA, OpenSSH format) for the Ssh and Docker checks.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KeyFile { get; set; }
+
+    /// <summary>known_hosts file the host keys are verified against.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? KnownHostsFile { get; set; }
+
+    /// <summary>Pinned host key fingerprint (SHA256:...) accepted instead of known_hosts.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? HostKeyFingerprint { get; set; }
+
+    /// <summary>SSH port (default 22).</summary>
+    [Parameter]
+    [ValidateRange(1, 65535)]
+    public int SshPort { get; set; } = 22;
+
+    /// <summary>Command whose exit status 0 means Docker is active (default 'systemctl is-active docker').</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DockerCommand { get; set; }
 
     protected override void ProcessRecord()
     {
@@ -66,7 +96,20 @@ public sealed class TestPveVmCommand : CheckCmdletBase
         {
             if (!contexts.TryGetValue(guest.Environment, out var context))
             {
-                context = new EnvironmentContext(guest.Environment, new Configuration.EnvironmentConfig(), options);
+                var envConfig = new Configuration.EnvironmentConfig();
+                if (KeyFile is not null)
+                {
+                    envConfig.Ssh = new Configuration.SshConfig
+                    {
+                        User = User,
+                        KeyFile = SessionState.Path.GetUnresolvedProviderPathFromPSPath(KeyFile),
+                        KnownHostsFile = KnownHostsFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(KnownHostsFile),
+                        HostKeyFingerprint = HostKeyFingerprint,
+                        Port = SshPort,
+                        DockerCommand = DockerCommand,
+                    };
+                }
+                context = new EnvironmentContext(guest.Environment, envConfig, options);
                 contexts[guest.Environment] = context;
             }
             foreach (var provider in CheckCatalog.GuestProviders)

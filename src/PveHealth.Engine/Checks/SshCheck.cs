@@ -1,0 +1,198 @@
+using System.Net.Sockets;
+using PveHealth.Clients.Ssh;
+using PveHealth.Configuration;
+using PveHealth.Execution;
+using PveHealth.Model;
+using Renci.SshNet;
+using Renci.SshNet.Common;
+
+namespace PveHealth.Checks;
+
+/// <summary>
+/// Ssh and Docker on one SSH connection per guest. The host key is verified against known_hosts or a
+/// pinned SHA-256 fingerprint; an unknown or changed key is Critical with the fingerprint seen, never
+/// trusted and never prompted for. Docker runs the configured command (default
+/// `systemctl is-active docker`) over the same connection; exit status 0 means active.
+/// </summary>
+public sealed class SshCheck : CheckUnit
+{
+    public const string SshName = "Ssh";
+    public const string DockerName = "Docker";
+    public const string DefaultDockerCommand = "systemctl is-active docker";
+
+    private readonly Guest _guest;
+    private readonly SshConfig _ssh;
+    private readonly EnvironmentContext _env;
+
+    public SshCheck(Guest guest, SshConfig ssh, EnvironmentContext env, IReadOnlyList<string> checks)
+        : base(guest.Environment, guest.Name, guest.Kind.ToString(), guest.Address ?? string.Empty, checks)
+    {
+        _guest = guest;
+        _ssh = ssh;
+        _env = env;
+    }
+
+    public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(_guest.Address))
+        {
+            Fail(reporter, CheckStatus.Unknown, $"no address for {_guest.Name} in {(_guest.Source.Length > 0 ? _guest.Source : "the inventory")}");
+            return;
+        }
+        var user = _ssh.User ?? "root";
+        PrivateKeyFile key;
+        KnownHosts? knownHosts = null;
+        try
+        {
+            key = _env.Shared($"ssh-key:{_ssh.KeyFile}", () => LoadKey(_ssh));
+            if (_ssh.HostKeyFingerprint is null)
+            {
+                knownHosts = _env.Shared($"known-hosts:{_ssh.KnownHostsFile}", () => LoadKnownHosts(_ssh));
+            }
+        }
+        catch (SshSetupException ex)
+        {
+            Fail(reporter, CheckStatus.Unknown, ex.Message);
+            return;
+        }
+
+        var connection = new ConnectionInfo(_guest.Address, _ssh.Port, user, new PrivateKeyAuthenticationMethod(user, key))
+        {
+            Timeout = reporter.Timeout,
+        };
+        string? rejected = null;
+        using var client = new SshClient(connection);
+        client.HostKeyReceived += (_, e) =>
+        {
+            var fingerprint = KnownHosts.Fingerprint(e.HostKey);
+            if (_ssh.HostKeyFingerprint is { } pinned)
+            {
+                e.CanTrust = string.Equals(Normalize(pinned), fingerprint, StringComparison.Ordinal);
+                if (!e.CanTrust) rejected = $"host key mismatch: the server presented {e.HostKeyName} {fingerprint}, the pinned fingerprint is {Normalize(pinned)}";
+                return;
+            }
+            var verdict = knownHosts!.Verify(_guest.Address!, _ssh.Port, e.HostKeyName, e.HostKey);
+            e.CanTrust = verdict == HostKeyVerdict.Trusted;
+            rejected = verdict switch
+            {
+                HostKeyVerdict.Trusted => null,
+                HostKeyVerdict.Changed => $"host key changed: the server presented {e.HostKeyName} {fingerprint}, which is not the key {knownHosts.Path} holds for {_guest.Address} (possible man-in-the-middle; verify, then update known_hosts)",
+                HostKeyVerdict.Revoked => $"host key revoked: the server presented {e.HostKeyName} {fingerprint}, marked @revoked in {knownHosts.Path}",
+                _ => $"host key unknown: {_guest.Address} is not in {knownHosts.Path}; the server presented {e.HostKeyName} {fingerprint} (add it after verifying: ssh-keyscan)",
+            };
+        };
+
+        try
+        {
+            await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            Fail(reporter, CheckStatus.Critical, rejected ?? Describe(ex, user, reporter.Timeout));
+            return;
+        }
+        reporter.Report(SshName, CheckStatus.Ok, $"connected as {user}, host key verified ({client.ConnectionInfo.CurrentHostKeyAlgorithm})");
+
+        if (Runs(DockerName))
+        {
+            var started = reporter.Elapsed;
+            var commandText = string.IsNullOrWhiteSpace(_ssh.DockerCommand) ? DefaultDockerCommand : _ssh.DockerCommand;
+            using var command = client.CreateCommand(commandText);
+            await command.ExecuteAsync(cancellationToken).ConfigureAwait(false);
+            var output = CheckResult.OneLine(command.Result);
+            if (output.Length > 120) output = output[..120] + "...";
+            var duration = reporter.Elapsed - started;
+            if (command.ExitStatus == 0)
+            {
+                reporter.Report(DockerName, CheckStatus.Ok, $"docker {(output.Length > 0 ? output : "active")}", duration);
+            }
+            else
+            {
+                var error = CheckResult.OneLine(command.Error);
+                var said = output.Length > 0 ? output : error.Length > 0 ? error : "no output";
+                reporter.Report(DockerName, CheckStatus.Critical, $"docker not active: '{commandText}' exited {command.ExitStatus?.ToString() ?? "without status"} ({said})", duration);
+            }
+        }
+        client.Disconnect();
+    }
+
+    private void Fail(CheckReporter reporter, CheckStatus status, string detail)
+    {
+        if (Runs(SshName))
+        {
+            reporter.Report(SshName, status, detail);
+            if (Runs(DockerName)) reporter.Report(DockerName, CheckStatus.Skipped, "skipped: SSH failed", TimeSpan.Zero);
+        }
+        else if (Runs(DockerName))
+        {
+            // Ssh itself is excluded: the Docker verdict carries the reason.
+            reporter.Report(DockerName, status, $"cannot reach Docker over SSH: {detail}");
+        }
+    }
+
+    private string Describe(Exception ex, string user, TimeSpan timeout) => ex switch
+    {
+        SocketException { SocketErrorCode: SocketError.ConnectionRefused } => $"connection refused by {_guest.Address}:{_ssh.Port} (sshd not running?)",
+        SocketException { SocketErrorCode: SocketError.TimedOut } or SshOperationTimeoutException or OperationCanceledException
+            => $"no SSH answer from {_guest.Address}:{_ssh.Port} within {timeout.TotalSeconds:0.#} s",
+        SocketException { SocketErrorCode: SocketError.HostUnreachable or SocketError.NetworkUnreachable } s => $"{_guest.Address} unreachable: {s.Message}",
+        SocketException s => $"cannot connect to {_guest.Address}:{_ssh.Port}: {s.Message}",
+        SshAuthenticationException => $"authentication failed for {user} with key {_ssh.KeyFile}",
+        SshConnectionException c => $"SSH connection failed: {c.Message}",
+        _ => $"SSH failed: {ex.GetType().Name}: {ex.Message}",
+    };
+
+    private static string Normalize(string fingerprint)
+        => fingerprint.StartsWith("SHA256:", StringComparison.Ordinal) ? fingerprint.TrimEnd('=') : "SHA256:" + fingerprint.TrimEnd('=');
+
+    private static PrivateKeyFile LoadKey(SshConfig ssh)
+    {
+        if (string.IsNullOrWhiteSpace(ssh.KeyFile)) throw new SshSetupException("no SSH key configured (ssh.keyFile)");
+        try
+        {
+            var passphrase = ssh.Passphrase is null ? null : SecretResolver.Resolve(ssh.Passphrase, "ssh.passphrase");
+            return passphrase is null ? new PrivateKeyFile(ssh.KeyFile) : new PrivateKeyFile(ssh.KeyFile, passphrase);
+        }
+        catch (SecretUnavailableException ex) { throw new SshSetupException(ex.Message); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new SshSetupException($"cannot read SSH key {ssh.KeyFile}: {ex.Message}"); }
+        catch (SshPassPhraseNullOrEmptyException) { throw new SshSetupException($"SSH key {ssh.KeyFile} is encrypted: configure ssh.passphrase"); }
+        catch (SshException ex) { throw new SshSetupException($"cannot load SSH key {ssh.KeyFile}: {ex.Message}"); }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or System.Security.Cryptography.CryptographicException)
+        {
+            throw new SshSetupException($"cannot load SSH key {ssh.KeyFile}: {ex.Message} (wrong passphrase or unsupported format?)");
+        }
+    }
+
+    private static KnownHosts LoadKnownHosts(SshConfig ssh)
+    {
+        if (string.IsNullOrWhiteSpace(ssh.KnownHostsFile))
+        {
+            throw new SshSetupException("no host key policy: configure ssh.knownHostsFile or ssh.hostKeyFingerprint (host keys are never trusted blindly)");
+        }
+        try { return KnownHosts.Load(ssh.KnownHostsFile); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new SshSetupException($"cannot read known_hosts {ssh.KnownHostsFile}: {ex.Message}"); }
+    }
+
+    private sealed class SshSetupException(string message) : Exception(message);
+}
+
+internal sealed class SshCheckProvider : IGuestCheckProvider
+{
+    public IReadOnlyList<string> Checks { get; } = [SshCheck.SshName, SshCheck.DockerName];
+
+    public CheckUnit? Create(Guest guest, EnvironmentContext environment, IReadOnlyList<string> wanted, out string? skipReason)
+    {
+        if (environment.Config.Ssh is not { } ssh)
+        {
+            skipReason = "SSH not configured: set ssh.keyFile and ssh.knownHostsFile in the configuration, or pass -KeyFile and -KnownHostsFile";
+            return null;
+        }
+        skipReason = null;
+        // Docker alone still needs the SSH connection: it runs inside the same unit.
+        return new SshCheck(guest, ssh, environment, wanted);
+    }
+}

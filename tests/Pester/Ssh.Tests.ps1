@@ -1,0 +1,154 @@
+# Ssh and Docker checks against a real OpenSSH sshd on 127.0.0.1 (a free port), started and stopped here.
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    Import-Module (Get-PveHealthModulePath) -Force
+    $script:Dir = Join-Path ([IO.Path]::GetTempPath()) "pvehealth-ssh-$([guid]::NewGuid().ToString('n'))"
+    New-Item -ItemType Directory $script:Dir | Out-Null
+    $d = $script:Dir
+    & ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey"
+    & ssh-keygen -q -t ed25519 -N '' -f "$d/client"
+    & ssh-keygen -q -t rsa -b 2048 -N '' -f "$d/client_rsa"
+    & ssh-keygen -q -t ed25519 -N 'correct horse' -f "$d/client_locked"
+    & ssh-keygen -q -t ed25519 -N '' -f "$d/otherhost"
+    Get-Content "$d/client.pub", "$d/client_rsa.pub", "$d/client_locked.pub" | Set-Content "$d/authorized_keys"
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start(); $script:Port = $listener.LocalEndpoint.Port; $listener.Stop()
+    # The forced command answers like `systemctl is-active docker` from a state file, so Docker can be switched.
+    Set-Content "$d/docker-state" 'active'
+    @"
+#!/bin/sh
+if [ "`$SSH_ORIGINAL_COMMAND" = "systemctl is-active docker" ]; then
+  state=`$(cat '$d/docker-state'); echo "`$state"; [ "`$state" = active ] && exit 0 || exit 3
+fi
+exec /bin/sh -c "`$SSH_ORIGINAL_COMMAND"
+"@ | Set-Content "$d/force.sh"
+    & chmod 755 "$d/force.sh"
+    @"
+Port $script:Port
+ListenAddress 127.0.0.1
+HostKey $d/hostkey
+AuthorizedKeysFile $d/authorized_keys
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PidFile $d/sshd.pid
+ForceCommand $d/force.sh
+MaxStartups 200
+"@ | Set-Content "$d/sshd_config"
+    New-Item -ItemType Directory -Force /run/sshd | Out-Null
+    $script:Sshd = Start-Process /usr/sbin/sshd -ArgumentList '-D', '-e', '-f', "$d/sshd_config" -PassThru -RedirectStandardError "$d/sshd.log"
+    $deadline = [DateTime]::UtcNow.AddSeconds(10)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        try { $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $script:Port); $c.Dispose(); break } catch { Start-Sleep -Milliseconds 100 }
+    }
+    $hostKey = (Get-Content "$d/hostkey.pub") -split ' '
+    Set-Content "$d/known_hosts" "[127.0.0.1]:$($script:Port) $($hostKey[0]) $($hostKey[1])"
+    $other = (Get-Content "$d/otherhost.pub") -split ' '
+    Set-Content "$d/known_hosts_changed" "[127.0.0.1]:$($script:Port) $($other[0]) $($other[1])"
+    # A hashed entry, as `ssh-keygen -H` writes them.
+    Copy-Item "$d/known_hosts" "$d/known_hosts_hashed"
+    & ssh-keygen -q -H -f "$d/known_hosts_hashed" 2>$null
+    $script:Guest = [pscustomobject]@{ Name = 'web-01'; Address = '127.0.0.1'; Kind = 'Vm'; Environment = 'lab' }
+    $script:Common = @{ KeyFile = "$d/client"; KnownHostsFile = "$d/known_hosts"; SshPort = $script:Port; TimeoutSec = 5 }
+}
+
+AfterAll {
+    if ($script:Sshd -and -not $script:Sshd.HasExited) { $script:Sshd.Kill($true); $script:Sshd.WaitForExit(5000) | Out-Null }
+    Remove-Item -Recurse -Force $script:Dir -ErrorAction SilentlyContinue
+}
+
+Describe 'Test-PveVm -Check Ssh, Docker' {
+    It 'connects with an ed25519 key, verifies the host key and reads Docker over the same connection' {
+        $r = $script:Guest | Test-PveVm -Check Ssh, Docker @script:Common
+        ($r | Where-Object Check -eq Ssh).Status | Should -Be 'Ok'
+        ($r | Where-Object Check -eq Ssh).Detail | Should -Match 'host key verified'
+        ($r | Where-Object Check -eq Docker).Status | Should -Be 'Ok'
+        ($r | Where-Object Check -eq Docker).Detail | Should -Be 'docker active'
+    }
+
+    It 'authenticates with an RSA key too' {
+        $p = $script:Common.Clone(); $p.KeyFile = "$($script:Dir)/client_rsa"
+        ($script:Guest | Test-PveVm -Check Ssh @p).Status | Should -Be 'Ok'
+    }
+
+    It 'accepts hashed known_hosts entries with [host]:port' {
+        (Get-Content "$($script:Dir)/known_hosts_hashed") | Should -Match '^\|1\|'
+        $p = $script:Common.Clone(); $p.KnownHostsFile = "$($script:Dir)/known_hosts_hashed"
+        ($script:Guest | Test-PveVm -Check Ssh @p).Status | Should -Be 'Ok'
+    }
+
+    It 'accepts a pinned SHA-256 fingerprint instead of known_hosts' {
+        $fp = ((& ssh-keygen -l -E sha256 -f "$($script:Dir)/hostkey.pub") -split ' ')[1]
+        $p = $script:Common.Clone(); $p.Remove('KnownHostsFile'); $p.HostKeyFingerprint = $fp
+        ($script:Guest | Test-PveVm -Check Ssh @p).Status | Should -Be 'Ok'
+    }
+
+    It 'reports Docker down as Critical with the exit status' {
+        Set-Content "$($script:Dir)/docker-state" 'inactive'
+        try {
+            $r = $script:Guest | Test-PveVm -Check Ssh, Docker @script:Common
+            ($r | Where-Object Check -eq Docker).Status | Should -Be 'Critical'
+            ($r | Where-Object Check -eq Docker).Detail | Should -Match "exited 3 \(inactive\)"
+        }
+        finally { Set-Content "$($script:Dir)/docker-state" 'active' }
+    }
+
+    It 'refuses a changed host key with the fingerprint seen, and skips Docker' {
+        $p = $script:Common.Clone(); $p.KnownHostsFile = "$($script:Dir)/known_hosts_changed"
+        $fp = ((& ssh-keygen -l -E sha256 -f "$($script:Dir)/hostkey.pub") -split ' ')[1]
+        $r = $script:Guest | Test-PveVm -Check Ssh, Docker @p
+        ($r | Where-Object Check -eq Ssh).Status | Should -Be 'Critical'
+        ($r | Where-Object Check -eq Ssh).Detail | Should -BeLike "host key changed:*$fp*"
+        ($r | Where-Object Check -eq Docker).Status | Should -Be 'Skipped'
+        ($r | Where-Object Check -eq Docker).Detail | Should -Be 'skipped: SSH failed'
+    }
+
+    It 'never trusts an unknown host key' {
+        $empty = Join-Path $script:Dir 'known_hosts_empty'; Set-Content $empty ''
+        $p = $script:Common.Clone(); $p.KnownHostsFile = $empty
+        $r = $script:Guest | Test-PveVm -Check Ssh @p
+        $r.Status | Should -Be 'Critical'
+        $r.Detail | Should -BeLike 'host key unknown:*SHA256:*'
+    }
+
+    It 'says authentication failed for a key the guest does not accept' {
+        $p = $script:Common.Clone(); $p.KeyFile = "$($script:Dir)/otherhost"
+        $r = $script:Guest | Test-PveVm -Check Ssh @p
+        $r.Status | Should -Be 'Critical'
+        $r.Detail | Should -BeLike 'authentication failed for root with key*'
+    }
+
+    It 'says an encrypted key needs a passphrase (Unknown: the checker''s own setup)' {
+        $p = $script:Common.Clone(); $p.KeyFile = "$($script:Dir)/client_locked"
+        $r = $script:Guest | Test-PveVm -Check Ssh @p
+        $r.Status | Should -Be 'Unknown'
+        $r.Detail | Should -Match 'passphrase'
+    }
+
+    It 'says connection refused for a closed port' {
+        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $closed = $l.LocalEndpoint.Port; $l.Stop()
+        $p = $script:Common.Clone(); $p.SshPort = $closed
+        $r = $script:Guest | Test-PveVm -Check Ssh @p
+        $r.Status | Should -Be 'Critical'
+        $r.Detail | Should -BeLike 'connection refused by 127.0.0.1:*'
+    }
+
+    It 'skips the SSH checks with a reason when no key is given' {
+        $r = $script:Guest | Test-PveVm -Check Ssh, Docker
+        $r.Status | Should -Be @('Skipped', 'Skipped')
+        $r[0].Detail | Should -Match 'SSH not configured'
+    }
+
+    It 'keeps SSH.NET out of the default load context after an SSH check (fresh process)' {
+        $r = Invoke-FreshPwsh -Script @"
+`$x = [pscustomobject]@{ Name='web-01'; Address='127.0.0.1' } | Test-PveVm -Check Ssh -KeyFile '$($script:Dir)/client' -KnownHostsFile '$($script:Dir)/known_hosts' -SshPort $($script:Port) -InformationAction Ignore
+`$x.Status
+`$ssh = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'Renci.SshNet' }
+[System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$ssh).Name
+([System.Runtime.Loader.AssemblyLoadContext]::Default.Assemblies | Where-Object { `$_.GetName().Name -eq 'Renci.SshNet' }).Count
+"@
+        $lines = $r.Output.Trim() -split "`n" | ForEach-Object Trim
+        $lines | Should -Be @('Ok', 'PveHealth', '0')
+    }
+}
