@@ -29,6 +29,8 @@ public sealed class HealthPlan
     /// <summary>Sources the dry run did not read, as "environment: description".</summary>
     public List<string> Deferred { get; } = new();
     public List<string> EnvironmentNames { get; } = new();
+    /// <summary>Things the administrator should know about the plan (a configured check this version cannot run).</summary>
+    public List<string> Warnings { get; } = new();
 }
 
 /// <summary>
@@ -128,6 +130,11 @@ public sealed class HealthPlanner
             return;
         }
         var wanted = (env.Checks is { Count: > 0 } configured ? configured : CheckCatalog.GuestChecks.ToList());
+        var unavailable = wanted.Where(c => !CheckCatalog.GuestChecks.Contains(c, StringComparer.OrdinalIgnoreCase)).ToList();
+        if (unavailable.Count > 0)
+        {
+            plan.Warnings.Add($"environment {context.Name}: the checks {string.Join(", ", unavailable)} are configured but not available in this version of PveHealth; they are not run.");
+        }
         foreach (var guest in guests)
         {
             var group = guest.Kind.ToString();

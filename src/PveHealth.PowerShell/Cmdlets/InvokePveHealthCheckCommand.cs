@@ -94,6 +94,7 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
         }
         WriteVerbose($"Plan: {plan.Units.Count} check units in {string.Join(", ", plan.EnvironmentNames)}; {plan.Decided.Count} decided without running.");
 
+        foreach (var warning in plan.Warnings) WriteWarning(warning);
         foreach (var decided in plan.Decided) WriteResult(decided);
         foreach (var deferred in plan.Deferred)
         {
