@@ -85,6 +85,13 @@ function Invoke-Build {
     $manifest = $manifest -replace "ModuleVersion\s*=\s*'[^']*'", "ModuleVersion        = '$version'"
     Set-Content -Path (Join-Path $ModuleOut 'PveHealth.psd1') -Value $manifest -Encoding utf8NoBOM
 
+    # The scheduled entry point (deploy/bin/pve-health-check.ps1) ships inside the module: <module>/bin/.
+    $entryScripts = @(Get-ChildItem (Join-Path $Root 'deploy/bin') -Filter *.ps1 -ErrorAction SilentlyContinue)
+    if ($entryScripts.Count -gt 0) {
+        $binOut = New-Item -ItemType Directory -Force (Join-Path $ModuleOut 'bin')
+        $entryScripts | Copy-Item -Destination $binOut
+    }
+
     $docsScript = Join-Path $Root 'tools/Build-Help.ps1'
     if (Test-Path $docsScript) { & $docsScript -DocsPath (Join-Path $Root 'docs/en-US') -OutputPath (Join-Path $ModuleOut 'en-US') }
     Write-Host "Built PveHealth $version in $ModuleOut"

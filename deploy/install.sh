@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Installs PveHealth for scheduled runs on a Debian host (run as root, after `dotnet pwsh ./build.ps1 -Task Build`).
+#
+#   deploy/install.sh [--module DIR] [--skip-pwsh] [--enable]
+#
+# What lands where (everything under $DESTDIR when it is set, for packaging and tests):
+#   /usr/local/share/powershell/Modules/PveHealth/   the module (on pwsh's AllUsers PSModulePath), with bin/pve-health-check.ps1
+#   /opt/pve-health/tools/pwsh                       the pinned PowerShell .NET tool (7.6.9; --skip-pwsh to provide it yourself)
+#   /etc/systemd/system/pve-health-check.{service,timer}
+#   /etc/pve-health/config.json, exclusions.conf     from deploy/config/*.example.*, only when not there yet (never overwritten)
+#   /opt/pve-health/share/{prometheus,alertmanager,grafana}/   alert rules, Telegram route, dashboard (to copy into those services)
+# On a live system (no DESTDIR) it also creates the system user pve-health, lets it write the node_exporter
+# textfile folder /var/lib/prometheus/node-exporter (ACL, else group), runs systemctl daemon-reload and,
+# with --enable, enables and starts pve-health-check.timer.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(dirname "$here")"
+module="$repo/out/PveHealth"
+skip_pwsh=0
+enable=0
+pwsh_version=7.6.9
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --module) module="$2"; shift 2 ;;
+    --skip-pwsh) skip_pwsh=1; shift ;;
+    --enable) enable=1; shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+
+dest="${DESTDIR:-}"
+user=pve-health
+moddir="$dest/usr/local/share/powershell/Modules/PveHealth"
+etcdir="$dest/etc/pve-health"
+unitdir="$dest/etc/systemd/system"
+optdir="$dest/opt/pve-health"
+textfile_dir=/var/lib/prometheus/node-exporter
+
+if [ ! -f "$module/PveHealth.psd1" ] || [ ! -f "$module/bin/pve-health-check.ps1" ]; then
+  echo "install.sh: no built module in $module: run 'dotnet pwsh ./build.ps1 -Task Build' first or pass --module DIR" >&2
+  exit 1
+fi
+live=0
+if [ -z "$dest" ]; then
+  live=1
+  if [ "$(id -u)" -ne 0 ]; then echo "install.sh: run as root (or set DESTDIR to stage the files)" >&2; exit 1; fi
+fi
+
+if [ "$live" -eq 1 ] && ! getent passwd "$user" >/dev/null; then
+  useradd --system --user-group --home-dir /var/lib/pve-health --no-create-home --shell /usr/sbin/nologin \
+    --comment "PveHealth scheduled checks" "$user"
+  echo "created system user $user"
+fi
+
+# The module: replaced as a whole, so files of an older version do not linger.
+rm -rf "$moddir"
+install -d -m 0755 "$moddir"
+cp -R "$module/." "$moddir/"
+chmod -R u=rwX,go=rX "$moddir"
+echo "module -> $moddir"
+
+if [ "$skip_pwsh" -eq 0 ]; then
+  if [ -x "$optdir/tools/pwsh" ]; then
+    echo "pwsh already in $optdir/tools"
+  else
+    install -d -m 0755 "$optdir/tools"
+    dotnet tool install PowerShell --version "$pwsh_version" --tool-path "$optdir/tools"
+  fi
+fi
+
+install -d -m 0755 "$unitdir"
+install -m 0644 "$here/systemd/pve-health-check.service" "$here/systemd/pve-health-check.timer" "$unitdir/"
+echo "units -> $unitdir"
+
+install -d -m 0755 "$etcdir"
+for pair in "config.example.json:config.json" "exclusions.example.conf:exclusions.conf"; do
+  src="$here/config/${pair%%:*}"; dst="$etcdir/${pair##*:}"
+  if [ -e "$dst" ]; then
+    echo "kept existing $dst"
+  else
+    install -m 0640 "$src" "$dst"
+    if [ "$live" -eq 1 ]; then chgrp "$user" "$dst"; fi
+    echo "example -> $dst"
+  fi
+done
+
+install -d -m 0755 "$optdir/share"
+for d in prometheus alertmanager grafana; do
+  rm -rf "${optdir:?}/share/$d"
+  cp -R "$here/$d" "$optdir/share/$d"
+done
+echo "rules, Telegram route, dashboard -> $optdir/share"
+
+if [ "$live" -eq 1 ]; then
+  install -d -m 0755 "$textfile_dir"
+  if command -v setfacl >/dev/null; then
+    setfacl -m "u:$user:rwx" "$textfile_dir"
+  else
+    chgrp "$user" "$textfile_dir" && chmod g+rwx "$textfile_dir"
+  fi
+  systemctl daemon-reload
+  if [ "$enable" -eq 1 ]; then
+    systemctl enable --now pve-health-check.timer
+  else
+    echo "next: edit /etc/pve-health/config.json, then: systemctl enable --now pve-health-check.timer"
+  fi
+fi

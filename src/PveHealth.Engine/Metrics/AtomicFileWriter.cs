@@ -1,0 +1,109 @@
+using System.Text;
+
+namespace PveHealth.Metrics;
+
+/// <summary>Why an atomic write failed; each maps to one stable error id in the cmdlet.</summary>
+public enum MetricsExportFailure
+{
+    /// <summary>The target's folder does not exist.</summary>
+    FolderNotFound,
+    /// <summary>The folder (or the target) may not be written by this user.</summary>
+    AccessDenied,
+    /// <summary>The target path is a directory.</summary>
+    PathIsDirectory,
+    /// <summary>Any other I/O failure (disk full, read-only file system...).</summary>
+    IoError,
+}
+
+/// <summary>A failed atomic write. The previous file at the target is untouched and no temp file is left.</summary>
+public sealed class MetricsExportException : Exception
+{
+    public MetricsExportException(MetricsExportFailure failure, string path, string message, Exception? inner = null)
+        : base(message, inner)
+    {
+        Failure = failure;
+        Path = path;
+    }
+
+    public MetricsExportFailure Failure { get; }
+    public string Path { get; }
+}
+
+/// <summary>
+/// Writes a whole file so that readers (node_exporter) see either the previous content or the new one,
+/// never a part: the text goes to a uniquely named temp file in the same folder (same file system),
+/// is flushed to disk, made world-readable (0644: node_exporter runs as another user), then renamed
+/// over the target (rename(2) is atomic). Concurrent writers each use their own temp file; the last
+/// rename wins and every intermediate state is a complete file. The temp name starts with a dot and
+/// does not end in ".prom", so the textfile collector never reads it.
+/// </summary>
+public static class AtomicFileWriter
+{
+    private static readonly UTF8Encoding Utf8NoBom = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: false);
+
+    public static void Write(string path, string content)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        ArgumentNullException.ThrowIfNull(content);
+        var full = System.IO.Path.GetFullPath(path);
+        var folder = System.IO.Path.GetDirectoryName(full);
+        var name = System.IO.Path.GetFileName(full);
+        if (string.IsNullOrEmpty(folder) || string.IsNullOrEmpty(name))
+        {
+            throw new MetricsExportException(MetricsExportFailure.PathIsDirectory, full, $"{full}: not a file path.");
+        }
+        if (!Directory.Exists(folder))
+        {
+            throw new MetricsExportException(MetricsExportFailure.FolderNotFound, full,
+                $"{full}: the folder {folder} does not exist; create it (node_exporter's --collector.textfile.directory) or choose another -Path.");
+        }
+        if (Directory.Exists(full))
+        {
+            throw new MetricsExportException(MetricsExportFailure.PathIsDirectory, full, $"{full}: is a directory; -Path must name a file such as {System.IO.Path.Combine(full, "pve_health.prom")}.");
+        }
+
+        var temp = System.IO.Path.Combine(folder, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var bytes = Utf8NoBom.GetBytes(content);
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+            if (!OperatingSystem.IsWindows())
+            {
+                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
+            }
+            using (var stream = new FileStream(temp, options))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            if (!OperatingSystem.IsWindows())
+            {
+                // UnixCreateMode is filtered by the umask (systemd services often run with 0077): set it explicitly.
+                File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch (Exception ex) when (ex is UnauthorizedAccessException or IOException)
+        {
+            TryDelete(temp);
+            if (ex is UnauthorizedAccessException)
+            {
+                throw new MetricsExportException(MetricsExportFailure.AccessDenied, full,
+                    $"{full}: permission denied writing in {folder}; the user running the check needs write access to that folder (ReadWritePaths= in the unit).", ex);
+            }
+            throw new MetricsExportException(MetricsExportFailure.IoError, full, $"{full}: cannot write the metrics file: {ex.Message}", ex);
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            if (File.Exists(path)) File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: the temp name never ends in .prom, so a leftover is not read by node_exporter.
+        }
+    }
+}

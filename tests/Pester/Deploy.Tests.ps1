@@ -1,0 +1,335 @@
+# deploy/: alert rules (promtool), Telegram route (amtool), systemd units (systemd-analyze), install.sh,
+# and the Grafana dashboard evaluated against a real node_exporter + Prometheus on 127.0.0.1.
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    $script:ModulePath = Get-PveHealthModulePath
+    Import-Module $script:ModulePath -Force
+    $script:Deploy = (Resolve-Path (Join-Path $PSScriptRoot '../../deploy')).Path
+    $script:Work = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "pvehealth-deploy-$([guid]::NewGuid().ToString('N'))")).FullName
+
+    function script:Invoke-Program {
+        param([string] $File, [string[]] $Arguments, [hashtable] $Environment = @{}, [int] $TimeoutSec = 120)
+        $psi = [Diagnostics.ProcessStartInfo]::new($File)
+        foreach ($a in $Arguments) { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardOutput = $true
+        $psi.RedirectStandardError = $true
+        $psi.UseShellExecute = $false
+        $psi.Environment['NO_COLOR'] = '1'
+        foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
+        $p = [Diagnostics.Process]::Start($psi)
+        $out = $p.StandardOutput.ReadToEndAsync()
+        $err = $p.StandardError.ReadToEndAsync()
+        if (-not $p.WaitForExit($TimeoutSec * 1000)) { $p.Kill($true); throw "$File did not finish within $TimeoutSec s" }
+        $p.WaitForExit()
+        $r = [pscustomobject]@{ Output = $out.Result; Error = $err.Result; ExitCode = $p.ExitCode }
+        Write-Host ("    $ {0} {1} -> exit {2}`n{3}" -f $File, ($Arguments -join ' '), $r.ExitCode, (("$($r.Output)$($r.Error)".TrimEnd() -split "`n" | ForEach-Object { "      $_" }) -join "`n"))
+        $r
+    }
+}
+
+AfterAll {
+    if ($script:Work -and (Test-Path $script:Work)) { Remove-Item -Recurse -Force $script:Work -ErrorAction SilentlyContinue }
+}
+
+Describe 'Prometheus alert rules (deploy/prometheus)' {
+    It 'promtool check rules is clean' {
+        $r = Invoke-Program -File 'promtool' -Arguments @('check', 'rules', (Join-Path $script:Deploy 'prometheus/health-alerts.yml'))
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Match 'SUCCESS: 3 rules found'
+    }
+
+    It 'promtool test rules passes (alerts that fire and that stay quiet)' {
+        $r = Invoke-Program -File 'promtool' -Arguments @('test', 'rules', (Join-Path $script:Deploy 'prometheus/health-alerts.test.yml'))
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Match 'SUCCESS'
+    }
+
+    It 'the rule tests fail when the rule changes (InfraHealthCheckFailed without its for:)' {
+        $dir = New-Item -ItemType Directory -Force (Join-Path $script:Work 'rules-mutant')
+        (Get-Content -Raw (Join-Path $script:Deploy 'prometheus/health-alerts.yml')) -replace '(?m)^(\s+expr: pve_health_check_success == 0\r?\n)\s+for: 1m\r?\n', '$1' |
+            Set-Content (Join-Path $dir 'health-alerts.yml') -NoNewline
+        Copy-Item (Join-Path $script:Deploy 'prometheus/health-alerts.test.yml') $dir
+        $r = Invoke-Program -File 'promtool' -Arguments @('test', 'rules', (Join-Path $dir 'health-alerts.test.yml'))
+        $r.ExitCode | Should -Not -Be 0
+        $r.Output + $r.Error | Should -Match 'InfraHealthCheckFailed'
+    }
+}
+
+Describe 'Alertmanager Telegram route (deploy/alertmanager/telegram.yml)' {
+    It 'amtool check-config accepts it' {
+        $r = Invoke-Program -File 'amtool' -Arguments @('check-config', (Join-Path $script:Deploy 'alertmanager/telegram.yml'))
+        $r.ExitCode | Should -Be 0
+        $r.Output | Should -Match 'SUCCESS'
+        $r.Output | Should -Match '2 receivers'
+    }
+
+    It 'routes every PveHealth alert to the telegram_configs receiver' {
+        $text = Get-Content -Raw (Join-Path $script:Deploy 'alertmanager/telegram.yml')
+        $text | Should -Match '(?m)^\s+telegram_configs:'
+        foreach ($alert in 'InfraHealthCheckFailed', 'HealthCheckStale', 'HealthCheckTextfileError') {
+            $r = Invoke-Program -File 'amtool' -Arguments @('config', 'routes', 'test', '--config.file', (Join-Path $script:Deploy 'alertmanager/telegram.yml'), "alertname=$alert", 'environment=prod')
+            $r.ExitCode | Should -Be 0
+            $r.Output.Trim() | Should -Be 'telegram'
+        }
+    }
+
+    It 'uses bot_token because Alertmanager 0.25 has no bot_token_file (checked with this amtool)' {
+        $copy = Join-Path $script:Work 'telegram-file.yml'
+        (Get-Content -Raw (Join-Path $script:Deploy 'alertmanager/telegram.yml')) -replace 'bot_token: REPLACE_WITH_BOT_TOKEN', 'bot_token_file: /etc/prometheus/telegram-bot-token' | Set-Content $copy
+        $r = Invoke-Program -File 'amtool' -Arguments @('check-config', $copy)
+        $r.ExitCode | Should -Not -Be 0
+        $r.Output + $r.Error | Should -Match 'bot_token_file not found'
+    }
+}
+
+Describe 'systemd units (deploy/systemd)' {
+    BeforeAll {
+        $script:Service = Get-Content -Raw (Join-Path $script:Deploy 'systemd/pve-health-check.service')
+        $script:Timer = Get-Content -Raw (Join-Path $script:Deploy 'systemd/pve-health-check.timer')
+    }
+
+    It 'the service has the required settings' {
+        foreach ($line in 'Type=oneshot', 'TimeoutStartSec=15min', 'User=pve-health', 'ProtectSystem=strict', 'ReadWritePaths=/var/lib/prometheus/node-exporter',
+            'NoNewPrivileges=yes', 'AmbientCapabilities=CAP_NET_RAW', 'CapabilityBoundingSet=CAP_NET_RAW', 'StateDirectory=pve-health') {
+            $script:Service | Should -Match "(?m)^$([regex]::Escape($line))\s*$"
+        }
+        $script:Service | Should -Match '(?m)^ExecStart=/opt/pve-health/tools/pwsh -NoProfile -NonInteractive -File /usr/local/share/powershell/Modules/PveHealth/bin/pve-health-check\.ps1 '
+        $script:Timer | Should -Match '(?m)^Persistent=true\s*$'
+        $script:Timer | Should -Match '(?m)^RandomizedDelaySec=\S+'
+    }
+
+    It 'systemd-analyze verify passes with the ExecStart binary present, and fails on the shipped path where pwsh is not installed' {
+        $dir = New-Item -ItemType Directory -Force (Join-Path $script:Work 'units')
+        # Only the binary changes (to one that exists here); everything else is the shipped unit.
+        $script:Service.Replace('ExecStart=/opt/pve-health/tools/pwsh ', "ExecStart=$([Environment]::ProcessPath) ") | Set-Content (Join-Path $dir 'pve-health-check.service') -NoNewline
+        Set-Content (Join-Path $dir 'pve-health-check.timer') $script:Timer -NoNewline
+        $r = Invoke-Program -File 'systemd-analyze' -Arguments @('verify', (Join-Path $dir 'pve-health-check.service'), (Join-Path $dir 'pve-health-check.timer'))
+        $r.ExitCode | Should -Be 0
+        # verify only warns (exit 0) about bad lines: any output is a finding.
+        "$($r.Output)$($r.Error)".Trim() | Should -BeNullOrEmpty
+        if (-not (Test-Path '/opt/pve-health/tools/pwsh')) {
+            $shipped = New-Item -ItemType Directory -Force (Join-Path $script:Work 'units-shipped')
+            Copy-Item (Join-Path $script:Deploy 'systemd/*') $shipped
+            $s = Invoke-Program -File 'systemd-analyze' -Arguments @('verify', (Join-Path $shipped 'pve-health-check.service'))
+            $s.ExitCode | Should -Not -Be 0
+            $s.Error | Should -Match '/opt/pve-health/tools/pwsh is not executable'
+        }
+    }
+
+    It 'OnCalendar elapses every 4 hours' {
+        $calendar = [regex]::Match($script:Timer, '(?m)^OnCalendar=(.+?)\s*$').Groups[1].Value
+        $calendar | Should -Not -BeNullOrEmpty
+        $r = Invoke-Program -File 'systemd-analyze' -Arguments @('calendar', '--iterations=7', $calendar) -Environment @{ TZ = 'UTC' }
+        $r.ExitCode | Should -Be 0
+        $times = @([regex]::Matches($r.Output, '(?m)^\s*(?:Next elapse|Iter\. #\d+): \w+ (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)') |
+            ForEach-Object { [datetime]::ParseExact($_.Groups[1].Value, 'yyyy-MM-dd HH:mm:ss', [Globalization.CultureInfo]::InvariantCulture) })
+        $times.Count | Should -Be 7
+        for ($i = 1; $i -lt $times.Count; $i++) { ($times[$i] - $times[$i - 1]).TotalHours | Should -Be 4 }
+        $times[0].Hour % 4 | Should -Be 0
+    }
+}
+
+Describe 'deploy/install.sh' {
+    It 'puts the module, units, example config and exclusions under DESTDIR and never overwrites an existing config' {
+        $dest = Join-Path $script:Work 'dest'
+        $r = Invoke-Program -File 'bash' -Arguments @((Join-Path $script:Deploy 'install.sh'), '--skip-pwsh', '--module', $script:ModulePath) -Environment @{ DESTDIR = $dest }
+        $r.ExitCode | Should -Be 0 -Because $r.Error
+        foreach ($f in 'usr/local/share/powershell/Modules/PveHealth/PveHealth.psd1', 'usr/local/share/powershell/Modules/PveHealth/PveHealth.PowerShell.dll',
+            'usr/local/share/powershell/Modules/PveHealth/dependencies/PveHealth.Engine.dll', 'usr/local/share/powershell/Modules/PveHealth/bin/pve-health-check.ps1',
+            'etc/systemd/system/pve-health-check.service', 'etc/systemd/system/pve-health-check.timer',
+            'etc/pve-health/config.json', 'etc/pve-health/exclusions.conf',
+            'opt/pve-health/share/prometheus/health-alerts.yml', 'opt/pve-health/share/alertmanager/telegram.yml', 'opt/pve-health/share/grafana/health-overview.json') {
+            Test-Path (Join-Path $dest $f) | Should -BeTrue -Because "$f should be installed"
+        }
+        (Get-Content -Raw (Join-Path $dest 'etc/pve-health/config.json') | ConvertFrom-Json).environments.prod.inventory.source | Should -Be 'terraform-output'
+
+        Set-Content (Join-Path $dest 'etc/pve-health/config.json') '{ "mine": true }'
+        Set-Content (Join-Path $dest 'etc/pve-health/exclusions.conf') 'web-*'
+        $again = Invoke-Program -File 'bash' -Arguments @((Join-Path $script:Deploy 'install.sh'), '--skip-pwsh', '--module', $script:ModulePath) -Environment @{ DESTDIR = $dest }
+        $again.ExitCode | Should -Be 0
+        $again.Output | Should -Match 'kept existing .*config\.json'
+        (Get-Content -Raw (Join-Path $dest 'etc/pve-health/config.json')).Trim() | Should -Be '{ "mine": true }'
+        (Get-Content -Raw (Join-Path $dest 'etc/pve-health/exclusions.conf')).Trim() | Should -Be 'web-*'
+    }
+
+    It 'the installed entry script runs with the installed module' {
+        $dest = Join-Path $script:Work 'dest'
+        $folder = New-Item -ItemType Directory -Force (Join-Path $script:Work 'installed-run')
+        $tf = Join-Path $folder 'tf.json'
+        '{"guests":{"sensitive":false,"type":"list","value":[{"name":"web-01","address":"127.0.0.1"}]}}' | Set-Content $tf
+        $config = New-TestConfig -Folder $folder -Environments @{ lab = @{ inventory = @{ source = 'terraform-output'; path = $tf }; checks = @('Ping') } }
+        $pwsh = @(Get-PwshCommand)
+        $entry = Join-Path $dest 'usr/local/share/powershell/Modules/PveHealth/bin/pve-health-check.ps1'
+        $metrics = Join-Path $folder 'pve_health.prom'
+        $r = Invoke-Program -File $pwsh[0] -Arguments (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command',
+                "& '$entry' -ConfigPath '$config' -ExclusionPath /dev/null -MetricsPath '$metrics'; `"module: `$((Get-Module PveHealth).ModuleBase)`"; exit `$LASTEXITCODE"))
+        $r.ExitCode | Should -Be 0 -Because $r.Error
+        $r.Output | Should -Match "module: $([regex]::Escape((Join-Path $dest 'usr/local/share/powershell/Modules/PveHealth')))"
+        Test-Path $metrics | Should -BeTrue
+    }
+
+    It 'refuses to run without a built module' {
+        $r = Invoke-Program -File 'bash' -Arguments @((Join-Path $script:Deploy 'install.sh'), '--skip-pwsh', '--module', (Join-Path $script:Work 'nothing')) -Environment @{ DESTDIR = (Join-Path $script:Work 'dest2') }
+        $r.ExitCode | Should -Be 1
+        $r.Error | Should -Match 'no built module'
+        Test-Path (Join-Path $script:Work 'dest2') | Should -BeFalse
+    }
+}
+
+Describe 'Grafana dashboard (deploy/grafana)' {
+    BeforeAll {
+        $script:DashboardText = Get-Content -Raw (Join-Path $script:Deploy 'grafana/health-overview.json')
+        $script:Dashboard = $script:DashboardText | ConvertFrom-Json
+    }
+
+    It 'has a fixed uid, a datasource template variable and no import inputs' {
+        $script:Dashboard.uid | Should -Be 'pve-health-overview'
+        $script:DashboardText | Should -Not -Match 'DS_PROMETHEUS'
+        $script:Dashboard.PSObject.Properties.Name | Should -Not -Contain '__inputs'
+        $ds = @($script:Dashboard.templating.list | Where-Object name -eq 'datasource')
+        $ds.Count | Should -Be 1
+        $ds[0].type | Should -Be 'datasource'
+        $ds[0].query | Should -Be 'prometheus'
+        foreach ($panel in $script:Dashboard.panels) {
+            $panel.datasource.uid | Should -Be '${datasource}'
+            foreach ($t in $panel.targets) { $t.datasource.uid | Should -Be '${datasource}' }
+        }
+    }
+
+    It 'has the current status, history (state timeline), check durations and last-run age panels' {
+        $types = $script:Dashboard.panels | ForEach-Object { "$($_.type):$($_.title)" }
+        $types | Should -Contain 'table:Status per component (current)'
+        $types | Should -Contain 'state-timeline:History'
+        $types | Should -Contain 'timeseries:Check durations'
+        $types | Should -Contain 'stat:Last run age'
+    }
+
+    It 'provisioning examples point at the dashboard folder and a Prometheus data source' {
+        Get-Content -Raw (Join-Path $script:Deploy 'grafana/provisioning/dashboards.yml') | Should -Match '(?m)^\s+path: /var/lib/grafana/dashboards/pve-health'
+        Get-Content -Raw (Join-Path $script:Deploy 'grafana/provisioning/datasources.yml') | Should -Match '(?m)^\s+type: prometheus'
+    }
+}
+
+Describe 'Dashboard and alert expressions against a real node_exporter and Prometheus' {
+    BeforeAll {
+        function Get-FreePort {
+            $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+            $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop(); $port
+        }
+        $script:Stack = New-Item -ItemType Directory -Force (Join-Path $script:Work 'stack')
+        $textfiles = New-Item -ItemType Directory -Force (Join-Path $script:Stack 'textfile')
+        $ok = Test-PveVm -Name 'web-01' -Address 127.0.0.1 -Environment lab -Check Ping -InformationAction Ignore
+        $odd = Test-PveVm -Name "db `"main`" ü\x" -Address 127.0.0.1 -Environment lab -Check Ping -InformationAction Ignore
+        $ghost = Test-PveVm -Name 'ghost' -Environment lab -Check Ping -InformationAction Ignore
+        $ok, $odd, $ghost | Export-PveHealthMetrics -Path (Join-Path $textfiles 'pve_health.prom')
+
+        $script:NodePort = Get-FreePort
+        $script:PromPort = Get-FreePort
+        $script:Prom = "http://127.0.0.1:$($script:PromPort)"
+        $config = Join-Path $script:Stack 'prometheus.yml'
+        @"
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+rule_files:
+  - $(Join-Path $script:Deploy 'prometheus/health-alerts.yml')
+scrape_configs:
+  - job_name: node
+    static_configs:
+      - targets: ['127.0.0.1:$($script:NodePort)']
+"@ | Set-Content $config -Encoding utf8NoBOM
+        $script:Procs = @()
+        $script:Procs += Start-Process -FilePath 'prometheus-node-exporter' -PassThru -ArgumentList @(
+            "--web.listen-address=127.0.0.1:$($script:NodePort)", '--collector.disable-defaults', '--collector.textfile',
+            "--collector.textfile.directory=$textfiles") -RedirectStandardOutput (Join-Path $script:Stack 'node.out') -RedirectStandardError (Join-Path $script:Stack 'node.err')
+        $script:Procs += Start-Process -FilePath 'prometheus' -PassThru -ArgumentList @(
+            "--config.file=$config", "--storage.tsdb.path=$(Join-Path $script:Stack 'data')", "--web.listen-address=127.0.0.1:$($script:PromPort)") `
+            -RedirectStandardOutput (Join-Path $script:Stack 'prom.out') -RedirectStandardError (Join-Path $script:Stack 'prom.err')
+
+        function script:Invoke-PromQuery([string] $Query, [switch] $Range) {
+            if ($Range) {
+                $now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+                Invoke-RestMethod -Uri "$($script:Prom)/api/v1/query_range" -Body @{ query = $Query; start = $now - 60; end = $now; step = '1' } -TimeoutSec 10
+            }
+            else { Invoke-RestMethod -Uri "$($script:Prom)/api/v1/query" -Body @{ query = $Query } -TimeoutSec 10 }
+        }
+
+        # Bounded wait (90 s) until Prometheus has scraped the textfile series at least a few times.
+        $deadline = [DateTime]::UtcNow.AddSeconds(90)
+        $script:Ready = $false
+        for ($i = 0; $i -lt 180 -and [DateTime]::UtcNow -lt $deadline; $i++) {
+            try {
+                $r = Invoke-PromQuery 'count_over_time(pve_health_check_success{component="web-01"}[1m])'
+                if ($r.data.result.Count -gt 0 -and [double]$r.data.result[0].value[1] -ge 3) { $script:Ready = $true; break }
+            }
+            catch { }
+            Start-Sleep -Milliseconds 500
+        }
+    }
+
+    AfterAll {
+        foreach ($p in @($script:Procs)) {
+            if ($p -and -not $p.HasExited) { $p.Kill($true); $p.WaitForExit(10000) | Out-Null }
+        }
+        foreach ($p in @($script:Procs)) {
+            if ($p) { Get-Process -Id $p.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty -Because "process $($p.Id) must be gone" }
+        }
+    }
+
+    It 'Prometheus scraped the exported series through node_exporter' {
+        $script:Ready | Should -BeTrue -Because (Get-Content -Raw (Join-Path $script:Stack 'prom.err') -ErrorAction SilentlyContinue)
+        $r = Invoke-PromQuery 'node_textfile_scrape_error'
+        [double]$r.data.result[0].value[1] | Should -Be 0
+        $odd = Invoke-PromQuery 'pve_health_check_success{component=~"db.*"}'
+        $odd.data.result[0].metric.component | Should -Be "db `"main`" ü\x"
+    }
+
+    It 'every panel expression of the dashboard returns data' {
+        $script:Ready | Should -BeTrue
+        $dashboard = Get-Content -Raw (Join-Path $script:Deploy 'grafana/health-overview.json') | ConvertFrom-Json
+        $checked = 0
+        foreach ($panel in $dashboard.panels) {
+            foreach ($t in $panel.targets) {
+                $expr = $t.expr.Replace('$environment', '.*').Replace('$__rate_interval', '1m').Replace('$__interval', '15s').Replace('$__range', '1h')
+                $expr | Should -Not -Match '\$' -Because "every variable in '$($t.expr)' is replaced"
+                $range = -not ($t.PSObject.Properties.Name -contains 'instant' -and $t.instant)
+                $r = Invoke-PromQuery $expr -Range:$range
+                $r.status | Should -Be 'success'
+                $r.data.result.Count | Should -BeGreaterThan 0 -Because "panel '$($panel.title)' ($expr) must return data"
+                $checked++
+            }
+        }
+        $checked | Should -Be 7
+    }
+
+    It 'the rules are loaded and every alert expression evaluates: failures fire, staleness and textfile errors stay quiet' {
+        $script:Ready | Should -BeTrue
+        $rules = (Invoke-RestMethod -Uri "$($script:Prom)/api/v1/rules" -TimeoutSec 10).data.groups
+        $group = @($rules | Where-Object name -eq 'health-alerts')
+        $group.Count | Should -Be 1
+        $byName = @{}
+        foreach ($rule in $group[0].rules) {
+            $r = Invoke-PromQuery $rule.query
+            $r.status | Should -Be 'success'
+            $byName[$rule.name] = $r.data.result
+        }
+        @($byName.Keys | Sort-Object) | Should -Be @('HealthCheckStale', 'HealthCheckTextfileError', 'InfraHealthCheckFailed')
+        @($byName['InfraHealthCheckFailed']).Count | Should -Be 1
+        $byName['InfraHealthCheckFailed'][0].metric.component | Should -Be 'ghost'
+        $byName['InfraHealthCheckFailed'][0].metric.environment | Should -Be 'lab'
+        $byName['InfraHealthCheckFailed'][0].metric.check | Should -Be 'Ping'
+        $byName['InfraHealthCheckFailed'][0].metric.type | Should -Be 'Vm'
+        @($byName['HealthCheckStale']).Count | Should -Be 0
+        @($byName['HealthCheckTextfileError']).Count | Should -Be 0
+
+        # The alert itself reaches pending (for: 1m) within a bounded wait.
+        $alert = $null
+        for ($i = 0; $i -lt 40 -and -not $alert; $i++) {
+            $alert = (Invoke-RestMethod -Uri "$($script:Prom)/api/v1/alerts" -TimeoutSec 10).data.alerts | Where-Object { $_.labels.alertname -eq 'InfraHealthCheckFailed' -and $_.labels.component -eq 'ghost' }
+            if (-not $alert) { Start-Sleep -Milliseconds 500 }
+        }
+        $alert | Should -Not -BeNullOrEmpty
+        $alert.state | Should -BeIn @('pending', 'firing')
+    }
+}
