@@ -149,7 +149,7 @@ public sealed class GuestListParser
                 case JsonValueKind.Number: return v.GetRawText();
                 case JsonValueKind.Array when addressLists:
                     // ipv4_addresses = ["10.0.0.5"], or the bpg provider's per-interface lists
-                    // [["127.0.0.1"], [], ["10.0.0.5"]]: the first address that is not loopback, else the first one.
+                    // [["127.0.0.1"], [], ["10.0.0.5"]]: the first address that is not the guest's own lo (127.0.0.1, ::1), else the first one.
                     var all = new List<string>();
                     Flatten(v, $"{at}.{name}", all, depth: 0);
                     if (all.Count == 0) continue; // the guest agent has not reported yet
@@ -177,10 +177,12 @@ public sealed class GuestListParser
         }
     }
 
+    /// <summary>The address of the guest's own "lo" interface (127.0.0.1 or ::1), which the guest agent reports first.</summary>
     private static bool IsLoopback(string address)
     {
         var a = StripPrefix(address);
-        return a is not null && System.Net.IPAddress.TryParse(a, out var ip) && System.Net.IPAddress.IsLoopback(ip);
+        return a is not null && System.Net.IPAddress.TryParse(a, out var ip)
+            && (ip.Equals(System.Net.IPAddress.Loopback) || ip.Equals(System.Net.IPAddress.IPv6Loopback));
     }
 
     private IReadOnlyList<string> Tags(JsonElement obj, IEnumerable<string> names, string at)
