@@ -154,6 +154,15 @@ Describe 'Get-PveInventory -TerraformDirectory' {
         $clock.Elapsed.TotalSeconds | Should -BeLessThan 45
     }
 
+    It 'runs tofu when terraform is not on PATH' {
+        $tofuDir = (New-Item -ItemType Directory (Join-Path $TestDrive 'tofu-only')).FullName
+        New-Item -ItemType SymbolicLink -Path (Join-Path $tofuDir 'tofu') -Target $script:FakeTerraform | Out-Null
+        $envs = $script:ChildEnv.Clone(); $envs.PATH = "$tofuDir$([IO.Path]::PathSeparator)/usr/bin$([IO.Path]::PathSeparator)/bin"
+        $r = Invoke-FreshPwsh -Environment $envs -Script "(Get-PveInventory -TerraformDirectory '$($script:TfDir)' -Name web-01).Source"
+        $r.ExitCode | Should -Be 0
+        $r.Output.Trim() | Should -Be "tofu output -json in $($script:TfDir)"
+    }
+
     It 'without terraform or tofu on PATH: TerraformNotFound' {
         $r = Invoke-FreshPwsh -Environment @{ PATH = '/nonexistent' } -Script "try { Get-PveInventory -TerraformDirectory '$($script:TfDir)' -ErrorAction Stop } catch { `$_.FullyQualifiedErrorId; `$_.ToString() }"
         $r.Output | Should -Match 'TerraformNotFound,'

@@ -2,8 +2,6 @@
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
     Import-Module (Get-PveHealthModulePath) -Force
-    # Keep the summary lines out of the test log; -InformationVariable and 6>&1 still receive them.
-    $PSDefaultParameterValues['Invoke-PveHealthCheck:InformationAction'] = 'SilentlyContinue'
     $script:FakeDir = (Resolve-Path (Join-Path $PSScriptRoot '../Support/fake-terraform')).Path
 
     function New-Inventory([string] $Name, [object[]] $Guests) {
@@ -27,10 +25,6 @@ BeforeAll {
         'stage-2' = @{ inventory = @{ source = 'file'; path = $labInv } }
     } -Defaults @{ exclusionPath = $script:EmptyExclusions }
     $script:Check = @{ ConfigPath = $script:Cfg }
-}
-
-AfterAll {
-    $PSDefaultParameterValues.Remove('Invoke-PveHealthCheck:InformationAction')
 }
 
 Describe 'Invoke-PveHealthCheck -Environment / -All' {
