@@ -101,6 +101,25 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void Relative_inventory_paths_are_relative_to_the_configuration_file()
+    {
+        var dir = Directory.CreateTempSubdirectory("pvehealth-cfg-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "config.json");
+            File.WriteAllText(path, """{"environments": {"a": {"inventory": {"source": "file", "path": "inv/guests.yaml"}}, "b": {"inventory": {"source": "terraform", "directory": "../tf"}}, "c": {"inventory": {"source": "file", "path": "/abs/x.yaml"}}}}""");
+            var config = ConfigLoader.Load(path, out _);
+            Assert.Equal(Path.Combine(dir, "inv/guests.yaml"), config.Environments["a"].Inventory!.Path);
+            Assert.Equal(Path.GetFullPath(Path.Combine(dir, "../tf")), config.Environments["b"].Inventory!.Directory);
+            Assert.Equal("/abs/x.yaml", config.Environments["c"].Inventory!.Path);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void A_missing_file_says_how_to_point_at_one()
     {
         var ex = Assert.Throws<ConfigException>(() => ConfigLoader.Load("/nonexistent/pve-health.json", out _));

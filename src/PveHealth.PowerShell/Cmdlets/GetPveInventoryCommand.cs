@@ -44,7 +44,7 @@ public sealed class GetPveInventoryCommand : PSCmdlet
     /// "terraform_version" is a Terraform state v4 file (its outputs are read); any other JSON is the text of
     /// `terraform output -json`.
     /// </summary>
-    [Parameter(ParameterSetName = "Path", Mandatory = true, Position = 0)]
+    [Parameter(ParameterSetName = "Path", Mandatory = true)]
     [ValidateNotNullOrEmpty]
     public string? Path { get; set; }
 
