@@ -53,7 +53,19 @@ public static class ConfigLoader
         }
         var config = Parse(text, path, out warnings);
         config.SourcePath = path;
+        ResolveRelativePaths(config, Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".");
         return config;
+    }
+
+    /// <summary>Inventory files and Terraform folders given relative are relative to the configuration file, not the current folder.</summary>
+    internal static void ResolveRelativePaths(PveHealthConfig config, string baseDirectory)
+    {
+        foreach (var env in config.Environments.Values)
+        {
+            if (env?.Inventory is not { } inv) continue;
+            if (!string.IsNullOrWhiteSpace(inv.Path) && !Path.IsPathRooted(inv.Path)) inv.Path = Path.GetFullPath(Path.Combine(baseDirectory, inv.Path));
+            if (!string.IsNullOrWhiteSpace(inv.Directory) && !Path.IsPathRooted(inv.Directory)) inv.Directory = Path.GetFullPath(Path.Combine(baseDirectory, inv.Directory));
+        }
     }
 
     /// <summary>Parses configuration text; <paramref name="path"/> only names the source in messages.</summary>

@@ -70,9 +70,9 @@ public sealed class InventoryConfig : ConfigSection
 {
     /// <summary>terraform-output (file of `terraform output -json`), terraform (run terraform/tofu in Directory), terraform-state (state v4 file), file (inventory JSON/YAML), proxmox (the API), minio-state (state object in MinIO).</summary>
     public string? Source { get; set; }
-    /// <summary>File for terraform-output, terraform-state and file sources.</summary>
+    /// <summary>File for terraform-output, terraform-state and file sources; a relative path is relative to the configuration file.</summary>
     public string? Path { get; set; }
-    /// <summary>Terraform working directory for the terraform source.</summary>
+    /// <summary>Terraform working directory for the terraform source; a relative path is relative to the configuration file.</summary>
     public string? Directory { get; set; }
     /// <summary>Executable for the terraform source: terraform, else tofu, when not set.</summary>
     public string? Executable { get; set; }

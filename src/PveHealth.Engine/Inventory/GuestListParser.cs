@@ -14,7 +14,7 @@ namespace PveHealth.Inventory;
 public sealed class GuestListParser
 {
     public static readonly string[] DefaultName = ["name", "hostname", "vm_name"];
-    public static readonly string[] DefaultAddress = ["address", "ip", "ipv4", "ip_address", "ipv4_address", "default_ipv4_address", "host"];
+    public static readonly string[] DefaultAddress = ["address", "ip", "ipv4", "ip_address", "ipv4_address", "default_ipv4_address", "ipv4_addresses", "host"];
     public static readonly string[] DefaultVmId = ["vmid", "vm_id", "id"];
     public static readonly string[] DefaultNode = ["node", "target_node", "node_name"];
     public static readonly string[] DefaultKind = ["kind", "type"];
@@ -33,16 +33,26 @@ public sealed class GuestListParser
     }
 
     /// <summary>True when <paramref name="value"/> has one of the supported guest-list shapes.</summary>
-    public static bool LooksLikeGuestList(JsonElement value)
+    /// <remarks>
+    /// Objects must carry at least one known guest field (name, address, vmid or node, with the configured names);
+    /// a map of strings must map names to IP addresses (optionally with a /prefix), so an output such as a
+    /// map of tags is not taken for guests.
+    /// </remarks>
+    public static bool LooksLikeGuestList(JsonElement value, FieldMapping? fields = null)
     {
+        var known = new HashSet<string>(
+            (fields?.Name ?? [.. DefaultName]).Concat(fields?.Address ?? [.. DefaultAddress]).Concat(fields?.VmId ?? [.. DefaultVmId])
+                .Concat(fields?.Node ?? [.. DefaultNode]), StringComparer.Ordinal);
+        bool IsGuestObject(JsonElement e) => e.ValueKind == JsonValueKind.Object && e.EnumerateObject().Any(p => known.Contains(p.Name));
         if (value.ValueKind == JsonValueKind.Array)
         {
-            return value.GetArrayLength() > 0 && value.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Object);
+            return value.GetArrayLength() > 0 && value.EnumerateArray().All(IsGuestObject);
         }
         if (value.ValueKind == JsonValueKind.Object)
         {
             var props = value.EnumerateObject().ToList();
-            return props.Count > 0 && (props.All(p => p.Value.ValueKind == JsonValueKind.Object) || props.All(p => p.Value.ValueKind == JsonValueKind.String));
+            return props.Count > 0 && (props.All(p => IsGuestObject(p.Value))
+                || props.All(p => p.Value.ValueKind == JsonValueKind.String && System.Net.IPAddress.TryParse(StripPrefix(p.Value.GetString()), out _)));
         }
         return false;
     }
@@ -112,7 +122,7 @@ public sealed class GuestListParser
         {
             VmId = vmId,
             Node = String(obj, _fields.Node ?? [.. DefaultNode], at),
-            Address = StripPrefix(String(obj, _fields.Address ?? [.. DefaultAddress], at)),
+            Address = StripPrefix(String(obj, _fields.Address ?? [.. DefaultAddress], at, addressLists: true)),
             Tags = Tags(obj, _fields.Tags ?? [.. DefaultTags], at),
             Environment = String(obj, _fields.Environment ?? [.. DefaultEnvironment], at) ?? _environment,
             Source = _source,
@@ -127,7 +137,7 @@ public sealed class GuestListParser
     };
 
     /// <summary>The first of <paramref name="names"/> present; numbers become their text. Null when absent or null.</summary>
-    private string? String(JsonElement obj, IEnumerable<string> names, string at)
+    private string? String(JsonElement obj, IEnumerable<string> names, string at, bool addressLists = false)
     {
         foreach (var name in names)
         {
@@ -137,15 +147,42 @@ public sealed class GuestListParser
                 case JsonValueKind.Null: continue;
                 case JsonValueKind.String: return v.GetString();
                 case JsonValueKind.Number: return v.GetRawText();
-                case JsonValueKind.Array when v.GetArrayLength() > 0 && v[0].ValueKind == JsonValueKind.String:
-                    return v[0].GetString(); // ipv4_addresses = ["10.0.0.5"]
-                case JsonValueKind.Array when v.GetArrayLength() > 0 && v[0].ValueKind == JsonValueKind.Array && v[0].GetArrayLength() > 0:
-                    return v[0][0].GetString(); // bpg provider: ipv4_addresses = [["127.0.0.1"], ["10.0.0.5"]] — first interface
+                case JsonValueKind.Array when addressLists:
+                    // ipv4_addresses = ["10.0.0.5"], or the bpg provider's per-interface lists
+                    // [["127.0.0.1"], [], ["10.0.0.5"]]: the first address that is not the guest's own lo (127.0.0.1, ::1), else the first one.
+                    var all = new List<string>();
+                    Flatten(v, $"{at}.{name}", all, depth: 0);
+                    if (all.Count == 0) continue; // the guest agent has not reported yet
+                    return all.FirstOrDefault(a => !IsLoopback(a)) ?? all[0];
                 default:
                     throw Error($"{at}.{name}", $"expected a string or a number, found {Describe(v)}");
             }
         }
         return null;
+    }
+
+    private void Flatten(JsonElement array, string at, List<string> into, int depth)
+    {
+        var i = 0;
+        foreach (var e in array.EnumerateArray())
+        {
+            var here = $"{at}[{i++}]";
+            switch (e.ValueKind)
+            {
+                case JsonValueKind.String when !string.IsNullOrWhiteSpace(e.GetString()): into.Add(e.GetString()!); break;
+                case JsonValueKind.String or JsonValueKind.Null: break;
+                case JsonValueKind.Array when depth == 0: Flatten(e, here, into, depth + 1); break;
+                default: throw Error(here, $"expected an address string or a list of them, found {Describe(e)}");
+            }
+        }
+    }
+
+    /// <summary>The address of the guest's own "lo" interface (127.0.0.1 or ::1), which the guest agent reports first.</summary>
+    private static bool IsLoopback(string address)
+    {
+        var a = StripPrefix(address);
+        return a is not null && System.Net.IPAddress.TryParse(a, out var ip)
+            && (ip.Equals(System.Net.IPAddress.Loopback) || ip.Equals(System.Net.IPAddress.IPv6Loopback));
     }
 
     private IReadOnlyList<string> Tags(JsonElement obj, IEnumerable<string> names, string at)
@@ -174,7 +211,7 @@ public sealed class GuestListParser
         return (slash > 0 ? address[..slash] : address).Trim();
     }
 
-    private InventoryException Error(string path, string message) => new($"{_source}: {path}: {message}.");
+    private InventoryException Error(string path, string message) => new($"{_source}: {path}: {message}.") { JsonPath = path };
 
     internal static string Describe(JsonElement v) => v.ValueKind switch
     {

@@ -19,4 +19,10 @@ public interface IInventorySource
 public sealed class InventoryException : Exception
 {
     public InventoryException(string message, Exception? inner = null) : base(message, inner) { }
+
+    /// <summary>Stable id for the PowerShell error record: InventoryInvalid, InventoryUnreadable, TerraformNotFound, TerraformFailed, TerraformTimeout.</summary>
+    public string ErrorId { get; init; } = "InventoryInvalid";
+
+    /// <summary>JSON path of the value that is wrong, when the error is about one.</summary>
+    public string? JsonPath { get; init; }
 }

@@ -13,6 +13,8 @@ public static class InventorySourceFactory
         {
             "terraform-output" => new TerraformFileSource(inv.Path!, environment, inv, isState: false),
             "terraform-state" => new TerraformFileSource(inv.Path!, environment, inv, isState: true),
+            "terraform" => new TerraformCommandSource(inv.Directory!, environment, inv),
+            "file" => new InventoryFileSource(inv.Path!, environment),
             _ => throw new InventoryException($"inventory source '{inv.Source}' of environment {environment} is not available in this version of PveHealth."),
         };
     }

@@ -31,7 +31,7 @@ public static class TerraformOutputReader
             var outputsPath = "$";
             if (isState)
             {
-                if (!root.TryGetProperty("version", out var version) || version.ValueKind != JsonValueKind.Number || version.GetInt32() != 4)
+                if (!root.TryGetProperty("version", out var version) || version.ValueKind != JsonValueKind.Number || !version.TryGetInt32(out var v) || v != 4)
                 {
                     throw new InventoryException($"{source}: $.version: expected a Terraform state of version 4.");
                 }
@@ -62,7 +62,7 @@ public static class TerraformOutputReader
                 {
                     if (output.Value.ValueKind != JsonValueKind.Object || !output.Value.TryGetProperty("value", out var value)) continue;
                     if (IsSensitive(output.Value)) continue;
-                    if (!GuestListParser.LooksLikeGuestList(value)) continue;
+                    if (!GuestListParser.LooksLikeGuestList(value, options?.Fields)) continue;
                     guests.AddRange(ReadOutput(parser, output.Value, $"{outputsPath}.{output.Name}", output.Name, options, source));
                 }
                 if (guests.Count == 0)
@@ -140,7 +140,7 @@ public sealed class TerraformFileSource : IInventorySource
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new InventoryException($"{_path}: cannot read the file: {ex.Message}");
+            throw new InventoryException($"{_path}: cannot read the file: {ex.Message}") { ErrorId = "InventoryUnreadable" };
         }
         return TerraformOutputReader.Read(text, _path, _environment, _options, _isState);
     }
