@@ -7,7 +7,7 @@
 #   /usr/local/share/powershell/Modules/PveHealth/   the module (on pwsh's AllUsers PSModulePath), with bin/pve-health-check.ps1
 #   /opt/pve-health/tools/pwsh                       the pinned PowerShell .NET tool (7.6.9; --skip-pwsh to provide it yourself)
 #   /etc/systemd/system/pve-health-check.{service,timer}
-#   /etc/pve-health/config.json, exclusions.conf     from deploy/config/*.example.*, only when not there yet (never overwritten)
+#   /etc/pve-health/config.json, exclusions.conf     from examples/, only when not there yet (never overwritten)
 #   /opt/pve-health/share/{prometheus,alertmanager,grafana}/   alert rules, Telegram route, dashboard (to copy into those services)
 # On a live system (no DESTDIR) it also creates the system user pve-health, lets it write the node_exporter
 # textfile folder /var/lib/prometheus/node-exporter (ACL, else group), runs systemctl daemon-reload and,
@@ -75,8 +75,8 @@ install -m 0644 "$here/systemd/pve-health-check.service" "$here/systemd/pve-heal
 echo "units -> $unitdir"
 
 install -d -m 0755 "$etcdir"
-for pair in "config.example.json:config.json" "exclusions.example.conf:exclusions.conf"; do
-  src="$here/config/${pair%%:*}"; dst="$etcdir/${pair##*:}"
+for pair in "config.json:config.json" "exclusions.conf:exclusions.conf"; do
+  src="$here/../examples/${pair%%:*}"; dst="$etcdir/${pair##*:}"
   if [ -e "$dst" ]; then
     echo "kept existing $dst"
   else

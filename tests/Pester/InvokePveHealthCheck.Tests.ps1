@@ -157,7 +157,7 @@ Describe 'Invoke-PveHealthCheck summary line' {
 
     It 'is visible with 6>&1 and absent when the results flow on down the pipeline' {
         $all = Invoke-PveHealthCheck -Environment staging @script:Check 6>&1
-        ($all | Where-Object { $_ -is [System.Management.Automation.InformationRecord] }).MessageData.ToString() | Should -Match '^1 checks: 1 Ok in '
+        ($all | Where-Object { $_ -is [System.Management.Automation.InformationRecord] }).MessageData.ToString() | Should -Match '^1 check: 1 Ok in '
         Invoke-PveHealthCheck -Environment staging @script:Check -InformationVariable info2 | Where-Object { $true } | Out-Null
         @($info2 | Where-Object { $_.Tags -contains 'PveHealthSummary' }).Count | Should -Be 0
     }

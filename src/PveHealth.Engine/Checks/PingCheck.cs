@@ -50,10 +50,15 @@ public sealed class PingCheck : CheckUnit
             }
         }
         catch (OperationCanceledException) { throw; }
+        catch (PingException ex) when (IsPermission(ex) && System.Environment.IsPrivilegedProcess)
+        {
+            // Root may open raw sockets, so EPERM on send comes from a local packet filter (an nftables/iptables output drop).
+            reporter.Report(Name, CheckStatus.Critical, $"ICMP to {_guest.Address} was refused by the local packet filter (send not permitted)");
+        }
         catch (PingException ex) when (IsPermission(ex))
         {
             reporter.Report(Name, CheckStatus.Unknown,
-                "ICMP is not permitted for this user: grant CAP_NET_RAW (AmbientCapabilities=CAP_NET_RAW in the unit) or widen net.ipv4.ping_group_range");
+                "ICMP is not permitted for this user: grant CAP_NET_RAW (AmbientCapabilities=CAP_NET_RAW in the unit) or widen net.ipv4.ping_group_range; a local firewall dropping outgoing ICMP looks the same");
         }
         catch (PingException ex)
         {

@@ -152,6 +152,11 @@ public sealed class HealthPlanner
                 }
                 if (run.Count == 0) continue;
                 var unit = provider.Create(guest, context, run, out var skipReason);
+                if (unit is null && env.Checks is not { Count: > 0 })
+                {
+                    // Checks not listed explicitly: run what the environment is configured for, quietly.
+                    continue;
+                }
                 if (unit is null)
                 {
                     foreach (var check in run)

@@ -91,7 +91,7 @@ public abstract class CheckCmdletBase : PSCmdlet
         if (MyInvocation.PipelinePosition != MyInvocation.PipelineLength) return;
         var total = _counts.Values.Sum();
         var parts = Enum.GetValues<CheckStatus>().Where(s => _counts.ContainsKey(s)).Select(s => $"{_counts[s]} {s}");
-        var text = $"{total} checks: {(total == 0 ? "none run" : string.Join(", ", parts))} in {_runClock.Elapsed.TotalSeconds:0.0} s";
+        var text = $"{total} {(total == 1 ? "check" : "checks")}: {(total == 0 ? "none run" : string.Join(", ", parts))} in {_runClock.Elapsed.TotalSeconds:0.0} s";
         WriteInformation(new HostInformationMessage { Message = text, NoNewLine = false }, ["PSHOST", "PveHealthSummary"]);
     }
 
