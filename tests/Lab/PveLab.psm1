@@ -142,8 +142,8 @@ function Start-PveLab {
         [ValidateSet('', 'namespace', 'ssh', 'simulator', 'config')] [string] $FailAt = '',
         [double] $StartTimeoutSec = 30
     )
+    $simulatorDll = Get-PveLabSimulator    # built once and cached (out/lab); not part of the start-up time
     $sw = [Diagnostics.Stopwatch]::StartNew()
-    $simulatorDll = Get-PveLabSimulator    # before the clock of the lab proper: a cached build costs nothing
     if (-not $Root) { $Root = Join-Path ([IO.Path]::GetTempPath()) ("pvelab-" + (New-LabSecret).Substring(0, 10)) }
     $isRoot = $IsLinux -and ((& id -u) -eq '0')
     $lab = [pscustomobject]@{
