@@ -186,7 +186,7 @@ function Start-PveLab {
         }
         else {
             $lab.Mode = 'loopback'
-            $lab.Note = if ($NoNamespace) { 'lab without a namespace (-NoNamespace)' } else { 'not root: no network namespace; the lab runs on 127.0.0.1 of this host only, every guest at 127.0.0.1 on its own sshd port is not emulated, stopped guests are closed ports' }
+            $lab.Note = if ($NoNamespace) { 'lab without a namespace (-NoNamespace)' } else { 'not root, so no network namespace: the lab runs on 127.0.0.1 of this host only (every guest at 127.0.0.1 behind one sshd on a free port; a stopped guest is stopped in the API but still answers ping). Run as root for the full lab.' }
             Write-Warning "PveLab: $($lab.Note)"
         }
         if ($FailAt -eq 'namespace') { throw 'lab: forced failure after the namespace (test hook)' }
@@ -361,12 +361,25 @@ function Start-LabStackServices {
     param($Lab)
     $module = Join-Path $script:RepoRoot 'tests/Support/StackServices.psm1'
     if (-not (Test-Path $module)) { return }
+    $stackRoot = Join-Path $Lab.Root 'stack'
     Import-Module $module -Force -Global
-    if (-not (Get-Command Start-PveStackServices -ErrorAction SilentlyContinue)) { return }
-    $params = @{ Root = (Join-Path $Lab.Root 'stack') }
-    $cmd = Get-Command Start-PveStackServices
-    if ($cmd.Parameters.ContainsKey('Namespace')) { $params.Namespace = $Lab.Namespace }
-    $Lab.StackServices = Start-PveStackServices @params
+    $cmd = Get-Command Start-PveStackServices -ErrorAction SilentlyContinue
+    if (-not $cmd) { return }
+    if (-not $Lab.Namespace -or $cmd.Parameters.ContainsKey('Namespace')) {
+        $params = @{ Root = $stackRoot }
+        if ($Lab.Namespace) { $params.Namespace = $Lab.Namespace }
+        $Lab.StackServices = Start-PveStackServices @params
+    }
+    else {
+        # Started from a child pwsh inside the namespace, so every service it runs lives there; whatever it
+        # leaves running is killed with the namespace's processes by Stop-PveLab.
+        $Lab.StackServices = Invoke-InPveLab -Lab $Lab -ArgumentList @($module, $stackRoot) -ScriptBlock {
+            param($Module, $StackRoot)
+            Import-Module $Module -Force
+            Start-PveStackServices -Root $StackRoot
+        }
+        $Lab.StackServices | Add-Member -NotePropertyName StartedInNamespace -NotePropertyValue $true -Force
+    }
     if ($Lab.StackServices -and $Lab.StackServices.PSObject.Properties['Pids']) { foreach ($id in $Lab.StackServices.Pids) { $Lab.Pids.Add([int]$id) } }
 }
 
@@ -396,8 +409,14 @@ function Write-LabConfig {
         if ($mon.Count) { $envConfig.monitoring = $mon }
         if ($s.PSObject.Properties['MinioConfig'] -and $s.MinioConfig) { $envConfig.minio = $s.MinioConfig }
         else {
-            $ep = & $get 'S3Endpoint'; if (-not $ep) { $ep = & $get 'MinioEndpoint' }
-            if ($ep) { $envConfig.minio = [ordered]@{ endpoint = "$ep" } }
+            $ep = foreach ($n in 'S3Endpoint', 'MinioEndpoint', 'S3Url', 'S3', 'Minio') { $v = & $get $n; if ($v) { $v; break } }
+            if ($ep) {
+                $m = [ordered]@{ endpoint = "$ep" }
+                foreach ($pair in @(@('AccessKeyFile', 'accessKey'), @('SecretKeyFile', 'secretKey'))) { $f = & $get $pair[0]; if ($f) { $m[$pair[1]] = @{ file = "$f" } } }
+                $b = & $get 'Buckets'; if ($b) { $m.buckets = @($b) }
+                $so = & $get 'StateObjects'; if ($so) { $m.stateObjects = @($so) }
+                $envConfig.minio = $m
+            }
         }
     }
     $config = [ordered]@{
@@ -412,7 +431,7 @@ function Stop-PveLab {
     [CmdletBinding()]
     param([Parameter(Mandatory, ValueFromPipeline)] $Lab)
     process {
-        if ($Lab.StackServices -and (Get-Command Stop-PveStackServices -ErrorAction SilentlyContinue)) {
+        if ($Lab.StackServices -and -not $Lab.StackServices.PSObject.Properties['StartedInNamespace'] -and (Get-Command Stop-PveStackServices -ErrorAction SilentlyContinue)) {
             try { Stop-PveStackServices $Lab.StackServices } catch { Write-Warning "PveLab: stopping the stack services: $_" }
         }
         $ids = [System.Collections.Generic.List[int]]::new()
