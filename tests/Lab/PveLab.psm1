@@ -140,7 +140,9 @@ function Start-PveLab {
         [string] $Root,
         [switch] $NoNamespace,
         [ValidateSet('', 'namespace', 'ssh', 'simulator', 'config')] [string] $FailAt = '',
-        [double] $StartTimeoutSec = 30
+        [double] $StartTimeoutSec = 30,
+        # The monitoring stack + MinIO side module (optional; used when the file exists).
+        [string] $StackModulePath = (Join-Path $script:RepoRoot 'tests/Support/StackServices.psm1')
     )
     $simulatorDll = Get-PveLabSimulator    # built once and cached (out/lab); not part of the start-up time
     $sw = [Diagnostics.Stopwatch]::StartNew()
@@ -208,7 +210,7 @@ function Start-PveLab {
         if ($FailAt -eq 'simulator') { throw 'lab: forced failure after the simulator (test hook)' }
 
         # 4. optional monitoring stack + MinIO (tests/Support/StackServices.psm1, built separately)
-        Start-LabStackServices -Lab $lab
+        Start-LabStackServices -Lab $lab -Module $StackModulePath
 
         # 5. config
         Write-LabConfig -Lab $lab
@@ -358,9 +360,9 @@ function Start-LabStackServices {
     Optional hook: when tests/Support/StackServices.psm1 exists (monitoring stack + MinIO side, built separately),
     start it inside the namespace and keep its URLs for the config. Without it the lab has guests and Proxmox only.
     #>
-    param($Lab)
-    $module = Join-Path $script:RepoRoot 'tests/Support/StackServices.psm1'
-    if (-not (Test-Path $module)) { return }
+    param($Lab, [string] $Module)
+    $module = $Module
+    if (-not $module -or -not (Test-Path $module)) { return }
     $stackRoot = Join-Path $Lab.Root 'stack'
     Import-Module $module -Force -Global
     $cmd = Get-Command Start-PveStackServices -ErrorAction SilentlyContinue
@@ -487,7 +489,7 @@ function Invoke-InPveLab {
     $null = New-Item -ItemType Directory -Path $work
     try {
         $Lab | Export-Clixml -Path (Join-Path $work 'lab.xml')
-        , $ArgumentList | Export-Clixml -Path (Join-Path $work 'args.xml')
+        @{ Items = @($ArgumentList) } | Export-Clixml -Path (Join-Path $work 'args.xml')
         Write-LabFile -Path (Join-Path $work 'block.ps1') -Text $ScriptBlock.ToString()
         $outFile = Join-Path $work 'out.xml'
         $runner = @"
@@ -495,7 +497,7 @@ function Invoke-InPveLab {
 Import-Module '$(Join-Path $script:LabSource 'PveLab.psm1')' -Force
 $(if ($ModulePath) { "Import-Module '$ModulePath'" })
 `$Lab = Import-Clixml '$(Join-Path $work 'lab.xml')'
-`$argsIn = @(Import-Clixml '$(Join-Path $work 'args.xml')')
+`$argsIn = @((Import-Clixml '$(Join-Path $work 'args.xml')').Items)
 `$block = [scriptblock]::Create((Get-Content -Raw '$(Join-Path $work 'block.ps1')'))
 $(if ($NoCapture) { "& `$block @argsIn | Out-Host" } else { "& `$block @argsIn | Export-Clixml -Depth 5 -Path '$outFile'" })
 "@
@@ -509,8 +511,11 @@ $(if ($NoCapture) { "& `$block @argsIn | Out-Host" } else { "& `$block @argsIn |
             if ($LASTEXITCODE) { throw "lab: the child pwsh failed with exit code $LASTEXITCODE" }
             return
         }
-        $err = & $full[0] @($full | Select-Object -Skip 1) 2>&1
-        if ($LASTEXITCODE) { throw "lab: the child pwsh failed with exit code ${LASTEXITCODE}: $(($err | Out-String).Trim())" }
+        # Output goes to a file, not a pipe: a service the block starts may inherit the descriptors and outlive it.
+        $log = Join-Path $work 'child.log'
+        $null = & /bin/sh -c 'exec "$@" >"$0" 2>&1 </dev/null' $log @full
+        $code = $LASTEXITCODE
+        if ($code) { throw "lab: the child pwsh failed with exit code ${code}: $((Get-Content $log -Raw -ErrorAction SilentlyContinue).Trim())" }
         if (Test-Path $outFile) { Import-Clixml $outFile }
     }
     finally {

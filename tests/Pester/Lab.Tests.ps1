@@ -327,6 +327,35 @@ Describe 'Lab teardown' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
         Test-Path $lab.Root | Should -BeFalse
         @(Get-ProcessMentioning $lab.Root).Count | Should -Be 0
     }
+    It 'starts the optional stack-services module inside the namespace, adds its URLs to the config and stops what it started' {
+        $fake = Join-Path ([IO.Path]::GetTempPath()) ("pvelab-fakestack-" + (Get-Random -Maximum 999999) + '.psm1')
+        Set-Content -Path $fake -Encoding utf8NoBOM -Value @'
+function Start-PveStackServices {
+    param([string] $Root)
+    $null = New-Item -ItemType Directory -Path $Root -Force
+    $p = Start-Process -FilePath sleep -ArgumentList '300' -PassThru
+    [pscustomobject]@{ Prometheus = 'http://127.0.0.1:9090'; Grafana = 'http://127.0.0.1:3000'; Alertmanager = 'http://127.0.0.1:9093'
+        S3Endpoint = 'http://127.0.0.1:9000'; Pids = @($p.Id); Namespace = "$(& ip netns identify $PID)" }
+}
+function Stop-PveStackServices { param($Services) }
+'@
+        try {
+            $lab = Start-PveLab -GuestCount 1 -StackModulePath $fake
+            try {
+                $lab.StackServices.Namespace | Should -Be $lab.Namespace
+                $sleepPid = [int]@($lab.StackServices.Pids)[0]
+                Test-LabPidAlive $sleepPid | Should -BeTrue
+                $e = (Get-Content $lab.ConfigPath -Raw | ConvertFrom-Json).environments.lab
+                $e.monitoring.prometheus.url | Should -Be 'http://127.0.0.1:9090'
+                $e.monitoring.grafana.url | Should -Be 'http://127.0.0.1:3000'
+                $e.monitoring.alertmanager.url | Should -Be 'http://127.0.0.1:9093'
+                $e.minio.endpoint | Should -Be 'http://127.0.0.1:9000'
+            }
+            finally { Stop-PveLab $lab }
+            Test-LabPidAlive $sleepPid | Should -BeFalse
+        }
+        finally { Remove-Item $fake -ErrorAction SilentlyContinue }
+    }
     It 'a start that fails midway (<FailAt>) cleans up after itself' -TestCases @(
         @{ FailAt = 'namespace' }, @{ FailAt = 'ssh' }, @{ FailAt = 'simulator' }, @{ FailAt = 'config' }
     ) {
