@@ -237,8 +237,8 @@ function Initialize-LabFirewall {
     $stopped = @($Lab.Guests | Where-Object Status -ne 'running' | ForEach-Object Ip)
     $refused = @($Lab.Guests | Where-Object Ssh -eq 'refused' | ForEach-Object Ip)
     $el = { param($a) if ($a.Count) { "elements = { $($a -join ', ') }" } else { '' } }
-    # Only the input hook drops: on loopback a packet dropped in the output hook fails at once with EPERM,
-    # whereas a packet dropped on input just vanishes, which is the timeout a stopped VM gives.
+    # Stopped guests: dropped silently on output and input (no ICMP, no reset), so ping and SSH time out as with
+    # a stopped VM. The refusing guest answers port 22 with a TCP reset: connection refused, ping still works.
     $rules = @"
 table inet pvelab {
     set stopped { type ipv4_addr; $(& $el $stopped) }
@@ -247,6 +247,10 @@ table inet pvelab {
         type filter hook input priority 0; policy accept;
         ip daddr @stopped drop
         ip daddr @refused tcp dport 22 reject with tcp reset
+    }
+    chain output {
+        type filter hook output priority 0; policy accept;
+        ip daddr @stopped drop
     }
 }
 "@
@@ -505,7 +509,8 @@ $(if ($NoCapture) { "& `$block @argsIn | Out-Host" } else { "& `$block @argsIn |
         Write-LabFile -Path $runnerPath -Text $runner
         $pwsh = @(Get-LabPwshCommand) + @('-NoProfile', '-NonInteractive', '-File', $runnerPath)
         $full = if ($Lab.Namespace) { @('ip', 'netns', 'exec', $Lab.Namespace) + $pwsh } else { $pwsh }
-        $full = @('timeout', '-k', '5', "$TimeoutSec") + $full
+        # --foreground with the terminal: the child stays in the terminal's process group, so Ctrl+C reaches it.
+        $full = if ($NoCapture) { @('timeout', '--foreground', '-k', '5', "$TimeoutSec") + $full } else { @('timeout', '-k', '5', "$TimeoutSec") + $full }
         if ($NoCapture) {
             & $full[0] @($full | Select-Object -Skip 1)
             if ($LASTEXITCODE) { throw "lab: the child pwsh failed with exit code $LASTEXITCODE" }
