@@ -237,8 +237,10 @@ function Initialize-LabFirewall {
     $stopped = @($Lab.Guests | Where-Object Status -ne 'running' | ForEach-Object Ip)
     $refused = @($Lab.Guests | Where-Object Ssh -eq 'refused' | ForEach-Object Ip)
     $el = { param($a) if ($a.Count) { "elements = { $($a -join ', ') }" } else { '' } }
-    # Stopped guests: dropped silently on output and input (no ICMP, no reset), so ping and SSH time out as with
-    # a stopped VM. The refusing guest answers port 22 with a TCP reset: connection refused, ping still works.
+    # Stopped guests: dropped silently on INPUT only (no ICMP, no reset), so ping and SSH time out as with a stopped
+    # VM. Not on output: a packet dropped in the output hook makes the sender's sendmsg fail with EPERM (measured:
+    # .NET Ping then reports "ICMP is not permitted" instead of a timeout). The refusing guest answers port 22 with
+    # a TCP reset: connection refused, while ping still works.
     $rules = @"
 table inet pvelab {
     set stopped { type ipv4_addr; $(& $el $stopped) }
@@ -247,10 +249,6 @@ table inet pvelab {
         type filter hook input priority 0; policy accept;
         ip daddr @stopped drop
         ip daddr @refused tcp dport 22 reject with tcp reset
-    }
-    chain output {
-        type filter hook output priority 0; policy accept;
-        ip daddr @stopped drop
     }
 }
 "@

@@ -305,12 +305,18 @@ Describe 'The lab' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
 
     Context 'Invoke-InPveLab' {
         It 'runs a script block in a child pwsh inside the namespace and returns its output' {
-            $r = Invoke-InPveLab -Lab $lab -ArgumentList @($web01.Ip) -ScriptBlock {
-                param($Ip)
-                [pscustomobject]@{ Namespace = (& ip netns identify ([Environment]::ProcessId)); Ping = (Test-Connection -TargetName $Ip -Count 1 -TimeoutSeconds 2).Status.ToString() }
+            $r = Invoke-InPveLab -Lab $lab -ArgumentList @($web01.Ip, $db01.Ip) -ScriptBlock {
+                param($Ip, $StoppedIp)
+                [pscustomobject]@{
+                    Namespace = (& ip netns identify ([Environment]::ProcessId))
+                    Ping      = (Test-Connection -TargetName $Ip -Count 1 -TimeoutSeconds 2).Status.ToString()
+                    # .NET's Ping to a stopped guest must time out (not fail to send): the drop is on input only.
+                    Stopped   = (Test-Connection -TargetName $StoppedIp -Count 1 -TimeoutSeconds 1).Status.ToString()
+                }
             }
             $r.Namespace | Should -Be $lab.Namespace
             $r.Ping | Should -Be 'Success'
+            $r.Stopped | Should -Be 'TimedOut'
         }
     }
 }
