@@ -1,0 +1,404 @@
+// Proxmox VE API simulator for the PveHealth lab (test support, not shipped).
+// Faithful to the facts in DESIGN.md: {"data": ...} bodies, 0/1 booleans, token auth with the 3 s delay
+// on 401, 403 "Permission check failed", 500 agent reasons, 595 for an offline node, status "unknown"
+// in /cluster/resources for guests of an offline node. State comes from a JSON file and can be changed
+// through /_lab/* (header X-Lab-Control).
+//
+// Usage: ProxmoxSimulator --state <state.json> --listen 127.0.0.1 --port <n> --out <dir> [--san 127.10.0.1 ...]
+// Writes <out>/proxmox-cert.pem, <out>/proxmox-fingerprint.txt, then <out>/proxmox-ready once listening.
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+var opts = ParseArgs(args);
+var statePath = opts.GetValueOrDefault("state") ?? throw new ArgumentException("--state is required");
+var outDir = opts.GetValueOrDefault("out") ?? Path.GetDirectoryName(Path.GetFullPath(statePath))!;
+var listen = IPAddress.Parse(opts.GetValueOrDefault("listen") ?? "127.0.0.1");
+var port = int.Parse(opts.GetValueOrDefault("port") ?? "8006", System.Globalization.CultureInfo.InvariantCulture);
+var sans = (opts.GetValueOrDefault("san") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries);
+
+var lab = LabState.Load(statePath);
+var cert = CreateCertificate(sans, outDir);
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Logging.ClearProviders();
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.AddServerHeader = false;
+    k.Listen(listen, port, l =>
+    {
+        l.Protocols = HttpProtocols.Http1; // reason phrases matter (Proxmox puts its error text there)
+        l.UseHttps(cert);
+    });
+});
+var app = builder.Build();
+
+app.Lifetime.ApplicationStarted.Register(() => File.WriteAllText(Path.Combine(outDir, "proxmox-ready"), port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+
+// ---- lab control API -------------------------------------------------------------------------
+app.Map("/_lab/{**rest}", async (HttpContext ctx, string? rest) =>
+{
+    if (ctx.Request.Headers["X-Lab-Control"] != lab.ControlToken) return Results.StatusCode(403);
+    var parts = (rest ?? string.Empty).Split('/', StringSplitOptions.RemoveEmptyEntries);
+    JsonObject body = new();
+    if (HttpMethods.IsPost(ctx.Request.Method) || HttpMethods.IsPut(ctx.Request.Method))
+    {
+        try { body = (await JsonNode.ParseAsync(ctx.Request.Body) as JsonObject) ?? new JsonObject(); }
+        catch (JsonException ex) { return Results.BadRequest(new { error = "invalid JSON: " + ex.Message }); }
+    }
+    lock (lab)
+    {
+        switch (parts)
+        {
+            case ["state"]:
+                return Results.Text(lab.ToJson(), "application/json");
+            case ["guest", var id] when int.TryParse(id, out var vmid):
+                var g = lab.Guests.FirstOrDefault(x => x.VmId == vmid);
+                if (g is null) return Results.NotFound(new { error = $"no guest {vmid}" });
+                if (body["status"] is JsonValue s) g.Status = s.GetValue<string>();
+                if (body["agent"] is JsonValue a) g.Agent = a.GetValue<string>();
+                return Results.Json(g, LabState.Json);
+            case ["node", var name]:
+                var n = lab.Nodes.FirstOrDefault(x => x.Name == name);
+                if (n is null) return Results.NotFound(new { error = $"no node {name}" });
+                if (body["online"] is JsonValue o) n.Online = o.GetValue<bool>();
+                return Results.Json(n, LabState.Json);
+            default:
+                return Results.NotFound(new { error = "unknown control route" });
+        }
+    }
+});
+
+// ---- Proxmox API --------------------------------------------------------------------------------
+app.Map("/api2/json/{**path}", async (HttpContext ctx, string? path) =>
+{
+    var auth = ctx.Request.Headers.Authorization.ToString();
+    if (!lab.Authorized(auth))
+    {
+        await Task.Delay(3000, ctx.RequestAborted); // Proxmox delays every failed authentication by ~3 s
+        Error(ctx, 401, string.IsNullOrEmpty(auth) ? "No ticket" : "authentication failure");
+        return;
+    }
+    var segs = (path ?? string.Empty).Split('/', StringSplitOptions.RemoveEmptyEntries);
+    var method = ctx.Request.Method;
+    lock (lab)
+    {
+        Handle(ctx, method, segs, path ?? string.Empty);
+    }
+});
+
+app.Run();
+return;
+
+void Handle(HttpContext ctx, string method, string[] segs, string path)
+{
+    var get = HttpMethods.IsGet(method);
+    switch (segs)
+    {
+        case ["version"] when get:
+            Data(ctx, new JsonObject { ["version"] = "8.3.2", ["release"] = "8.3", ["repoid"] = "3e76eec21c4a14a7" });
+            return;
+        case ["cluster", "status"] when get:
+            Data(ctx, ClusterStatus());
+            return;
+        case ["cluster", "resources"] when get:
+            Data(ctx, Resources(ctx.Request.Query["type"].ToString()));
+            return;
+        case ["nodes"] when get:
+            Data(ctx, new JsonArray(lab.Nodes.Select(n => (JsonNode)new JsonObject
+            {
+                ["node"] = n.Name, ["type"] = "node", ["id"] = "node/" + n.Name,
+                ["status"] = n.Online ? "online" : "offline",
+            }).ToArray()));
+            return;
+        case ["nodes", var node, ..]:
+            var n = lab.Nodes.FirstOrDefault(x => x.Name == node);
+            if (n is null) { Error(ctx, 500, $"hostname lookup '{node}' failed - failed to get address info for: {node}: Name or service not known"); return; }
+            if (!n.Online) { Error(ctx, 595, $"No route to host"); return; }
+            GuestRoute(ctx, method, segs, n, path);
+            return;
+        default:
+            Error(ctx, 501, $"Method '{method} /api2/json/{path}' not implemented");
+            return;
+    }
+}
+
+void GuestRoute(HttpContext ctx, string method, string[] segs, LabNode node, string path)
+{
+    if (segs.Length < 4 || segs[2] is not ("qemu" or "lxc") || !int.TryParse(segs[3], out var vmid))
+    {
+        Error(ctx, 501, $"Method '{method} /api2/json/{path}' not implemented");
+        return;
+    }
+    var type = segs[2];
+    var g = lab.Guests.FirstOrDefault(x => x.VmId == vmid && x.Type == type && x.Node == node.Name);
+    if (g is null)
+    {
+        var dir = type == "qemu" ? "qemu-server" : "lxc";
+        Error(ctx, 500, $"Configuration file 'nodes/{node.Name}/{dir}/{vmid}.conf' does not exist");
+        return;
+    }
+    if (g.Restricted)
+    {
+        Error(ctx, 403, $"Permission check failed (/vms/{vmid}, VM.Audit)");
+        return;
+    }
+    var rest = segs[4..];
+    var get = HttpMethods.IsGet(method);
+    var post = HttpMethods.IsPost(method);
+    var running = g.Status == "running";
+    switch (rest)
+    {
+        case ["status", "current"] when get:
+            var o = new JsonObject
+            {
+                ["vmid"] = g.VmId, ["name"] = g.Name, ["status"] = g.Status,
+                ["uptime"] = running ? g.Uptime : 0, ["cpus"] = g.Cpus, ["maxmem"] = g.MaxMem,
+                ["mem"] = running ? g.MaxMem / 3 : 0, ["cpu"] = running ? 0.02 : 0,
+                ["maxdisk"] = 8L << 30, ["disk"] = 0, ["netin"] = 0, ["netout"] = 0,
+                ["ha"] = new JsonObject { ["managed"] = 0 },
+            };
+            if (g.Tags.Length > 0) o["tags"] = string.Join(';', g.Tags);
+            if (g.Template) o["template"] = 1;
+            if (type == "qemu")
+            {
+                o["qmpstatus"] = running ? "running" : "stopped";
+                if (g.Agent != "none") o["agent"] = 1;
+                if (running) o["pid"] = 10000 + g.VmId;
+                o["running-machine"] = running ? "pc-i440fx-9.0+pve0" : null;
+            }
+            else
+            {
+                o["type"] = "lxc";
+                o["swap"] = 0; o["maxswap"] = 512L << 20;
+            }
+            Data(ctx, o);
+            return;
+        case ["agent", "ping"] when post && type == "qemu":
+            if (g.Agent == "none") { Error(ctx, 500, "No QEMU guest agent configured"); return; }
+            if (!running) { Error(ctx, 500, $"VM {vmid} is not running"); return; }
+            if (g.Agent == "down") { Error(ctx, 500, "QEMU guest agent is not running"); return; }
+            Data(ctx, new JsonObject { ["result"] = new JsonObject() });
+            return;
+        case ["agent", "network-get-interfaces"] when get && type == "qemu":
+            if (g.Agent == "none") { Error(ctx, 500, "No QEMU guest agent configured"); return; }
+            if (!running) { Error(ctx, 500, $"VM {vmid} is not running"); return; }
+            if (g.Agent == "down") { Error(ctx, 500, "QEMU guest agent is not running"); return; }
+            Data(ctx, new JsonObject
+            {
+                ["result"] = new JsonArray(
+                    new JsonObject
+                    {
+                        ["name"] = "lo", ["hardware-address"] = "00:00:00:00:00:00",
+                        ["ip-addresses"] = new JsonArray(
+                            new JsonObject { ["ip-address"] = "127.0.0.1", ["ip-address-type"] = "ipv4", ["prefix"] = 8 },
+                            new JsonObject { ["ip-address"] = "::1", ["ip-address-type"] = "ipv6", ["prefix"] = 128 }),
+                    },
+                    new JsonObject
+                    {
+                        ["name"] = "eth0", ["hardware-address"] = Mac(g.VmId),
+                        ["ip-addresses"] = new JsonArray(
+                            new JsonObject { ["ip-address"] = g.Ip, ["ip-address-type"] = "ipv4", ["prefix"] = 24 },
+                            new JsonObject { ["ip-address"] = $"fe80::be24:11ff:fe00:{g.VmId:x}", ["ip-address-type"] = "ipv6", ["prefix"] = 64 }),
+                        ["statistics"] = new JsonObject { ["rx-bytes"] = 1024, ["tx-bytes"] = 2048, ["rx-packets"] = 10, ["tx-packets"] = 20, ["rx-errs"] = 0, ["tx-errs"] = 0, ["rx-dropped"] = 0, ["tx-dropped"] = 0 },
+                    }),
+            });
+            return;
+        case ["interfaces"] when get && type == "lxc":
+            if (!running) { Data(ctx, null); return; }
+            Data(ctx, new JsonArray(
+                new JsonObject { ["name"] = "lo", ["hwaddr"] = "00:00:00:00:00:00", ["inet"] = "127.0.0.1/8", ["inet6"] = "::1/128" },
+                new JsonObject { ["name"] = "eth0", ["hwaddr"] = Mac(g.VmId), ["inet"] = g.Ip + "/24", ["inet6"] = $"fe80::be24:11ff:fe00:{g.VmId:x}/64" }));
+            return;
+        default:
+            Error(ctx, 501, $"Method '{method} /api2/json/{path}' not implemented");
+            return;
+    }
+}
+
+JsonArray ClusterStatus()
+{
+    var online = lab.Nodes.Count(n => n.Online);
+    var arr = new JsonArray
+    {
+        new JsonObject
+        {
+            ["type"] = "cluster", ["id"] = "cluster", ["name"] = lab.ClusterName, ["nodes"] = lab.Nodes.Count,
+            ["quorate"] = online * 2 > lab.Nodes.Count ? 1 : 0, ["version"] = 3,
+        },
+    };
+    var i = 1;
+    foreach (var n in lab.Nodes)
+    {
+        arr.Add(new JsonObject
+        {
+            ["type"] = "node", ["id"] = "node/" + n.Name, ["name"] = n.Name, ["nodeid"] = i,
+            ["ip"] = "127.0.0.1", ["local"] = i == 1 ? 1 : 0, ["online"] = n.Online ? 1 : 0, ["level"] = "",
+        });
+        i++;
+    }
+    return arr;
+}
+
+JsonArray Resources(string type)
+{
+    var arr = new JsonArray();
+    if (type is "" or "node")
+    {
+        foreach (var n in lab.Nodes)
+        {
+            arr.Add(new JsonObject
+            {
+                ["id"] = "node/" + n.Name, ["type"] = "node", ["node"] = n.Name, ["status"] = n.Online ? "online" : "offline",
+                ["maxcpu"] = 8, ["maxmem"] = 32L << 30, ["uptime"] = n.Online ? 86400 : 0, ["level"] = "",
+            });
+        }
+    }
+    if (type is "" or "vm")
+    {
+        foreach (var g in lab.Guests.Where(g => !g.Restricted))
+        {
+            var nodeOnline = lab.Nodes.FirstOrDefault(n => n.Name == g.Node)?.Online ?? false;
+            var o = new JsonObject
+            {
+                ["id"] = $"{g.Type}/{g.VmId}", ["type"] = g.Type, ["vmid"] = g.VmId, ["node"] = g.Node, ["name"] = g.Name,
+                ["status"] = nodeOnline ? g.Status : "unknown", ["template"] = g.Template ? 1 : 0,
+            };
+            if (nodeOnline)
+            {
+                var running = g.Status == "running";
+                o["uptime"] = running ? g.Uptime : 0;
+                o["cpu"] = running ? 0.02 : 0;
+                o["maxcpu"] = g.Cpus;
+                o["mem"] = running ? g.MaxMem / 3 : 0;
+                o["maxmem"] = g.MaxMem;
+                o["disk"] = 0; o["maxdisk"] = 8L << 30;
+                o["netin"] = 0; o["netout"] = 0; o["diskread"] = 0; o["diskwrite"] = 0;
+            }
+            if (g.Tags.Length > 0) o["tags"] = string.Join(';', g.Tags);
+            if (g.Pool is not null) o["pool"] = g.Pool;
+            arr.Add(o);
+        }
+    }
+    return arr;
+}
+
+static string Mac(int vmid) => $"bc:24:11:00:{(vmid >> 8) & 0xff:x2}:{vmid & 0xff:x2}";
+
+static void Data(HttpContext ctx, JsonNode? data)
+{
+    ctx.Response.StatusCode = 200;
+    ctx.Response.ContentType = "application/json;charset=UTF-8";
+    var body = new JsonObject { ["data"] = data };
+    ctx.Response.WriteAsync(body.ToJsonString()).GetAwaiter().GetResult();
+}
+
+static void Error(HttpContext ctx, int status, string reason)
+{
+    ctx.Response.StatusCode = status;
+    ctx.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = reason;
+    if (status == 401) return; // Proxmox answers 401 with no JSON body
+    ctx.Response.ContentType = "application/json;charset=UTF-8";
+    var body = new JsonObject { ["data"] = null, ["message"] = reason + "\n" };
+    ctx.Response.WriteAsync(body.ToJsonString()).GetAwaiter().GetResult();
+}
+
+static X509Certificate2 CreateCertificate(string[] sans, string outDir)
+{
+    using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    var req = new CertificateRequest("CN=pve1.lab.invalid, O=PveHealth lab", key, HashAlgorithmName.SHA256);
+    var san = new SubjectAlternativeNameBuilder();
+    san.AddIpAddress(IPAddress.Loopback);
+    san.AddDnsName("pve1.lab.invalid");
+    foreach (var s in sans) if (IPAddress.TryParse(s, out var ip) && !ip.Equals(IPAddress.Loopback)) san.AddIpAddress(ip);
+    req.CertificateExtensions.Add(san.Build());
+    req.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
+    req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+    req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
+    using var created = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(2));
+    var cert = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
+    File.WriteAllText(Path.Combine(outDir, "proxmox-cert.pem"), cert.ExportCertificatePem() + "\n");
+    var fp = string.Join(':', SHA256.HashData(cert.RawData).Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
+    File.WriteAllText(Path.Combine(outDir, "proxmox-fingerprint.txt"), fp + "\n");
+    return cert;
+}
+
+static Dictionary<string, string> ParseArgs(string[] args)
+{
+    var d = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+    for (var i = 0; i + 1 < args.Length; i += 2)
+    {
+        if (!args[i].StartsWith("--", StringComparison.Ordinal)) throw new ArgumentException($"unexpected argument {args[i]}");
+        d[args[i][2..]] = args[i + 1];
+    }
+    return d;
+}
+
+sealed class LabState
+{
+    public static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, WriteIndented = true };
+
+    public string ClusterName { get; set; } = "lab";
+    public string TokenId { get; set; } = "root@pam!pvehealth";
+    public string TokenSecret { get; set; } = string.Empty;
+    public string ControlToken { get; set; } = string.Empty;
+    public List<LabNode> Nodes { get; set; } = [];
+    public List<LabGuest> Guests { get; set; } = [];
+
+    public static LabState Load(string path)
+    {
+        var s = JsonSerializer.Deserialize<LabState>(File.ReadAllText(path), Json) ?? throw new InvalidDataException("empty state");
+        if (s.TokenSecret.Length == 0 || s.ControlToken.Length == 0) throw new InvalidDataException("tokenSecret and controlToken are required");
+        return s;
+    }
+
+    public bool Authorized(string header)
+    {
+        const string prefix = "PVEAPIToken=";
+        if (!header.StartsWith(prefix, StringComparison.Ordinal)) return false;
+        var rest = header[prefix.Length..];
+        var eq = rest.LastIndexOf('=');
+        if (eq <= 0) return false;
+        var id = rest[..eq];
+        var secret = rest[(eq + 1)..];
+        return id == TokenId && CryptographicOperations.FixedTimeEquals(
+            System.Text.Encoding.UTF8.GetBytes(secret), System.Text.Encoding.UTF8.GetBytes(TokenSecret));
+    }
+
+    public string ToJson()
+    {
+        // The state without the secrets.
+        var copy = new { ClusterName, TokenId, Nodes, Guests };
+        return JsonSerializer.Serialize(copy, Json);
+    }
+}
+
+sealed class LabNode
+{
+    public string Name { get; set; } = string.Empty;
+    public bool Online { get; set; } = true;
+}
+
+sealed class LabGuest
+{
+    public int VmId { get; set; }
+    public string Name { get; set; } = string.Empty;
+    public string Node { get; set; } = "pve1";
+    public string Type { get; set; } = "qemu";
+    public string Status { get; set; } = "running";
+    /// <summary>up, down or none (not configured).</summary>
+    public string Agent { get; set; } = "up";
+    public bool Template { get; set; }
+    /// <summary>The lab token may not see this guest (403 on its routes, absent from resources).</summary>
+    public bool Restricted { get; set; }
+    public string[] Tags { get; set; } = [];
+    public string? Pool { get; set; }
+    public string Ip { get; set; } = string.Empty;
+    public int Cpus { get; set; } = 2;
+    public long MaxMem { get; set; } = 2L << 30;
+    public long Uptime { get; set; } = 3600;
+}

@@ -1,0 +1,642 @@
+# PveLab: the local lab of PveHealth (test support; not part of the PveHealth module).
+#
+# Start-PveLab creates a network namespace (pvelab-<random>), brings up lo, and runs every lab process in it:
+# one OpenSSH sshd serving every guest address (127.10.x.y), the Proxmox API simulator over HTTPS, and an
+# nftables table that drops the addresses of stopped guests (ping and SSH time out, as with a stopped VM)
+# and resets SSH connections of the guest that refuses SSH. It writes a PveHealth config (config.json),
+# a recorded `terraform output -json` and the key material into a private temp folder.
+# Stop-PveLab kills every recorded process, deletes the namespace and removes the folder.
+# Network rule: traffic goes only to loopback inside the lab's own namespace. Without root the lab runs
+# on 127.0.0.1 of the host only (every guest at 127.0.0.1, no stopped-guest emulation) and says so.
+
+Set-StrictMode -Version 3.0
+
+$script:LabSource = $PSScriptRoot
+$script:RepoRoot = Split-Path (Split-Path $PSScriptRoot)
+$script:ActiveLabs = [System.Collections.Generic.List[object]]::new()
+$script:DockerCommand = 'systemctl is-active docker'
+
+# ---------------------------------------------------------------------------------------------------
+# Guests
+
+function Get-PveLabGuestPlan {
+    <# The deterministic guest list: the first six carry the scripted failures; more are healthy fillers. #>
+    param([int] $GuestCount = 6)
+    $scripted = @(
+        @{ Name = 'web-01';   Type = 'qemu'; Node = 'pve1'; Status = 'running'; Agent = 'up';   Docker = 'active';   Ssh = 'open';    Tags = @('web', 'prod') }
+        @{ Name = 'web-02';   Type = 'qemu'; Node = 'pve2'; Status = 'running'; Agent = 'down'; Docker = 'active';   Ssh = 'open';    Tags = @('web') }
+        @{ Name = 'db-01';    Type = 'qemu'; Node = 'pve1'; Status = 'stopped'; Agent = 'up';   Docker = 'active';   Ssh = 'open';    Tags = @('db') }
+        @{ Name = 'app-01';   Type = 'lxc';  Node = 'pve2'; Status = 'running'; Agent = 'none'; Docker = 'inactive'; Ssh = 'open';    Tags = @('app') }
+        @{ Name = 'cache-01'; Type = 'lxc';  Node = 'pve1'; Status = 'running'; Agent = 'none'; Docker = 'active';   Ssh = 'refused'; Tags = @() }
+        @{ Name = 'ci-01';    Type = 'qemu'; Node = 'pve2'; Status = 'running'; Agent = 'none'; Docker = 'active';   Ssh = 'open';    Tags = @('ci') }
+    )
+    $guests = [System.Collections.Generic.List[object]]::new()
+    for ($i = 0; $i -lt $GuestCount; $i++) {
+        $spec = if ($i -lt $scripted.Count) { $scripted[$i].Clone() } else {
+            $lxc = ($i % 2) -eq 1
+            @{ Name = ('guest-{0:d4}' -f ($i + 1)); Type = $(if ($lxc) { 'lxc' } else { 'qemu' }); Node = $(if ($i % 2) { 'pve2' } else { 'pve1' })
+               Status = 'running'; Agent = $(if ($lxc) { 'none' } else { 'up' }); Docker = 'active'; Ssh = 'open'; Tags = @('filler') }
+        }
+        $spec.VmId = 101 + $i
+        $spec.Ip = '127.10.{0}.{1}' -f [math]::Floor($i / 250), (($i % 250) + 1)
+        $guests.Add([pscustomobject]$spec)
+    }
+    $guests
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Process helpers
+
+function Invoke-LabNative {
+    <# Runs a program (inside the namespace when the lab has one) and returns its output; throws on a non-zero exit unless -AllowFailure. #>
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [string] $FilePath, [string[]] $ArgumentList = @(), [switch] $AllowFailure, [string] $InputText)
+    $cmd = if ($Lab.Namespace) { @('ip', 'netns', 'exec', $Lab.Namespace, $FilePath) + $ArgumentList } else { @($FilePath) + $ArgumentList }
+    $out = if ($PSBoundParameters.ContainsKey('InputText')) { $InputText | & $cmd[0] @($cmd | Select-Object -Skip 1) 2>&1 } else { & $cmd[0] @($cmd | Select-Object -Skip 1) 2>&1 }
+    $code = $LASTEXITCODE
+    if ($code -and -not $AllowFailure) { throw "lab: '$($cmd -join ' ')' failed with exit code ${code}: $(($out | Out-String).Trim())" }
+    $out | ForEach-Object { "$_" }
+}
+
+function Start-LabProcess {
+    <# Starts a long-running lab process (in the namespace), output to a log file; records its PID on the lab. #>
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [string] $Name, [Parameter(Mandatory)] [string[]] $Command)
+    $log = Join-Path $Lab.Root "logs/$Name.log"
+    $full = if ($Lab.Namespace) { @('ip', 'netns', 'exec', $Lab.Namespace) + $Command } else { $Command }
+    # sh execs the command, and `ip netns exec` execs it too: the PID we get is the service's own.
+    $psi = [System.Diagnostics.ProcessStartInfo]::new('/bin/sh')
+    foreach ($a in @('-c', 'exec "$@" >>"$0" 2>&1 </dev/null', $log) + $full) { $psi.ArgumentList.Add($a) }
+    $psi.UseShellExecute = $false
+    $p = [System.Diagnostics.Process]::Start($psi)
+    $Lab.Pids.Add($p.Id)
+    $Lab.Processes[$Name] = $p.Id
+    $p
+}
+
+function Wait-LabCondition {
+    <# Waits (bounded) until the script block returns true; throws with $What on timeout. #>
+    param([Parameter(Mandatory)] [scriptblock] $Condition, [Parameter(Mandatory)] [string] $What, [double] $TimeoutSec = 20, [System.Diagnostics.Process] $Process, [string] $Log)
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    while ($sw.Elapsed.TotalSeconds -lt $TimeoutSec) {
+        if (& $Condition) { return }
+        if ($Process -and $Process.HasExited) {
+            $tail = if ($Log -and (Test-Path $Log)) { (Get-Content $Log -Tail 15) -join "`n" } else { '' }
+            throw "lab: $What failed: the process exited with code $($Process.ExitCode). $tail"
+        }
+        Start-Sleep -Milliseconds 100
+    }
+    $tail = if ($Log -and (Test-Path $Log)) { (Get-Content $Log -Tail 15) -join "`n" } else { '' }
+    throw "lab: $What not ready within $TimeoutSec s. $tail"
+}
+
+function Test-LabTcpPort {
+    param($Lab, [string] $Address, [int] $Port)
+    $null = Invoke-LabNative -Lab $Lab -FilePath 'timeout' -ArgumentList @('2', 'bash', '-c', "exec 3<>/dev/tcp/$Address/$Port") -AllowFailure
+    $LASTEXITCODE -eq 0
+}
+
+function Get-LabFreePort {
+    <# A free TCP port on 127.0.0.1 (of the host; inside a fresh namespace every port is free). #>
+    $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $l.Start(); try { $l.LocalEndpoint.Port } finally { $l.Stop() }
+}
+
+function New-LabSecret { [Convert]::ToHexString([System.Security.Cryptography.RandomNumberGenerator]::GetBytes(16)).ToLowerInvariant() }
+
+function Write-LabFile {
+    param([string] $Path, [string] $Text, [string] $Mode = '600')
+    [IO.File]::WriteAllText($Path, $Text, [Text.UTF8Encoding]::new($false))
+    if ($IsLinux) { & chmod $Mode $Path }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# The simulator build (cached under out/lab)
+
+function Get-PveLabSimulator {
+    <# Builds the Proxmox simulator once (Release) into out/lab/ProxmoxSimulator and returns the DLL path. #>
+    $project = Join-Path $script:LabSource 'ProxmoxSimulator'
+    $outDir = Join-Path $script:RepoRoot 'out/lab/ProxmoxSimulator'
+    $dll = Join-Path $outDir 'ProxmoxSimulator.dll'
+    $newest = Get-ChildItem $project -File | Where-Object Extension -in '.cs', '.csproj' | Sort-Object LastWriteTimeUtc -Descending | Select-Object -First 1
+    if ((Test-Path $dll) -and (Get-Item $dll).LastWriteTimeUtc -ge $newest.LastWriteTimeUtc) { return $dll }
+    $log = & dotnet build $project -c Release -o $outDir --nologo -v q 2>&1
+    if ($LASTEXITCODE) { throw "lab: building the Proxmox simulator failed:`n$(($log | Select-Object -Last 20) -join "`n")" }
+    (Get-Item $dll).LastWriteTimeUtc = [DateTime]::UtcNow
+    $dll
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Start / stop
+
+function Start-PveLab {
+    <#
+    .SYNOPSIS
+        Starts the lab; returns the lab object (pass it to Stop-PveLab in a finally block).
+    .PARAMETER FailAt
+        Test hook: throw after the named stage (namespace, ssh, simulator, config) to prove the cleanup.
+    #>
+    [CmdletBinding()]
+    param(
+        [ValidateRange(1, 5000)] [int] $GuestCount = 6,
+        [string] $Root,
+        [switch] $NoNamespace,
+        [ValidateSet('', 'namespace', 'ssh', 'simulator', 'config')] [string] $FailAt = '',
+        [double] $StartTimeoutSec = 30,
+        # The monitoring stack + MinIO side module (optional; used when the file exists).
+        [string] $StackModulePath = (Join-Path $script:RepoRoot 'tests/Support/StackServices.psm1')
+    )
+    $simulatorDll = Get-PveLabSimulator    # built once and cached (out/lab); not part of the start-up time
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    if (-not $Root) { $Root = Join-Path ([IO.Path]::GetTempPath()) ("pvelab-" + (New-LabSecret).Substring(0, 10)) }
+    $isRoot = $IsLinux -and ((& id -u) -eq '0')
+    $lab = [pscustomobject]@{
+        PSTypeName      = 'PveLab'
+        Root            = $Root
+        Namespace       = $null
+        Pids            = [System.Collections.Generic.List[int]]::new()
+        Processes       = @{}
+        Guests          = @()
+        ConfigPath      = Join-Path $Root 'config.json'
+        ProxmoxUrl      = $null
+        ProxmoxPort     = 0
+        ControlToken    = $null
+        CertPath        = Join-Path $Root 'proxmox-cert.pem'
+        Fingerprint     = $null
+        SshPort         = 22
+        SshUser         = [Environment]::UserName
+        KeyFile         = Join-Path $Root 'ssh/id_ed25519'
+        KnownHostsFile  = Join-Path $Root 'ssh/known_hosts'
+        Mode            = 'namespace'
+        Note            = $null
+        StartupSeconds  = 0
+        Monitoring      = $null
+        StackServices   = $null
+    }
+    $ok = $false
+    $script:ActiveLabs.Add($lab)
+    try {
+        $null = New-Item -ItemType Directory -Path $Root -Force
+        if ($IsLinux) { & chmod 700 $Root }
+        foreach ($d in 'ssh', 'guests', 'logs') { $null = New-Item -ItemType Directory -Path (Join-Path $Root $d) -Force }
+
+        # 1. namespace
+        if (-not $NoNamespace -and $isRoot) {
+            $ns = 'pvelab-' + (New-LabSecret).Substring(0, 8)
+            $out = & ip netns add $ns 2>&1
+            if ($LASTEXITCODE) { throw "lab: cannot create the network namespace ${ns}: $out" }
+            $lab.Namespace = $ns
+            $null = Invoke-LabNative -Lab $lab -FilePath 'ip' -ArgumentList @('link', 'set', 'lo', 'up')
+        }
+        else {
+            $lab.Mode = 'loopback'
+            $lab.Note = if ($NoNamespace) { 'lab without a namespace (-NoNamespace)' } else { 'not root, so no network namespace: the lab runs on 127.0.0.1 of this host only (every guest at 127.0.0.1 behind one sshd on a free port; a stopped guest is stopped in the API but still answers ping). Run as root for the full lab.' }
+            Write-Warning "PveLab: $($lab.Note)"
+        }
+        if ($FailAt -eq 'namespace') { throw 'lab: forced failure after the namespace (test hook)' }
+
+        # 2. guests, nftables, sshd
+        $plan = @(Get-PveLabGuestPlan -GuestCount $GuestCount)
+        if ($lab.Mode -eq 'loopback') {
+            foreach ($g in $plan) { $g.Ip = '127.0.0.1' }
+            $lab.SshPort = Get-LabFreePort
+        }
+        $lab.Guests = $plan
+        foreach ($g in $plan) { Write-LabFile -Path (Join-Path $Root "guests/$($g.Ip).docker") -Text "$($g.Docker)`n" -Mode 644 }
+        if ($lab.Namespace) { Initialize-LabFirewall -Lab $lab }
+        Start-LabSshd -Lab $lab
+        if ($FailAt -eq 'ssh') { throw 'lab: forced failure after sshd (test hook)' }
+
+        # 3. Proxmox simulator
+        Start-LabSimulator -Lab $lab -Dll $simulatorDll
+        if ($FailAt -eq 'simulator') { throw 'lab: forced failure after the simulator (test hook)' }
+
+        # 4. optional monitoring stack + MinIO (tests/Support/StackServices.psm1, built separately)
+        Start-LabStackServices -Lab $lab -Module $StackModulePath
+
+        # 5. config
+        Write-LabConfig -Lab $lab
+        if ($FailAt -eq 'config') { throw 'lab: forced failure after the config (test hook)' }
+
+        # readiness: sshd on a running guest, and the simulator's ready file
+        $first = $plan | Where-Object { $_.Status -eq 'running' -and $_.Ssh -eq 'open' } | Select-Object -First 1
+        if ($first) {
+            $left = [math]::Max(1, $StartTimeoutSec - $sw.Elapsed.TotalSeconds)
+            Wait-LabCondition -What 'sshd' -TimeoutSec $left -Log (Join-Path $Root 'logs/sshd.log') -Condition { Test-LabTcpPort -Lab $lab -Address $first.Ip -Port $lab.SshPort }
+        }
+        $lab.StartupSeconds = [math]::Round($sw.Elapsed.TotalSeconds, 2)
+        if ($sw.Elapsed.TotalSeconds -gt $StartTimeoutSec) { throw "lab: start-up took $($lab.StartupSeconds) s, more than $StartTimeoutSec s" }
+        $ok = $true
+        $lab
+    }
+    finally {
+        if (-not $ok) { Stop-PveLab -Lab $lab }
+    }
+}
+
+function Initialize-LabFirewall {
+    param($Lab)
+    $stopped = @($Lab.Guests | Where-Object Status -ne 'running' | ForEach-Object Ip)
+    $refused = @($Lab.Guests | Where-Object Ssh -eq 'refused' | ForEach-Object Ip)
+    $el = { param($a) if ($a.Count) { "elements = { $($a -join ', ') }" } else { '' } }
+    # Stopped guests: dropped silently on INPUT only (no ICMP, no reset), so ping and SSH time out as with a stopped
+    # VM. Not on output: a packet dropped in the output hook makes the sender's sendmsg fail with EPERM (measured:
+    # .NET Ping then reports "ICMP is not permitted" instead of a timeout). The refusing guest answers port 22 with
+    # a TCP reset: connection refused, while ping still works.
+    $rules = @"
+table inet pvelab {
+    set stopped { type ipv4_addr; $(& $el $stopped) }
+    set refused { type ipv4_addr; $(& $el $refused) }
+    chain input {
+        type filter hook input priority 0; policy accept;
+        ip daddr @stopped drop
+        ip daddr @refused tcp dport 22 reject with tcp reset
+    }
+}
+"@
+    $file = Join-Path $Lab.Root 'nftables.conf'
+    Write-LabFile -Path $file -Text $rules -Mode 644
+    $null = Invoke-LabNative -Lab $Lab -FilePath 'nft' -ArgumentList @('-f', $file)
+}
+
+function Start-LabSshd {
+    param($Lab)
+    $ssh = Join-Path $Lab.Root 'ssh'
+    $hostKey = Join-Path $ssh 'ssh_host_ed25519_key'
+    $null = & ssh-keygen -q -t ed25519 -N '' -C 'pvelab-host' -f $hostKey 2>&1
+    if ($LASTEXITCODE) { throw 'lab: ssh-keygen failed for the host key' }
+    $null = & ssh-keygen -q -t ed25519 -N '' -C 'pvelab-client' -f $Lab.KeyFile 2>&1
+    if ($LASTEXITCODE) { throw 'lab: ssh-keygen failed for the client key' }
+    $hostPub = (Get-Content "$hostKey.pub" -Raw).Trim() -replace '\s+pvelab-host$', ''
+    $known = foreach ($g in $Lab.Guests | Sort-Object Ip -Unique) {
+        $h = if ($Lab.SshPort -eq 22) { $g.Ip } else { "[$($g.Ip)]:$($Lab.SshPort)" }
+        "$h $hostPub"
+    }
+    Write-LabFile -Path $Lab.KnownHostsFile -Text (($known -join "`n") + "`n") -Mode 644
+    Write-LabFile -Path (Join-Path $ssh 'authorized_keys') -Text ((Get-Content "$($Lab.KeyFile).pub" -Raw).Trim() + "`n")
+
+    # The guest's answer: the dialled address is the third field of SSH_CONNECTION.
+    $guestCommand = Join-Path $ssh 'guest-command.sh'
+    $guestsDir = Join-Path $Lab.Root 'guests'
+    $script = @"
+#!/bin/bash
+# PveLab forced command: answers per guest, keyed by the address the client dialled.
+addr=`$(echo "`$SSH_CONNECTION" | awk '{print `$3}')
+cmd="`${SSH_ORIGINAL_COMMAND:-}"
+if [ "`$cmd" = "$($script:DockerCommand)" ]; then
+    state=`$(cat "$guestsDir/`$addr.docker" 2>/dev/null || echo unknown)
+    echo "`$state"
+    [ "`$state" = active ] && exit 0
+    exit 3
+fi
+if [ -z "`$cmd" ]; then echo "pvelab guest `$addr"; exit 0; fi
+exec /bin/bash -c "`$cmd"
+"@
+    Write-LabFile -Path $guestCommand -Text $script -Mode 755
+    $listen = if ($Lab.Mode -eq 'namespace') { '0.0.0.0' } else { '127.0.0.1' }
+    $config = @"
+Port $($Lab.SshPort)
+ListenAddress $listen
+HostKey $hostKey
+PidFile $(Join-Path $ssh 'sshd.pid')
+AuthorizedKeysFile $(Join-Path $ssh 'authorized_keys')
+StrictModes no
+UsePAM no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin prohibit-password
+AllowUsers $($Lab.SshUser)
+MaxStartups 1000:30:2000
+MaxSessions 1000
+MaxAuthTries 6
+LoginGraceTime 20
+UseDNS no
+PrintMotd no
+X11Forwarding no
+AllowTcpForwarding no
+ForceCommand $guestCommand
+LogLevel ERROR
+"@
+    $cfg = Join-Path $ssh 'sshd_config'
+    Write-LabFile -Path $cfg -Text $config -Mode 600
+    if (-not (Test-Path /run/sshd)) { $null = New-Item -ItemType Directory /run/sshd -Force }
+    $null = & /usr/sbin/sshd -t -f $cfg 2>&1
+    if ($LASTEXITCODE) { throw "lab: sshd rejects its generated config: $(& /usr/sbin/sshd -t -f $cfg 2>&1)" }
+    $null = Start-LabProcess -Lab $Lab -Name 'sshd' -Command @('/usr/sbin/sshd', '-D', '-e', '-f', $cfg)
+}
+
+function Start-LabSimulator {
+    param($Lab, [string] $Dll)
+    $Lab.ControlToken = New-LabSecret
+    $tokenSecret = [guid]::NewGuid().ToString()
+    $tokenFile = Join-Path $Lab.Root 'proxmox-token-secret'
+    Write-LabFile -Path $tokenFile -Text "$tokenSecret`n"
+    Write-LabFile -Path (Join-Path $Lab.Root 'lab-control-token') -Text "$($Lab.ControlToken)`n"
+    $guests = [System.Collections.Generic.List[object]]::new()
+    foreach ($g in $Lab.Guests) {
+        $guests.Add([ordered]@{ vmId = $g.VmId; name = $g.Name; node = $g.Node; type = $g.Type; status = $g.Status; agent = $g.Agent; tags = @($g.Tags); ip = $g.Ip })
+    }
+    $guests.Add([ordered]@{ vmId = 9000; name = 'tmpl-debian-12'; node = 'pve1'; type = 'qemu'; status = 'stopped'; agent = 'up'; template = $true; ip = '127.10.255.1' })
+    $guests.Add([ordered]@{ vmId = 9901; name = 'secret-01'; node = 'pve1'; type = 'qemu'; status = 'running'; agent = 'up'; restricted = $true; ip = '127.10.255.2' })
+    $state = [ordered]@{
+        clusterName = 'lab'; tokenId = 'root@pam!pvehealth'; tokenSecret = $tokenSecret; controlToken = $Lab.ControlToken
+        nodes = @([ordered]@{ name = 'pve1'; online = $true }, [ordered]@{ name = 'pve2'; online = $true })
+        guests = $guests
+    }
+    $statePath = Join-Path $Lab.Root 'proxmox-state.json'
+    Write-LabFile -Path $statePath -Text ($state | ConvertTo-Json -Depth 6)
+    $Lab.ProxmoxPort = if ($Lab.Namespace) { Get-Random -Minimum 20000 -Maximum 60000 } else { Get-LabFreePort }
+    $Lab.ProxmoxUrl = "https://127.0.0.1:$($Lab.ProxmoxPort)"
+    $Lab | Add-Member -NotePropertyName TokenId -NotePropertyValue 'root@pam!pvehealth' -Force
+    $Lab | Add-Member -NotePropertyName TokenSecretFile -NotePropertyValue $tokenFile -Force
+    $sans = (@($Lab.Guests | ForEach-Object Ip | Select-Object -Unique -First 200) -join ',')
+    if (-not $sans) { $sans = '127.0.0.1' }
+    $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source
+    $p = Start-LabProcess -Lab $Lab -Name 'proxmox' -Command @($dotnet, $Dll, '--state', $statePath, '--listen', '127.0.0.1', '--port', "$($Lab.ProxmoxPort)", '--out', $Lab.Root, '--san', $sans)
+    $ready = Join-Path $Lab.Root 'proxmox-ready'
+    Wait-LabCondition -What 'the Proxmox simulator' -TimeoutSec 20 -Process $p -Log (Join-Path $Lab.Root 'logs/proxmox.log') -Condition { Test-Path $ready }
+    $Lab.Fingerprint = (Get-Content (Join-Path $Lab.Root 'proxmox-fingerprint.txt') -Raw).Trim()
+}
+
+function Start-LabStackServices {
+    <#
+    Optional hook: when tests/Support/StackServices.psm1 exists (monitoring stack + MinIO side, built separately),
+    start it inside the namespace and keep its URLs for the config. Without it the lab has guests and Proxmox only.
+    #>
+    param($Lab, [string] $Module)
+    $module = $Module
+    if (-not $module -or -not (Test-Path $module)) { return }
+    $stackRoot = Join-Path $Lab.Root 'stack'
+    Import-Module $module -Force -Global
+    $cmd = Get-Command Start-PveStackServices -ErrorAction SilentlyContinue
+    if (-not $cmd) { return }
+    if (-not $Lab.Namespace -or $cmd.Parameters.ContainsKey('Namespace')) {
+        $params = @{ Root = $stackRoot }
+        if ($Lab.Namespace) { $params.Namespace = $Lab.Namespace }
+        $Lab.StackServices = Start-PveStackServices @params
+    }
+    else {
+        # Started from a child pwsh inside the namespace, so every service it runs lives there; whatever it
+        # leaves running is killed with the namespace's processes by Stop-PveLab.
+        $Lab.StackServices = Invoke-InPveLab -Lab $Lab -ArgumentList @($module, $stackRoot) -ScriptBlock {
+            param($Module, $StackRoot)
+            Import-Module $Module -Force
+            Start-PveStackServices -Root $StackRoot
+        }
+        $Lab.StackServices | Add-Member -NotePropertyName StartedInNamespace -NotePropertyValue $true -Force
+    }
+    if ($Lab.StackServices -and $Lab.StackServices.PSObject.Properties['Pids']) { foreach ($id in $Lab.StackServices.Pids) { $Lab.Pids.Add([int]$id) } }
+}
+
+function Write-LabConfig {
+    param($Lab)
+    # The recorded `terraform output -json` of the lab's guests.
+    $value = [ordered]@{}
+    foreach ($g in $Lab.Guests) { $value[$g.Name] = [ordered]@{ ip = $g.Ip; vmid = $g.VmId; node = $g.Node; type = $g.Type } }
+    $tfType = @('map', @('object', [ordered]@{ ip = 'string'; node = 'string'; type = 'string'; vmid = 'number' }))
+    $tf = [ordered]@{ guests = [ordered]@{ sensitive = $false; type = $tfType; value = $value } }
+    $tfPath = Join-Path $Lab.Root 'terraform-output.json'
+    Write-LabFile -Path $tfPath -Text ($tf | ConvertTo-Json -Depth 10) -Mode 644
+    $exclusions = Join-Path $Lab.Root 'exclusions.conf'
+    Write-LabFile -Path $exclusions -Text "# lab: no exclusions`n" -Mode 644
+
+    $envConfig = [ordered]@{
+        inventory = [ordered]@{ source = 'terraform-output'; path = $tfPath }
+        proxmox   = [ordered]@{ url = $Lab.ProxmoxUrl; tokenId = $Lab.TokenId; tokenSecret = @{ file = $Lab.TokenSecretFile }; fingerprint = $Lab.Fingerprint; timeoutSec = 5 }
+        ssh       = [ordered]@{ user = $Lab.SshUser; port = $Lab.SshPort; keyFile = $Lab.KeyFile; knownHostsFile = $Lab.KnownHostsFile; dockerCommand = $script:DockerCommand }
+        timeoutSec = 3
+    }
+    $s = $Lab.StackServices
+    if ($s) {
+        $get = { param($n) if ($s.PSObject.Properties[$n]) { $s.$n } else { $null } }
+        $mon = [ordered]@{}
+        foreach ($n in 'Prometheus', 'Grafana', 'Alertmanager') { $u = & $get $n; if (-not $u) { $u = & $get "${n}Url" }; if ($u) { $mon[$n.ToLowerInvariant()] = @{ url = "$u" } } }
+        if ($mon.Count) { $envConfig.monitoring = $mon }
+        if ($s.PSObject.Properties['MinioConfig'] -and $s.MinioConfig) { $envConfig.minio = $s.MinioConfig }
+        else {
+            $ep = foreach ($n in 'S3Endpoint', 'MinioEndpoint', 'S3Url', 'S3', 'Minio') { $v = & $get $n; if ($v) { $v; break } }
+            if ($ep) {
+                $m = [ordered]@{ endpoint = "$ep" }
+                foreach ($pair in @(@('AccessKeyFile', 'accessKey'), @('SecretKeyFile', 'secretKey'))) { $f = & $get $pair[0]; if ($f) { $m[$pair[1]] = @{ file = "$f" } } }
+                $b = & $get 'Buckets'; if ($b) { $m.buckets = @($b) }
+                $so = & $get 'StateObjects'; if ($so) { $m.stateObjects = @($so) }
+                $envConfig.minio = $m
+            }
+        }
+    }
+    $config = [ordered]@{
+        defaults     = [ordered]@{ timeoutSec = 3; runTimeoutSec = 120; throttleLimit = 64; exclusionPath = $exclusions }
+        environments = [ordered]@{ lab = $envConfig }
+    }
+    Write-LabFile -Path $Lab.ConfigPath -Text ($config | ConvertTo-Json -Depth 10) -Mode 644
+}
+
+function Stop-PveLab {
+    <# Stops every lab process, deletes the namespace and removes the lab folder. Safe to call twice. #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory, ValueFromPipeline)] $Lab)
+    process {
+        if ($Lab.StackServices -and -not $Lab.StackServices.PSObject.Properties['StartedInNamespace'] -and (Get-Command Stop-PveStackServices -ErrorAction SilentlyContinue)) {
+            try { Stop-PveStackServices $Lab.StackServices } catch { Write-Warning "PveLab: stopping the stack services: $_" }
+        }
+        $ids = [System.Collections.Generic.List[int]]::new()
+        foreach ($id in $Lab.Pids) { $ids.Add($id) }
+        if ($Lab.Namespace) {
+            # Anything still inside our own namespace is ours (children of sshd, child pwsh).
+            $inNs = & ip netns pids $Lab.Namespace 2>$null
+            foreach ($id in @($inNs)) { if ("$id" -match '^\d+$') { $ids.Add([int]$id) } }
+        }
+        foreach ($id in $ids | Select-Object -Unique) { $null = & kill -TERM $id 2>$null }
+        $deadline = [DateTime]::UtcNow.AddSeconds(5)
+        foreach ($id in $ids | Select-Object -Unique) {
+            while ((Test-LabPidAlive $id) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+            if (Test-LabPidAlive $id) { $null = & kill -KILL $id 2>$null }
+        }
+        if ($Lab.Namespace) {
+            $null = & ip netns delete $Lab.Namespace 2>&1
+        }
+        if ($Lab.Root -and (Test-Path $Lab.Root)) { Remove-Item -LiteralPath $Lab.Root -Recurse -Force -ErrorAction SilentlyContinue }
+        $null = $script:ActiveLabs.Remove($Lab)
+    }
+}
+
+function Test-LabPidAlive {
+    param([int] $ProcessId)
+    # A zombie (exited, not yet reaped) counts as gone.
+    $stat = "/proc/$ProcessId/stat"
+    if (-not (Test-Path $stat)) { return $false }
+    try { $s = [IO.File]::ReadAllText($stat) } catch { return $false }
+    $state = $s.Substring($s.LastIndexOf(')') + 2, 1)
+    $state -ne 'Z'
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Running things inside the lab
+
+function Invoke-InPveLab {
+    <#
+    .SYNOPSIS
+        Runs a script block in a child pwsh inside the lab's namespace, with the lab module (and -ModulePath) imported
+        and $Lab defined; returns its output (through Export-Clixml). -NoCapture lets it write to this terminal instead.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] $Lab,
+        [Parameter(Mandatory)] [scriptblock] $ScriptBlock,
+        [object[]] $ArgumentList = @(),
+        [string] $ModulePath,
+        [switch] $NoCapture,
+        [int] $TimeoutSec = 300
+    )
+    $work = Join-Path $Lab.Root ("invoke-" + (New-LabSecret).Substring(0, 8))
+    $null = New-Item -ItemType Directory -Path $work
+    try {
+        $Lab | Export-Clixml -Path (Join-Path $work 'lab.xml')
+        @{ Items = @($ArgumentList) } | Export-Clixml -Path (Join-Path $work 'args.xml')
+        Write-LabFile -Path (Join-Path $work 'block.ps1') -Text $ScriptBlock.ToString()
+        $outFile = Join-Path $work 'out.xml'
+        $runner = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$(Join-Path $script:LabSource 'PveLab.psm1')' -Force
+$(if ($ModulePath) { "Import-Module '$ModulePath'" })
+`$Lab = Import-Clixml '$(Join-Path $work 'lab.xml')'
+`$argsIn = @((Import-Clixml '$(Join-Path $work 'args.xml')').Items)
+`$block = [scriptblock]::Create((Get-Content -Raw '$(Join-Path $work 'block.ps1')'))
+$(if ($NoCapture) { "& `$block @argsIn | Out-Host" } else { "& `$block @argsIn | Export-Clixml -Depth 5 -Path '$outFile'" })
+"@
+        $runnerPath = Join-Path $work 'runner.ps1'
+        Write-LabFile -Path $runnerPath -Text $runner
+        $pwsh = @(Get-LabPwshCommand) + @('-NoProfile', '-NonInteractive', '-File', $runnerPath)
+        $full = if ($Lab.Namespace) { @('ip', 'netns', 'exec', $Lab.Namespace) + $pwsh } else { $pwsh }
+        # --foreground with the terminal: the child stays in the terminal's process group, so Ctrl+C reaches it.
+        $full = if ($NoCapture) { @('timeout', '--foreground', '-k', '5', "$TimeoutSec") + $full } else { @('timeout', '-k', '5', "$TimeoutSec") + $full }
+        if ($NoCapture) {
+            & $full[0] @($full | Select-Object -Skip 1)
+            if ($LASTEXITCODE) { throw "lab: the child pwsh failed with exit code $LASTEXITCODE" }
+            return
+        }
+        # Output goes to a file, not a pipe: a service the block starts may inherit the descriptors and outlive it.
+        $log = Join-Path $work 'child.log'
+        $null = & /bin/sh -c 'exec "$@" >"$0" 2>&1 </dev/null' $log @full
+        $code = $LASTEXITCODE
+        if ($code) { throw "lab: the child pwsh failed with exit code ${code}: $((Get-Content $log -Raw -ErrorAction SilentlyContinue).Trim())" }
+        if (Test-Path $outFile) { Import-Clixml $outFile }
+    }
+    finally {
+        Remove-Item -LiteralPath $work -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
+function Get-LabPwshCommand {
+    $self = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { return @($self, (Join-Path $PSHOME 'pwsh.dll')) }
+    @($self)
+}
+
+function Invoke-PveLabApi {
+    <#
+    .SYNOPSIS
+        One HTTPS request to the lab's Proxmox simulator (curl inside the namespace, certificate verified against the lab cert).
+        Returns Status, Reason, Body (parsed JSON or $null), Raw and Seconds.
+    .PARAMETER Token
+        good (the lab token), none, or any other text used as the whole Authorization header.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] $Lab,
+        [Parameter(Mandatory)] [string] $Path,
+        [ValidateSet('GET', 'POST', 'PUT')] [string] $Method = 'GET',
+        [string] $Token = 'good',
+        [string] $Body,
+        [hashtable] $Headers = @{},
+        [int] $TimeoutSec = 15
+    )
+    $url = if ($Path -match '^/_lab/') { "$($Lab.ProxmoxUrl)$Path" } else { "$($Lab.ProxmoxUrl)/api2/json$Path" }
+    $headerFile = Join-Path $Lab.Root ("hdr-" + (New-LabSecret).Substring(0, 8))
+    $curlArgs = @('-sS', '--max-time', "$TimeoutSec", '--cacert', $Lab.CertPath, '-X', $Method, '-D', $headerFile, '-w', '\n%{time_total}')
+    $auth = switch ($Token) {
+        'good' { "PVEAPIToken=$($Lab.TokenId)=$((Get-Content $Lab.TokenSecretFile -Raw).Trim())" }
+        'none' { $null }
+        default { $Token }
+    }
+    if ($auth) { $curlArgs += @('-H', "Authorization: $auth") }
+    foreach ($k in $Headers.Keys) { $curlArgs += @('-H', "${k}: $($Headers[$k])") }
+    if ($PSBoundParameters.ContainsKey('Body')) { $curlArgs += @('-H', 'Content-Type: application/json', '--data-binary', $Body) }
+    try {
+        $out = @(Invoke-LabNative -Lab $Lab -FilePath 'curl' -ArgumentList ($curlArgs + $url))
+        $seconds = [double]::Parse($out[-1], [cultureinfo]::InvariantCulture)
+        $raw = ($out | Select-Object -SkipLast 1) -join "`n"
+        $statusLine = (Get-Content $headerFile | Where-Object { $_ -match '^HTTP/' } | Select-Object -Last 1)
+        $null = $statusLine -match '^HTTP/\S+\s+(\d{3})\s?(.*)$'
+        $parsed = $null
+        if ($raw.Trim()) { try { $parsed = $raw | ConvertFrom-Json -Depth 20 } catch { $parsed = $null } }
+        [pscustomobject]@{ Status = [int]$Matches[1]; Reason = $Matches[2].Trim(); Body = $parsed; Raw = $raw; Seconds = $seconds }
+    }
+    finally { Remove-Item -LiteralPath $headerFile -Force -ErrorAction SilentlyContinue }
+}
+
+function Invoke-LabControl {
+    param($Lab, [string] $Path, [hashtable] $Body)
+    $r = Invoke-PveLabApi -Lab $Lab -Path "/_lab/$Path" -Method POST -Token 'none' -Headers @{ 'X-Lab-Control' = $Lab.ControlToken } -Body ($Body | ConvertTo-Json -Compress)
+    if ($r.Status -ne 200) { throw "lab: control call /_lab/$Path failed: HTTP $($r.Status) $($r.Raw)" }
+    $r.Body
+}
+
+function Get-PveLabState {
+    <# The simulator's current state (nodes and guests, secrets left out). #>
+    param([Parameter(Mandatory)] $Lab)
+    (Invoke-PveLabApi -Lab $Lab -Path '/_lab/state' -Token 'none' -Headers @{ 'X-Lab-Control' = $Lab.ControlToken }).Body
+}
+
+function Set-PveLabGuest {
+    <#
+    .SYNOPSIS
+        Scripts a guest: -State running|stopped (the API and the network: a stopped guest's address is dropped),
+        -Agent up|down|none, -Docker active|inactive.
+    #>
+    [CmdletBinding()]
+    param(
+        [Parameter(Mandatory)] $Lab,
+        [Parameter(Mandatory)] [string] $Name,
+        [ValidateSet('running', 'stopped')] [string] $State,
+        [ValidateSet('up', 'down', 'none')] [string] $Agent,
+        [ValidateSet('active', 'inactive')] [string] $Docker
+    )
+    $g = $Lab.Guests | Where-Object Name -eq $Name | Select-Object -First 1
+    if (-not $g) { throw "lab: no guest named '$Name' (guests: $(($Lab.Guests.Name) -join ', '))" }
+    $body = @{}
+    if ($State) { $body.status = $State }
+    if ($Agent) { $body.agent = $Agent }
+    if ($body.Count) { $null = Invoke-LabControl -Lab $Lab -Path "guest/$($g.VmId)" -Body $body }
+    if ($State -and $Lab.Namespace) {
+        $verb = if ($State -eq 'stopped') { 'add' } else { 'delete' }
+        $present = (Invoke-LabNative -Lab $Lab -FilePath 'nft' -ArgumentList @('list', 'set', 'inet', 'pvelab', 'stopped')) -join ' '
+        $has = $present -match ('(\s|\{|,)' + [regex]::Escape($g.Ip) + '(\s|\}|,)')
+        if (($verb -eq 'add' -and -not $has) -or ($verb -eq 'delete' -and $has)) {
+            $null = Invoke-LabNative -Lab $Lab -FilePath 'nft' -ArgumentList @($verb, 'element', 'inet', 'pvelab', 'stopped', "{ $($g.Ip) }")
+        }
+    }
+    if ($State) { $g.Status = $State }
+    if ($Agent) { $g.Agent = $Agent }
+    if ($Docker) {
+        Write-LabFile -Path (Join-Path $Lab.Root "guests/$($g.Ip).docker") -Text "$Docker`n" -Mode 644
+        $g.Docker = $Docker
+    }
+}
+
+function Set-PveLabNode {
+    <# Takes a Proxmox node offline (-Online:$false: 595 for its routes, status unknown for its guests) or back online. #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [string] $Node, [Parameter(Mandatory)] [bool] $Online)
+    $null = Invoke-LabControl -Lab $Lab -Path "node/$Node" -Body @{ online = $Online }
+}
+
+function Stop-AllPveLabs {
+    <# Stops every lab this session started (used on engine exit). #>
+    foreach ($l in @($script:ActiveLabs)) { try { Stop-PveLab -Lab $l } catch { Write-Warning "PveLab: $_" } }
+}
+
+# Labs left running when pwsh exits are stopped; Ctrl+C inside a script runs its finally blocks.
+$null = Register-EngineEvent -SourceIdentifier PowerShell.Exiting -SupportEvent -Action { Stop-AllPveLabs }
+$ExecutionContext.SessionState.Module.OnRemove = { Stop-AllPveLabs }
+
+Export-ModuleMember -Function Start-PveLab, Stop-PveLab, Invoke-InPveLab, Invoke-PveLabApi, Get-PveLabState, Set-PveLabGuest, Set-PveLabNode, Get-PveLabGuestPlan, Get-PveLabSimulator, Invoke-LabNative, Test-LabPidAlive, Stop-AllPveLabs

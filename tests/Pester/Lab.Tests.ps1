@@ -1,0 +1,377 @@
+# Tests of the local lab itself (tests/Lab/PveLab.psm1): each service answers, the Proxmox simulator's JSON
+# has the shapes DESIGN.md lists, the control API changes what the API, ping and SSH see, and teardown leaves
+# nothing behind. They need root (a network namespace); without it they are skipped, never run elsewhere.
+
+BeforeDiscovery {
+    $script:LabSkipReason = $null
+    if (-not $IsLinux) { $script:LabSkipReason = 'the lab needs Linux network namespaces' }
+    elseif ((& id -u) -ne '0') { $script:LabSkipReason = 'the lab needs root to create a network namespace (ip netns add); run the tests as root' }
+    else {
+        $probe = 'pvelab-probe-' + (Get-Random -Maximum 99999)
+        $null = & ip netns add $probe 2>&1
+        if ($LASTEXITCODE) { $script:LabSkipReason = "ip netns add failed here; the lab cannot make its namespace" }
+        else { $null = & ip netns delete $probe 2>&1 }
+        foreach ($tool in 'nft', 'ssh', 'ssh-keygen', 'curl', 'ping') {
+            if (-not $script:LabSkipReason -and -not (Get-Command $tool -ErrorAction SilentlyContinue)) { $script:LabSkipReason = "$tool is not installed (tools/install-prerequisites.sh)" }
+        }
+        if (-not $script:LabSkipReason -and -not (Test-Path /usr/sbin/sshd)) { $script:LabSkipReason = 'openssh-server is not installed (tools/install-prerequisites.sh)' }
+    }
+    if ($script:LabSkipReason) { Write-Warning "Lab tests skipped: $script:LabSkipReason" }
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../Lab/PveLab.psm1') -Force
+
+    function Invoke-LabSsh {
+        param($Lab, [string] $Address, [string] $Command = 'systemctl is-active docker', [int] $ConnectTimeoutSec = 3)
+        $sw = [Diagnostics.Stopwatch]::StartNew()
+        $sshArgs = @('-o', 'BatchMode=yes', '-o', "UserKnownHostsFile=$($Lab.KnownHostsFile)", '-o', 'StrictHostKeyChecking=yes',
+            '-o', "ConnectTimeout=$ConnectTimeoutSec", '-o', 'LogLevel=ERROR', '-i', $Lab.KeyFile, '-p', "$($Lab.SshPort)", "$($Lab.SshUser)@$Address", $Command)
+        $out = Invoke-LabNative -Lab $Lab -FilePath 'ssh' -ArgumentList $sshArgs -AllowFailure
+        [pscustomobject]@{ Output = ($out -join "`n").Trim(); ExitCode = $LASTEXITCODE; Seconds = $sw.Elapsed.TotalSeconds }
+    }
+    function Invoke-LabPing {
+        param($Lab, [string] $Address)
+        $null = Invoke-LabNative -Lab $Lab -FilePath 'ping' -ArgumentList @('-c', '1', '-W', '1', $Address) -AllowFailure
+        $LASTEXITCODE
+    }
+    function Get-LabGuest { param($Lab, [string] $Name) $Lab.Guests | Where-Object Name -eq $Name | Select-Object -First 1 }
+    # Processes whose command line mentions the lab folder (sshd config, simulator state, child pwsh).
+    function Get-ProcessMentioning {
+        param([string] $Text)
+        foreach ($d in Get-ChildItem /proc -Directory -ErrorAction SilentlyContinue | Where-Object Name -match '^\d+$') {
+            try { $cmd = [IO.File]::ReadAllText("$($d.FullName)/cmdline") -replace "`0", ' ' } catch { continue }
+            if ($cmd.Contains($Text) -and [int]$d.Name -ne $PID) { [pscustomobject]@{ Id = [int]$d.Name; CommandLine = $cmd } }
+        }
+    }
+}
+
+Describe 'The lab' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
+    BeforeAll {
+        $script:lab = Start-PveLab -GuestCount 6
+        $script:web01 = Get-LabGuest $lab 'web-01'
+        $script:db01 = Get-LabGuest $lab 'db-01'
+        $script:app01 = Get-LabGuest $lab 'app-01'
+        $script:cache01 = Get-LabGuest $lab 'cache-01'
+    }
+    AfterAll {
+        if ($script:lab) { Stop-PveLab $script:lab }
+    }
+
+    Context 'start-up and configuration' {
+        It 'runs in its own network namespace and starts within 30 s' {
+            $lab.Namespace | Should -Match '^pvelab-[0-9a-f]{8}$'
+            (& ip netns list) -join "`n" | Should -Match ([regex]::Escape($lab.Namespace))
+            $lab.StartupSeconds | Should -BeLessOrEqual 30
+        }
+        It 'puts every guest on a 127.x address and has the scripted guests' {
+            $lab.Guests.Count | Should -Be 6
+            foreach ($g in $lab.Guests) { $g.Ip | Should -Match '^127\.' }
+            @($lab.Guests | Where-Object Status -eq 'stopped').Count | Should -Be 1
+            @($lab.Guests | Where-Object Type -eq 'lxc').Count | Should -BeGreaterThan 0
+            @($lab.Guests | Where-Object Node -eq 'pve2').Count | Should -BeGreaterThan 0
+        }
+        It 'writes a config the engine format knows, with the inventory, Proxmox and SSH sections' {
+            $c = Get-Content $lab.ConfigPath -Raw | ConvertFrom-Json
+            $e = $c.environments.lab
+            $e.inventory.source | Should -Be 'terraform-output'
+            Test-Path $e.inventory.path | Should -BeTrue
+            $e.proxmox.url | Should -Be $lab.ProxmoxUrl
+            $e.proxmox.tokenSecret.file | Should -Exist
+            $e.proxmox.fingerprint | Should -Match '^([0-9A-F]{2}:){31}[0-9A-F]{2}$'
+            $e.ssh.dockerCommand | Should -Be 'systemctl is-active docker'
+            $e.ssh.keyFile | Should -Exist
+            $e.ssh.knownHostsFile | Should -Exist
+            (Get-Content $lab.ConfigPath -Raw) | Should -Not -Match ([regex]::Escape((Get-Content $e.proxmox.tokenSecret.file -Raw).Trim()))
+        }
+        It 'loads in PveHealth: Get-PveInventory reads the lab guests from the recorded terraform output' {
+            $guests = @(Invoke-InPveLab -Lab $lab -ModulePath $env:PVEHEALTH_MODULE -ScriptBlock {
+                Get-PveInventory -ConfigPath $Lab.ConfigPath -Environment lab | Select-Object Name, Address, @{ n = 'Kind'; e = { "$($_.Kind)" } }
+            })
+            $guests.Count | Should -Be 6
+            ($guests | Where-Object Name -eq 'app-01').Kind | Should -Be 'Lxc'
+            ($guests | Where-Object Name -eq 'db-01').Address | Should -Be $db01.Ip
+        }
+        It 'records a terraform output -json with every guest' {
+            $tf = Get-Content (Join-Path $lab.Root 'terraform-output.json') -Raw | ConvertFrom-Json
+            $tf.guests.sensitive | Should -BeFalse
+            @($tf.guests.value.PSObject.Properties).Count | Should -Be 6
+            $tf.guests.value.'web-01'.vmid | Should -Be 101
+        }
+        It 'has a known_hosts entry for every guest address' {
+            $lines = Get-Content $lab.KnownHostsFile
+            foreach ($g in $lab.Guests) { $lines | Where-Object { $_ -like "$($g.Ip) ssh-ed25519 *" } | Should -Not -BeNullOrEmpty }
+        }
+    }
+
+    Context 'SSH (real OpenSSH sshd)' {
+        It 'accepts the lab key on a running guest and answers the Docker question (active, exit 0)' {
+            $r = Invoke-LabSsh $lab $web01.Ip
+            $r.Output | Should -Be 'active'
+            $r.ExitCode | Should -Be 0
+        }
+        It 'answers inactive with exit code 3 for the guest whose Docker is down' {
+            $r = Invoke-LabSsh $lab $app01.Ip
+            $r.Output | Should -Be 'inactive'
+            $r.ExitCode | Should -Be 3
+        }
+        It 'runs other commands normally and knows which guest was dialled' {
+            $r = Invoke-LabSsh $lab $web01.Ip -Command 'echo $SSH_CONNECTION'
+            $r.ExitCode | Should -Be 0
+            ($r.Output -split ' ')[2] | Should -Be $web01.Ip
+        }
+        It 'times out on the stopped guest (dropped, not refused)' {
+            $r = Invoke-LabSsh $lab $db01.Ip -ConnectTimeoutSec 2
+            $r.ExitCode | Should -Be 255
+            $r.Output | Should -Match 'timed out'
+            $r.Seconds | Should -BeGreaterOrEqual 1.5
+        }
+        It 'refuses SSH on the guest that refuses SSH, while it still answers ping' {
+            $r = Invoke-LabSsh $lab $cache01.Ip
+            $r.ExitCode | Should -Be 255
+            $r.Output | Should -Match 'Connection refused'
+            Invoke-LabPing $lab $cache01.Ip | Should -Be 0
+        }
+        It 'rejects a key it does not know' {
+            $other = Join-Path $lab.Root 'other_key'
+            $null = & ssh-keygen -q -t ed25519 -N '' -f $other
+            $sshArgs = @('-o', 'BatchMode=yes', '-o', "UserKnownHostsFile=$($lab.KnownHostsFile)", '-o', 'StrictHostKeyChecking=yes', '-o', 'IdentitiesOnly=yes',
+                '-i', $other, "$($lab.SshUser)@$($web01.Ip)", 'true')
+            $out = Invoke-LabNative -Lab $lab -FilePath 'ssh' -ArgumentList $sshArgs -AllowFailure
+            $LASTEXITCODE | Should -Be 255
+            ($out -join ' ') | Should -Match 'Permission denied'
+        }
+    }
+
+    Context 'ping' {
+        It 'a running guest replies and the stopped guest does not' {
+            Invoke-LabPing $lab $web01.Ip | Should -Be 0
+            Invoke-LabPing $lab $db01.Ip | Should -Not -Be 0
+        }
+    }
+
+    Context 'Proxmox API simulator: shapes' {
+        It 'serves /version over HTTPS with the lab certificate, whose SHA-256 matches the written fingerprint' {
+            $r = Invoke-PveLabApi $lab '/version'
+            $r.Status | Should -Be 200
+            $r.Body.data.version | Should -Not -BeNullOrEmpty
+            $pem = Get-Content $lab.CertPath -Raw
+            $cert = [Security.Cryptography.X509Certificates.X509Certificate2]::CreateFromPem($pem)
+            $fp = ([Security.Cryptography.SHA256]::HashData($cert.RawData) | ForEach-Object { $_.ToString('X2') }) -join ':'
+            $fp | Should -Be $lab.Fingerprint
+        }
+        It '/cluster/status has a quorate cluster entry and online nodes as 0/1 integers' {
+            $d = (Invoke-PveLabApi $lab '/cluster/status').Body.data
+            $cluster = $d | Where-Object type -eq 'cluster'
+            $cluster.quorate | Should -Be 1
+            $cluster.quorate | Should -BeOfType [long]
+            $nodes = @($d | Where-Object type -eq 'node')
+            $nodes.Count | Should -Be 2
+            $nodes | ForEach-Object { $_.online | Should -Be 1 }
+        }
+        It '/cluster/resources?type=vm lists guests with id, vmid, type, node, name, status, template, tags' {
+            $d = @((Invoke-PveLabApi $lab '/cluster/resources?type=vm').Body.data)
+            $w = $d | Where-Object vmid -eq 101
+            $w.id | Should -Be 'qemu/101'
+            $w.type | Should -Be 'qemu'
+            $w.node | Should -Be 'pve1'
+            $w.name | Should -Be 'web-01'
+            $w.status | Should -Be 'running'
+            $w.template | Should -Be 0
+            $w.tags | Should -Be 'web;prod'
+            ($d | Where-Object vmid -eq 103).status | Should -Be 'stopped'
+            ($d | Where-Object vmid -eq 104).type | Should -Be 'lxc'
+            ($d | Where-Object template -eq 1).name | Should -Be 'tmpl-debian-12'
+            $d | Where-Object type -eq 'node' | Should -BeNullOrEmpty
+            $d | Where-Object vmid -eq 9901 | Should -BeNullOrEmpty -Because 'the token may not see that guest'
+        }
+        It 'status/current for qemu has status, qmpstatus and agent; for lxc type lxc' {
+            $q = (Invoke-PveLabApi $lab '/nodes/pve1/qemu/101/status/current').Body.data
+            $q.status | Should -Be 'running'
+            $q.qmpstatus | Should -Be 'running'
+            $q.agent | Should -Be 1
+            $q.name | Should -Be 'web-01'
+            $q.uptime | Should -BeGreaterThan 0
+            $ci = (Invoke-PveLabApi $lab '/nodes/pve2/qemu/106/status/current').Body.data
+            $ci.PSObject.Properties['agent'] | Should -BeNullOrEmpty -Because 'ci-01 has no agent configured'
+            $l = (Invoke-PveLabApi $lab '/nodes/pve2/lxc/104/status/current').Body.data
+            $l.type | Should -Be 'lxc'
+            $l.status | Should -Be 'running'
+        }
+        It 'agent/ping answers {"data":{"result":{}}} for a running agent' {
+            $r = Invoke-PveLabApi $lab '/nodes/pve1/qemu/101/agent/ping' -Method POST
+            $r.Status | Should -Be 200
+            $r.Raw | Should -Be '{"data":{"result":{}}}'
+        }
+        It 'agent/ping answers 500 with the real reasons (status line and message)' -TestCases @(
+            @{ Path = '/nodes/pve2/qemu/102/agent/ping'; Reason = 'QEMU guest agent is not running' }
+            @{ Path = '/nodes/pve2/qemu/106/agent/ping'; Reason = 'No QEMU guest agent configured' }
+            @{ Path = '/nodes/pve1/qemu/103/agent/ping'; Reason = 'VM 103 is not running' }
+        ) {
+            param($Path, $Reason)
+            $r = Invoke-PveLabApi $lab $Path -Method POST
+            $r.Status | Should -Be 500
+            $r.Reason | Should -Be $Reason
+            $r.Body.message.Trim() | Should -Be $Reason
+            $r.Body.PSObject.Properties['data'] | Should -Not -BeNullOrEmpty
+        }
+        It 'agent/network-get-interfaces lists lo and eth0 with ip-addresses' {
+            $res = (Invoke-PveLabApi $lab '/nodes/pve1/qemu/101/agent/network-get-interfaces').Body.data.result
+            ($res | Where-Object name -eq 'lo').'ip-addresses'[0].'ip-address' | Should -Be '127.0.0.1'
+            $eth = ($res | Where-Object name -eq 'eth0').'ip-addresses' | Where-Object 'ip-address-type' -eq 'ipv4'
+            $eth.'ip-address' | Should -Be $web01.Ip
+            $eth.prefix | Should -Be 24
+        }
+        It 'lxc interfaces gives inet a.b.c.d/nn' {
+            $res = (Invoke-PveLabApi $lab '/nodes/pve2/lxc/104/interfaces').Body.data
+            ($res | Where-Object name -eq 'eth0').inet | Should -Be "$($app01.Ip)/24"
+        }
+        It 'answers 401 after about 3 s and without a JSON body for a bad or missing token' -TestCases @(
+            @{ Token = 'none'; Reason = 'No ticket' }
+            @{ Token = 'PVEAPIToken=root@pam!pvehealth=wrong-secret'; Reason = 'authentication failure' }
+        ) {
+            param($Token, $Reason)
+            $r = Invoke-PveLabApi $lab '/version' -Token $Token
+            $r.Status | Should -Be 401
+            $r.Reason | Should -Be $Reason
+            $r.Raw | Should -BeNullOrEmpty
+            $r.Seconds | Should -BeGreaterOrEqual 2.9
+        }
+        It 'answers 403 Permission check failed for a guest the token may not see' {
+            $r = Invoke-PveLabApi $lab '/nodes/pve1/qemu/9901/status/current'
+            $r.Status | Should -Be 403
+            $r.Reason | Should -Be 'Permission check failed (/vms/9901, VM.Audit)'
+        }
+        It 'answers 500 for an unknown vmid, as the real server does' {
+            $r = Invoke-PveLabApi $lab '/nodes/pve1/qemu/4242/status/current'
+            $r.Status | Should -Be 500
+            $r.Reason | Should -Match "Configuration file 'nodes/pve1/qemu-server/4242.conf' does not exist"
+        }
+        It 'refuses the control API without the control token' {
+            (Invoke-PveLabApi $lab '/_lab/state' -Token 'none').Status | Should -Be 403
+            (Invoke-PveLabApi $lab '/_lab/state' -Token 'none' -Headers @{ 'X-Lab-Control' = 'nope' }).Status | Should -Be 403
+        }
+    }
+
+    Context 'control API changes what the API, ping and SSH see' {
+        It 'an offline node: 595 for its routes, status unknown for its guests, quorum lost' {
+            Set-PveLabNode $lab -Node pve2 -Online $false
+            try {
+                $r = Invoke-PveLabApi $lab '/nodes/pve2/qemu/102/status/current'
+                $r.Status | Should -Be 595
+                $r.Reason | Should -Match 'No route to host'
+                $d = @((Invoke-PveLabApi $lab '/cluster/resources?type=vm').Body.data)
+                ($d | Where-Object vmid -eq 102).status | Should -Be 'unknown'
+                ($d | Where-Object vmid -eq 101).status | Should -Be 'running'
+                $s = (Invoke-PveLabApi $lab '/cluster/status').Body.data
+                ($s | Where-Object name -eq 'pve2').online | Should -Be 0
+                ($s | Where-Object type -eq 'cluster').quorate | Should -Be 0
+            }
+            finally { Set-PveLabNode $lab -Node pve2 -Online $true }
+            (Invoke-PveLabApi $lab '/nodes/pve2/qemu/102/status/current').Status | Should -Be 200
+        }
+        It 'stopping a guest changes the API and drops its address; starting it brings both back' {
+            Set-PveLabGuest $lab -Name web-01 -State stopped
+            try {
+                (Invoke-PveLabApi $lab '/nodes/pve1/qemu/101/status/current').Body.data.status | Should -Be 'stopped'
+                (Invoke-PveLabApi $lab '/nodes/pve1/qemu/101/agent/ping' -Method POST).Reason | Should -Be 'VM 101 is not running'
+                Invoke-LabPing $lab $web01.Ip | Should -Not -Be 0
+                (Invoke-LabSsh $lab $web01.Ip -ConnectTimeoutSec 2).Output | Should -Match 'timed out'
+            }
+            finally { Set-PveLabGuest $lab -Name web-01 -State running }
+            (Invoke-PveLabApi $lab '/nodes/pve1/qemu/101/status/current').Body.data.status | Should -Be 'running'
+            Invoke-LabPing $lab $web01.Ip | Should -Be 0
+        }
+        It 'a stopped container gives interfaces data null' {
+            Set-PveLabGuest $lab -Name app-01 -State stopped
+            try {
+                $r = Invoke-PveLabApi $lab '/nodes/pve2/lxc/104/interfaces'
+                $r.Status | Should -Be 200
+                $r.Raw | Should -Be '{"data":null}'
+            }
+            finally { Set-PveLabGuest $lab -Name app-01 -State running }
+        }
+        It 'agent down and Docker inactive are scriptable' {
+            Set-PveLabGuest $lab -Name web-01 -Agent down -Docker inactive
+            try {
+                (Invoke-PveLabApi $lab '/nodes/pve1/qemu/101/agent/ping' -Method POST).Reason | Should -Be 'QEMU guest agent is not running'
+                (Invoke-LabSsh $lab $web01.Ip).Output | Should -Be 'inactive'
+                (Get-PveLabState $lab).guests | Where-Object vmId -eq 101 | ForEach-Object agent | Should -Be 'down'
+            }
+            finally { Set-PveLabGuest $lab -Name web-01 -Agent up -Docker active }
+            (Invoke-LabSsh $lab $web01.Ip).Output | Should -Be 'active'
+        }
+    }
+
+    Context 'Invoke-InPveLab' {
+        It 'runs a script block in a child pwsh inside the namespace and returns its output' {
+            $r = Invoke-InPveLab -Lab $lab -ArgumentList @($web01.Ip, $db01.Ip) -ScriptBlock {
+                param($Ip, $StoppedIp)
+                [pscustomobject]@{
+                    Namespace = (& ip netns identify ([Environment]::ProcessId))
+                    Ping      = (Test-Connection -TargetName $Ip -Count 1 -TimeoutSeconds 2).Status.ToString()
+                    # .NET's Ping to a stopped guest must time out (not fail to send): the drop is on input only.
+                    Stopped   = (Test-Connection -TargetName $StoppedIp -Count 1 -TimeoutSeconds 1).Status.ToString()
+                }
+            }
+            $r.Namespace | Should -Be $lab.Namespace
+            $r.Ping | Should -Be 'Success'
+            $r.Stopped | Should -Be 'TimedOut'
+        }
+    }
+}
+
+Describe 'Lab teardown' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
+    It 'Stop-PveLab leaves no process, no namespace and no temp folder' {
+        $lab = Start-PveLab -GuestCount 2
+        $pids = @($lab.Pids)
+        $pids.Count | Should -BeGreaterOrEqual 2
+        foreach ($id in $pids) { Test-LabPidAlive $id | Should -BeTrue }
+        Stop-PveLab $lab
+        foreach ($id in $pids) { Test-LabPidAlive $id | Should -BeFalse }
+        (& ip netns list) -join "`n" | Should -Not -Match ([regex]::Escape($lab.Namespace))
+        Test-Path $lab.Root | Should -BeFalse
+        @(Get-ProcessMentioning $lab.Root).Count | Should -Be 0
+    }
+    It 'starts the optional stack-services module inside the namespace, adds its URLs to the config and stops what it started' {
+        $fake = Join-Path ([IO.Path]::GetTempPath()) ("pvelab-fakestack-" + (Get-Random -Maximum 999999) + '.psm1')
+        Set-Content -Path $fake -Encoding utf8NoBOM -Value @'
+function Start-PveStackServices {
+    param([string] $Root)
+    $null = New-Item -ItemType Directory -Path $Root -Force
+    $p = Start-Process -FilePath sleep -ArgumentList '300' -PassThru
+    [pscustomobject]@{ Prometheus = 'http://127.0.0.1:9090'; Grafana = 'http://127.0.0.1:3000'; Alertmanager = 'http://127.0.0.1:9093'
+        S3Endpoint = 'http://127.0.0.1:9000'; Pids = @($p.Id); Namespace = "$(& ip netns identify $PID)" }
+}
+function Stop-PveStackServices { param($Services) }
+'@
+        try {
+            $lab = Start-PveLab -GuestCount 1 -StackModulePath $fake
+            try {
+                $lab.StackServices.Namespace | Should -Be $lab.Namespace
+                $sleepPid = [int]@($lab.StackServices.Pids)[0]
+                Test-LabPidAlive $sleepPid | Should -BeTrue
+                $e = (Get-Content $lab.ConfigPath -Raw | ConvertFrom-Json).environments.lab
+                $e.monitoring.prometheus.url | Should -Be 'http://127.0.0.1:9090'
+                $e.monitoring.grafana.url | Should -Be 'http://127.0.0.1:3000'
+                $e.monitoring.alertmanager.url | Should -Be 'http://127.0.0.1:9093'
+                $e.minio.endpoint | Should -Be 'http://127.0.0.1:9000'
+            }
+            finally { Stop-PveLab $lab }
+            Test-LabPidAlive $sleepPid | Should -BeFalse
+        }
+        finally { Remove-Item $fake -ErrorAction SilentlyContinue }
+    }
+    It 'a start that fails midway (<FailAt>) cleans up after itself' -TestCases @(
+        @{ FailAt = 'namespace' }, @{ FailAt = 'ssh' }, @{ FailAt = 'simulator' }, @{ FailAt = 'config' }
+    ) {
+        param($FailAt)
+        $root = Join-Path ([IO.Path]::GetTempPath()) ("pvelab-failtest-" + (Get-Random -Maximum 999999))
+        $before = @(& ip netns list | ForEach-Object { ($_ -split ' ')[0] } | Where-Object { $_ -like 'pvelab-*' })
+        { Start-PveLab -GuestCount 2 -Root $root -FailAt $FailAt } | Should -Throw "*forced failure after*"
+        $after = @(& ip netns list | ForEach-Object { ($_ -split ' ')[0] } | Where-Object { $_ -like 'pvelab-*' })
+        @($after | Where-Object { $_ -notin $before }).Count | Should -Be 0
+        Test-Path $root | Should -BeFalse
+        @(Get-ProcessMentioning $root).Count | Should -Be 0
+    }
+}
