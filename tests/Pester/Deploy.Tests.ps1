@@ -142,7 +142,7 @@ Describe 'deploy/install.sh' {
             'opt/pve-health/share/prometheus/health-alerts.yml', 'opt/pve-health/share/alertmanager/telegram.yml', 'opt/pve-health/share/grafana/health-overview.json') {
             Test-Path (Join-Path $dest $f) | Should -BeTrue -Because "$f should be installed"
         }
-        (Get-Content -Raw (Join-Path $dest 'etc/pve-health/config.json') | ConvertFrom-Json).environments.prod.inventory.source | Should -Be 'terraform-output'
+        Get-Content -Raw (Join-Path $dest 'etc/pve-health/config.json') | Should -Be (Get-Content -Raw (Join-Path $script:Deploy '../examples/config.json')) -Because 'the example configuration is what install.sh puts in place'
 
         Set-Content (Join-Path $dest 'etc/pve-health/config.json') '{ "mine": true }'
         Set-Content (Join-Path $dest 'etc/pve-health/exclusions.conf') 'web-*'

@@ -143,29 +143,21 @@ public sealed class HealthPlanner
             {
                 var mine = provider.Checks.Where(c => wanted.Contains(c, StringComparer.OrdinalIgnoreCase)).ToList();
                 if (mine.Count == 0) continue;
-                var run = new List<string>();
-                foreach (var check in mine)
-                {
-                    var rule = request.Exclusions.Find(guest.Name, group, group, check);
-                    if (rule is null) run.Add(check);
-                    else plan.Decided.Add(Excluded(context.Name, guest.Name, group, check, guest.Address ?? string.Empty, rule));
-                }
-                if (run.Count == 0) continue;
-                var unit = provider.Create(guest, context, run, out var skipReason);
-                if (unit is null && env.Checks is not { Count: > 0 })
-                {
-                    // Checks not listed explicitly: run what the environment is configured for, quietly.
-                    continue;
-                }
+                var unit = provider.Create(guest, context, mine, out var skipReason);
                 if (unit is null)
                 {
-                    foreach (var check in run)
+                    // Checks not listed explicitly: run what the environment is configured for, quietly.
+                    if (env.Checks is not { Count: > 0 }) continue;
+                    foreach (var check in mine)
                     {
-                        plan.Decided.Add(new CheckResult(context.Name, guest.Name, group, check, CheckStatus.Skipped, skipReason ?? "not applicable", TimeSpan.Zero, guest.Address));
+                        var rule = request.Exclusions.Find(guest.Name, group, group, check);
+                        plan.Decided.Add(rule is not null
+                            ? Excluded(context.Name, guest.Name, group, check, guest.Address ?? string.Empty, rule)
+                            : new CheckResult(context.Name, guest.Name, group, check, CheckStatus.Skipped, skipReason ?? "not applicable", TimeSpan.Zero, guest.Address));
                     }
                     continue;
                 }
-                plan.Units.Add(unit);
+                AddWithExclusions(plan, request, unit, group);
             }
         }
     }
