@@ -13,6 +13,7 @@ public static class InventorySourceFactory
         {
             "terraform-output" => new TerraformFileSource(inv.Path!, environment, inv, isState: false),
             "terraform-state" => new TerraformFileSource(inv.Path!, environment, inv, isState: true),
+            "minio-state" => new MinioStateSource(environment, config.Minio!, inv),
             _ => throw new InventoryException($"inventory source '{inv.Source}' of environment {environment} is not available in this version of PveHealth."),
         };
     }
