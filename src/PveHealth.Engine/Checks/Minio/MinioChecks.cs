@@ -328,11 +328,26 @@ public sealed class MinioCheckProvider : IServiceCheckProvider
         if (minio is null) yield break;
         var what = $"environments.{environment.Name}.minio";
         if (!Uri.TryCreate(minio.Endpoint, UriKind.Absolute, out var url)) yield break; // the validator rejects this earlier
-        var target = HttpEndpointClient.Display(url);
+        foreach (var unit in ForEndpoint(environment, url, minio.CaFile, minio.SkipCertificateCheck,
+            () => MinioSettings.FromConfig(minio, what), MinioCheckOptions.FromConfig(minio)))
+        {
+            yield return unit;
+        }
+    }
+
+    /// <summary>
+    /// The units for one endpoint: the health routes, and the S3 checks when <paramref name="settings"/> is given
+    /// (Test-PveMinio -Endpoint -Credential). Secrets are read when the unit runs, so a missing one is a result.
+    /// </summary>
+    public static IEnumerable<CheckUnit> ForEndpoint(EnvironmentContext environment, Uri endpoint, string? caFile, bool skipCertificateCheck,
+        Func<MinioSettings>? settings, MinioCheckOptions options)
+    {
+        var target = HttpEndpointClient.Display(endpoint);
         yield return new MinioHealthCheck(environment.Name, target, () => HttpEndpointClient.ForEnvironment(environment, "minio-health",
-            () => new HttpEndpointSettings { BaseUrl = url, CaFile = minio.CaFile, SkipCertificateCheck = minio.SkipCertificateCheck }));
-        yield return new MinioStorageCheck(environment.Name, target,
-            () => MinioStorageClient.ForEnvironment(environment, () => MinioSettings.FromConfig(minio, what)),
-            MinioCheckOptions.FromConfig(minio));
+            () => new HttpEndpointSettings { BaseUrl = endpoint, CaFile = caFile, SkipCertificateCheck = skipCertificateCheck }));
+        if (settings is not null)
+        {
+            yield return new MinioStorageCheck(environment.Name, target, () => MinioStorageClient.ForEnvironment(environment, settings), options);
+        }
     }
 }
