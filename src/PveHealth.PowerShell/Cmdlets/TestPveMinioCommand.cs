@@ -37,7 +37,7 @@ public sealed class TestPveMinioCommand : CheckCmdletBase
 
     /// <summary>A state not written for longer is a Warning (default 168).</summary>
     [Parameter(ParameterSetName = "Endpoint")]
-    [ValidateRange(0.001, 1_000_000)]
+    [ValidateRange(0.0001, 1_000_000)]
     public double MaxStateAgeHours { get; set; } = 168;
 
     /// <summary>A .tflock older than this is a Warning (default 60).</summary>
