@@ -258,19 +258,18 @@ function Stop-PveStackServices {
     $survivors = @()
     foreach ($svc in @($Services.Services)) {
         $p = $svc.Process
+        $id = $p.Id
         try {
             if ($p.StartInfo.RedirectStandardInput) { try { $p.StandardInput.Close() } catch { } }
             if (-not $p.HasExited) { $p.Kill($true) }
-            if (-not $p.WaitForExit(10000)) { $survivors += "$($svc.Name) (pid $($p.Id))" }
+            $null = $p.WaitForExit(10000)
         } catch [System.InvalidOperationException] {
-            # never started or already reaped
+            # already exited and reaped
         }
-        if (-not $p.HasExited) { $survivors += "$($svc.Name) (pid $($p.Id))" }
-        elseif (Test-Path "/proc/$($p.Id)") {
-            # The PID may have been reused by an unrelated process; only our own (same start) would be a zombie here.
-            $stat = Get-Content "/proc/$($p.Id)/stat" -ErrorAction Ignore
-            if ($stat -and $stat -match '\) Z ') { $p.WaitForExit(1000) | Out-Null }
-        }
+        # Gone means: exited, reaped (no /proc entry left, not even a zombie).
+        $deadline = [DateTime]::UtcNow.AddSeconds(5)
+        while ((Test-Path "/proc/$id") -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 100 }
+        if (-not $p.HasExited -or (Test-Path "/proc/$id")) { $survivors += "$($svc.Name) (pid $id)" }
         $p.Dispose()
     }
     $Services.Services.Clear()
