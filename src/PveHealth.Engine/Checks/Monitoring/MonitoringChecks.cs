@@ -104,7 +104,9 @@ public sealed class PrometheusCheck : EndpointCheckUnit
         }
         foreach (var result in Evaluate(Environment, targets, DateTimeOffset.UtcNow))
         {
-            reporter.Report(result.Component == "*" ? new CheckResult(Environment, Component, Type, Targets, result.Status, result.Detail, reporter.Elapsed, Target) : result);
+            reporter.Report(result.Component == "*"
+                ? new CheckResult(Environment, Component, Type, Targets, result.Status, result.Detail, reporter.Elapsed, Target)
+                : new CheckResult(result.Environment, result.Component, result.Type, result.Check, result.Status, result.Detail, reporter.Elapsed, result.Target));
         }
     }
 
