@@ -35,7 +35,11 @@ public static class CheckCatalog
         new SshCheckProvider(),
     ];
 
-    public static IReadOnlyList<IServiceCheckProvider> ServiceProviders { get; } = [];
+    public static IReadOnlyList<IServiceCheckProvider> ServiceProviders { get; } =
+    [
+        new Monitoring.MonitoringCheckProvider(),
+        new Minio.MinioCheckProvider(),
+    ];
 
     /// <summary>Guest check names this version can run.</summary>
     public static IEnumerable<string> GuestChecks => GuestProviders.SelectMany(p => p.Checks);

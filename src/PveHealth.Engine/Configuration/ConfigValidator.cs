@@ -41,7 +41,7 @@ internal static class ConfigValidator
                 {
                     throw new ConfigException(path, at + ".proxmox", "the proxmox inventory source needs a \"proxmox\" section with url and token.");
                 }
-                if (source == "minio-state" && (env.Minio is null || string.IsNullOrWhiteSpace(inv.StateObject)))
+                if (source == "minio-state" && (env.Minio is null || string.IsNullOrWhiteSpace(inv.StateObject) || inv.StateObject.IndexOf('/') <= 0 || inv.StateObject.EndsWith('/')))
                 {
                     throw new ConfigException(path, at + ".inventory.stateObject", "the minio-state source needs \"stateObject\": \"bucket/key\" and a \"minio\" section.");
                 }
@@ -91,7 +91,7 @@ internal static class ConfigValidator
                 {
                     for (var i = 0; i < objects.Count; i++)
                     {
-                        if (string.IsNullOrWhiteSpace(objects[i]) || !objects[i].Contains('/'))
+                        if (string.IsNullOrWhiteSpace(objects[i]) || objects[i].IndexOf('/') <= 0 || objects[i].EndsWith('/'))
                         {
                             throw new ConfigException(path, $"{at}.minio.stateObjects[{i}]", $"expected \"bucket/key\", for example \"tfstate/prod/terraform.tfstate\"; found '{objects[i]}'.");
                         }

@@ -47,8 +47,10 @@ public sealed class CheckReporter
             }
             else
             {
-                // A unit that reports on other components has still answered for itself.
+                // A unit that reports on other components has still answered for itself
+                // (Targets reported per scrape target answers the unit's Targets check).
                 _reported.Add("*");
+                _reported.Add("*:" + result.Check);
             }
             _sink(result);
         }
@@ -70,7 +72,7 @@ public sealed class CheckReporter
             {
                 return Array.Empty<string>();
             }
-            return _unit.Checks.Where(c => !_reported.Contains(c)).ToList();
+            return _unit.Checks.Where(c => !_reported.Contains(c) && !_reported.Contains("*:" + c)).ToList();
         }
     }
 

@@ -15,6 +15,7 @@ public static class InventorySourceFactory
             "terraform-state" => new TerraformFileSource(inv.Path!, environment, inv, isState: true),
             "terraform" => new TerraformCommandSource(inv.Directory!, environment, inv),
             "file" => new InventoryFileSource(inv.Path!, environment),
+            "minio-state" => new MinioStateSource(environment, config.Minio!, inv),
             _ => throw new InventoryException($"inventory source '{inv.Source}' of environment {environment} is not available in this version of PveHealth."),
         };
     }

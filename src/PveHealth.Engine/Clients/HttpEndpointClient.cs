@@ -1,0 +1,247 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using PveHealth.Configuration;
+using PveHealth.Execution;
+
+namespace PveHealth.Clients;
+
+/// <summary>How to reach one HTTP endpoint: URL, TLS policy and optional credentials (already resolved).</summary>
+public sealed class HttpEndpointSettings
+{
+    public required Uri BaseUrl { get; init; }
+    public string? Username { get; init; }
+    /// <summary>Basic-auth password; never logged or printed.</summary>
+    public string? Password { get; init; }
+    /// <summary>Bearer token; never logged or printed.</summary>
+    public string? BearerToken { get; init; }
+    /// <summary>PEM file of the CA that signed the server certificate (else the system store).</summary>
+    public string? CaFile { get; init; }
+    /// <summary>Do not verify the server certificate at all.</summary>
+    public bool SkipCertificateCheck { get; init; }
+
+    /// <summary>
+    /// Settings from a configuration endpoint; secrets are read through <see cref="SecretResolver"/>
+    /// (throws <see cref="SecretUnavailableException"/>, whose message never holds a secret).
+    /// </summary>
+    public static HttpEndpointSettings FromConfig(EndpointConfig config, string what)
+    {
+        if (!Uri.TryCreate(config.Url, UriKind.Absolute, out var url))
+        {
+            throw new ArgumentException($"{what}: expected an absolute http(s) URL; found '{config.Url}'.");
+        }
+        return new HttpEndpointSettings
+        {
+            BaseUrl = url,
+            Username = config.Username,
+            Password = config.Password is { } p ? SecretResolver.Resolve(p, what + ".password") : null,
+            BearerToken = config.BearerToken is { } b ? SecretResolver.Resolve(b, what + ".bearerToken") : null,
+            CaFile = config.CaFile,
+            SkipCertificateCheck = config.SkipCertificateCheck,
+        };
+    }
+}
+
+/// <summary>One HTTP answer: status code and (size-capped) body text.</summary>
+public sealed record HttpAnswer(Uri Url, int StatusCode, string? ReasonPhrase, string Body)
+{
+    public bool IsSuccess => StatusCode is >= 200 and < 300;
+
+    /// <summary>"HTTP 503 Service Unavailable: first line of the body".</summary>
+    public string Describe()
+    {
+        var body = Body.Trim();
+        var line = body.Length == 0 ? string.Empty : ": " + Model.CheckResult.OneLine(body.Length > 200 ? body[..200] + "..." : body);
+        return $"HTTP {StatusCode}{(string.IsNullOrEmpty(ReasonPhrase) ? string.Empty : " " + ReasonPhrase)}{line}";
+    }
+}
+
+/// <summary>
+/// The endpoint did not answer: refused, unresolvable, TLS rejected, or no answer within the time the check
+/// had (a client-side timeout, never reported as a server error). The message is a result Detail.
+/// </summary>
+public sealed class EndpointUnreachableException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>
+/// A small HTTP client for health endpoints (Prometheus, Grafana, Alertmanager, MinIO health). One
+/// SocketsHttpHandler per endpoint and environment (see <see cref="ForEnvironment"/>); no client-wide
+/// timeout: every call is bounded by the token and time budget its check passes.
+/// </summary>
+public sealed class HttpEndpointClient : IDisposable
+{
+    /// <summary>Most of a body this client reads (health answers and target lists are small).</summary>
+    public const int MaxBodyBytes = 16 * 1024 * 1024;
+
+    private readonly HttpEndpointSettings _settings;
+
+    public HttpEndpointClient(HttpEndpointSettings settings)
+    {
+        _settings = settings;
+        Http = new HttpClient(CreateHandler(settings.CaFile, settings.SkipCertificateCheck), disposeHandler: true)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        Http.DefaultRequestHeaders.UserAgent.ParseAdd("PveHealth/1.0");
+        if (!string.IsNullOrEmpty(settings.BearerToken))
+        {
+            Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.BearerToken);
+        }
+        else if (!string.IsNullOrEmpty(settings.Username))
+        {
+            var raw = Encoding.UTF8.GetBytes($"{settings.Username}:{settings.Password}");
+            Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(raw));
+        }
+    }
+
+    public Uri BaseUrl => _settings.BaseUrl;
+
+    /// <summary>True when the certificate is not verified: checks say so in their Detail.</summary>
+    public bool SkipsCertificateCheck => _settings.SkipCertificateCheck && _settings.BaseUrl.Scheme == Uri.UriSchemeHttps;
+
+    /// <summary>The underlying client (shared with the Minio SDK for the same endpoint).</summary>
+    public HttpClient Http { get; }
+
+    /// <summary>The one client of this endpoint in this environment.</summary>
+    public static HttpEndpointClient ForEnvironment(EnvironmentContext context, string key, Func<HttpEndpointSettings> settings)
+        => context.Shared("http:" + key, () => new HttpEndpointClient(settings()));
+
+    /// <summary>
+    /// A handler that verifies TLS against the system store, or only against <paramref name="caFile"/>,
+    /// or not at all when <paramref name="skipCertificateCheck"/>.
+    /// </summary>
+    public static SocketsHttpHandler CreateHandler(string? caFile, bool skipCertificateCheck)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            ConnectTimeout = Timeout.InfiniteTimeSpan, // bounded by each call's token
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            AllowAutoRedirect = false,
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.GZip | DecompressionMethods.Deflate,
+        };
+        if (skipCertificateCheck)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+        }
+        else if (!string.IsNullOrWhiteSpace(caFile))
+        {
+            X509Certificate2Collection roots;
+            try
+            {
+                roots = new X509Certificate2Collection();
+                roots.ImportFromPemFile(caFile);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or System.Security.Cryptography.CryptographicException)
+            {
+                throw new EndpointUnreachableException($"cannot read the CA file {caFile}: {ex.Message}", ex);
+            }
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
+            {
+                if (certificate is null) return false;
+                if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(new X509Certificate2(certificate));
+            };
+        }
+        return handler;
+    }
+
+    /// <summary>
+    /// GET <paramref name="relative"/> within <paramref name="budget"/>. Any HTTP status is an answer;
+    /// no answer (refused, TLS, time) throws <see cref="EndpointUnreachableException"/>.
+    /// Cancellation by <paramref name="cancellationToken"/> (the run's) propagates as OperationCanceledException.
+    /// </summary>
+    public async Task<HttpAnswer> GetAsync(string relative, TimeSpan budget, CancellationToken cancellationToken)
+    {
+        var url = Combine(_settings.BaseUrl, relative);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        cts.CancelAfter(budget);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Accept.ParseAdd("application/json");
+            using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
+            var body = await ReadCappedAsync(response.Content, MaxBodyBytes, cts.Token).ConfigureAwait(false);
+            return new HttpAnswer(url, (int)response.StatusCode, response.ReasonPhrase, body);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new EndpointUnreachableException($"no answer from {Display(url)} within {Seconds(budget)} s");
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new EndpointUnreachableException(DescribeFailure(ex, url), ex);
+        }
+    }
+
+    /// <summary>The time a call may take: what is left of the unit's timeout, less a margin to report it.</summary>
+    public static TimeSpan Budget(CheckReporter reporter)
+    {
+        var left = reporter.Timeout - reporter.Elapsed - TimeSpan.FromMilliseconds(300);
+        var floor = TimeSpan.FromMilliseconds(Math.Min(200, reporter.Timeout.TotalMilliseconds / 4));
+        return left > floor ? left : floor;
+    }
+
+    /// <summary>One line for a failed request: refused, resolution, TLS, or the message.</summary>
+    public static string DescribeFailure(Exception ex, Uri url)
+    {
+        var target = $"{url.Host}:{url.Port}";
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case SocketException { SocketErrorCode: SocketError.ConnectionRefused }:
+                    return $"connection refused by {target}";
+                case SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.TryAgain or SocketError.NoData }:
+                    return $"cannot resolve {url.Host}";
+                case SocketException { SocketErrorCode: SocketError.HostUnreachable or SocketError.NetworkUnreachable } s:
+                    return $"{target} unreachable: {s.Message}";
+                case SocketException { SocketErrorCode: SocketError.ConnectionReset }:
+                    return $"connection reset by {target}";
+                case AuthenticationException a:
+                    return $"TLS handshake with {target} failed: {Model.CheckResult.OneLine(a.Message)} (set caFile, or skipCertificateCheck for a lab)";
+            }
+        }
+        if (ex is HttpRequestException { HttpRequestError: HttpRequestError.ResponseEnded })
+        {
+            return $"{target} closed the connection without an answer";
+        }
+        return $"{Display(url)}: {Model.CheckResult.OneLine(ex.Message)}";
+    }
+
+    private static async Task<string> ReadCappedAsync(HttpContent content, int cap, CancellationToken ct)
+    {
+        await using var stream = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        int read;
+        while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
+        {
+            if (buffer.Length + read > cap) throw new HttpRequestException($"answer larger than {cap / (1024 * 1024)} MiB");
+            buffer.Write(chunk, 0, read);
+        }
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+
+    /// <summary>Appends <paramref name="relative"/> to the base URL, keeping a path prefix (https://host/prometheus/).</summary>
+    public static Uri Combine(Uri baseUrl, string relative)
+    {
+        var text = baseUrl.GetLeftPart(UriPartial.Path);
+        if (!text.EndsWith('/')) text += "/";
+        return new Uri(new Uri(text), relative.TrimStart('/'));
+    }
+
+    /// <summary>URL without user info or query (nothing secret ever reaches a Detail).</summary>
+    public static string Display(Uri url) => $"{url.Scheme}://{url.Host}:{url.Port}{url.AbsolutePath}";
+
+    internal static string Seconds(TimeSpan t) => t.TotalSeconds.ToString(t.TotalSeconds % 1 == 0 ? "0" : "0.#", System.Globalization.CultureInfo.InvariantCulture);
+
+    public void Dispose() => Http.Dispose();
+}

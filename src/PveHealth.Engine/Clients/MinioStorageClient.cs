@@ -1,0 +1,244 @@
+using Minio;
+using Minio.DataModel.Args;
+using Minio.Exceptions;
+using PveHealth.Configuration;
+
+namespace PveHealth.Clients;
+
+/// <summary>How to reach a MinIO (S3) endpoint, with the keys already resolved. Keys never reach a message.</summary>
+public sealed class MinioSettings
+{
+    public required Uri Endpoint { get; init; }
+    public required string AccessKey { get; init; }
+    public required string SecretKey { get; init; }
+    public string Region { get; init; } = "us-east-1";
+    public string? CaFile { get; init; }
+    public bool SkipCertificateCheck { get; init; }
+
+    /// <summary>From the environment's minio section; secrets through <see cref="SecretResolver"/>.</summary>
+    public static MinioSettings FromConfig(PveHealth.Configuration.MinioConfig config, string what)
+    {
+        if (!Uri.TryCreate(config.Endpoint, UriKind.Absolute, out var url))
+        {
+            throw new ArgumentException($"{what}.endpoint: expected an absolute http(s) URL; found '{config.Endpoint}'.");
+        }
+        if (config.AccessKey is null || config.SecretKey is null)
+        {
+            throw new SecretUnavailableException($"{what}: accessKey and secretKey references are needed for the S3 checks.");
+        }
+        return new MinioSettings
+        {
+            Endpoint = url,
+            AccessKey = SecretResolver.Resolve(config.AccessKey, what + ".accessKey"),
+            SecretKey = SecretResolver.Resolve(config.SecretKey, what + ".secretKey"),
+            Region = string.IsNullOrWhiteSpace(config.Region) ? "us-east-1" : config.Region,
+            CaFile = config.CaFile,
+            SkipCertificateCheck = config.SkipCertificateCheck,
+        };
+    }
+}
+
+public enum StorageFailure
+{
+    /// <summary>No answer: refused, unresolvable, TLS, or not within the time the check had.</summary>
+    Unreachable,
+    /// <summary>The keys were rejected.</summary>
+    AccessDenied,
+    NotFound,
+    TooLarge,
+    Other,
+}
+
+/// <summary>An S3 call that failed, classified. The message is a result Detail and never holds a key.</summary>
+public sealed class StorageException(StorageFailure kind, string message, Exception? inner = null) : Exception(message, inner)
+{
+    public StorageFailure Kind { get; } = kind;
+}
+
+/// <summary>An object's listing or stat data.</summary>
+public sealed record StoredObject(string Bucket, string Key, long Size, DateTimeOffset LastModified)
+{
+    public string Path => $"{Bucket}/{Key}";
+}
+
+/// <summary>
+/// The few S3 calls PveHealth makes, through the Minio SDK with this client's own HttpClient (TLS policy as
+/// the HTTP checks) and every call bounded by a token and a time budget: the SDK's own timeout is not relied on.
+/// </summary>
+public sealed class MinioStorageClient : IDisposable
+{
+    public const string AccessDeniedText = "access denied: check accessKey/secretKey references";
+
+    private readonly MinioSettings _settings;
+    private readonly HttpClient _http;
+    private readonly IMinioClient _minio;
+
+    public MinioStorageClient(MinioSettings settings)
+    {
+        _settings = settings;
+        _http = new HttpClient(HttpEndpointClient.CreateHandler(settings.CaFile, settings.SkipCertificateCheck), disposeHandler: true)
+        {
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        var https = settings.Endpoint.Scheme == Uri.UriSchemeHttps;
+        _minio = new MinioClient()
+            .WithEndpoint(settings.Endpoint.Host, settings.Endpoint.Port)
+            .WithSSL(https)
+            .WithCredentials(settings.AccessKey, settings.SecretKey)
+            .WithRegion(settings.Region)
+            .WithHttpClient(_http, disposeHttpClient: false)
+            .Build();
+    }
+
+    public Uri Endpoint => _settings.Endpoint;
+
+    /// <summary>The environment's one S3 client.</summary>
+    public static MinioStorageClient ForEnvironment(Execution.EnvironmentContext context, Func<MinioSettings> settings)
+        => context.Shared("minio-s3", () => new MinioStorageClient(settings()));
+
+    public Task<IReadOnlyList<string>> ListBucketsAsync(TimeSpan budget, CancellationToken ct)
+        => CallAsync<IReadOnlyList<string>>("list buckets", budget, ct, async token =>
+        {
+            var result = await _minio.ListBucketsAsync(token).ConfigureAwait(false);
+            return result.Buckets.Select(b => b.Name).ToList();
+        });
+
+    public Task<bool> BucketExistsAsync(string bucket, TimeSpan budget, CancellationToken ct)
+        => CallAsync($"bucket {bucket}", budget, ct, token => _minio.BucketExistsAsync(new BucketExistsArgs().WithBucket(bucket), token));
+
+    /// <summary>Stat data of <paramref name="key"/>, or null when it does not exist.</summary>
+    public async Task<StoredObject?> StatAsync(string bucket, string key, TimeSpan budget, CancellationToken ct)
+    {
+        try
+        {
+            return await CallAsync($"{bucket}/{key}", budget, ct, async token =>
+            {
+                var stat = await _minio.StatObjectAsync(new StatObjectArgs().WithBucket(bucket).WithObject(key), token).ConfigureAwait(false);
+                return new StoredObject(bucket, key, stat.Size, AsUtc(stat.LastModified));
+            }).ConfigureAwait(false);
+        }
+        catch (StorageException ex) when (ex.Kind == StorageFailure.NotFound)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Objects under <paramref name="prefix"/> (recursive).</summary>
+    public Task<IReadOnlyList<StoredObject>> ListAsync(string bucket, string prefix, TimeSpan budget, CancellationToken ct)
+        => CallAsync<IReadOnlyList<StoredObject>>($"list {bucket}/{prefix}*", budget, ct, async token =>
+        {
+            var list = new List<StoredObject>();
+            var args = new ListObjectsArgs().WithBucket(bucket).WithPrefix(prefix).WithRecursive(true);
+            await foreach (var item in _minio.ListObjectsEnumAsync(args, token).ConfigureAwait(false))
+            {
+                if (item.IsDir) continue;
+                var modified = item.LastModifiedDateTime is { } m ? AsUtc(m) : DateTimeOffset.MinValue;
+                list.Add(new StoredObject(bucket, item.Key, (long)item.Size, modified));
+                if (list.Count >= 10_000) break;
+            }
+            return list;
+        });
+
+    /// <summary>Downloads at most <paramref name="cap"/> bytes; a larger object is a <see cref="StorageFailure.TooLarge"/> failure.</summary>
+    public Task<byte[]> DownloadAsync(string bucket, string key, long cap, TimeSpan budget, CancellationToken ct)
+        => CallAsync($"{bucket}/{key}", budget, ct, async token =>
+        {
+            using var buffer = new MemoryStream();
+            var tooLarge = false;
+            var args = new GetObjectArgs().WithBucket(bucket).WithObject(key).WithCallbackStream(async (stream, t) =>
+            {
+                var chunk = new byte[81920];
+                int read;
+                while ((read = await stream.ReadAsync(chunk, t).ConfigureAwait(false)) > 0)
+                {
+                    if (buffer.Length + read > cap)
+                    {
+                        tooLarge = true;
+                        return;
+                    }
+                    buffer.Write(chunk, 0, read);
+                }
+            });
+            await _minio.GetObjectAsync(args, token).ConfigureAwait(false);
+            if (tooLarge) throw new StorageException(StorageFailure.TooLarge, $"{bucket}/{key} is larger than the download cap of {Size(cap)}: not downloaded");
+            return buffer.ToArray();
+        });
+
+    private async Task<T> CallAsync<T>(string what, TimeSpan budget, CancellationToken ct, Func<CancellationToken, Task<T>> call)
+    {
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        cts.CancelAfter(budget);
+        var target = $"{_settings.Endpoint.Host}:{_settings.Endpoint.Port}";
+        try
+        {
+            // WaitAsync: the answer is bounded even where the SDK does not pass the token on.
+            return await call(cts.Token).WaitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (StorageException)
+        {
+            throw;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw new StorageException(StorageFailure.Unreachable, $"no answer from {target} within {HttpEndpointClient.Seconds(budget)} s ({what})");
+        }
+        catch (OperationCanceledException)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            throw Classify(ex, what);
+        }
+    }
+
+    private StorageException Classify(Exception ex, string what)
+    {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            switch (e)
+            {
+                case HttpRequestException http:
+                    return new StorageException(StorageFailure.Unreachable, HttpEndpointClient.DescribeFailure(http, _settings.Endpoint), ex);
+                case ObjectNotFoundException or BucketNotFoundException:
+                    return new StorageException(StorageFailure.NotFound, $"{what}: not found", ex);
+                case AccessDeniedException or AuthorizationException or ForbiddenException:
+                    return new StorageException(StorageFailure.AccessDenied, AccessDeniedText, ex);
+                case ErrorResponseException r when IsDenied(r.Response?.Code):
+                    return new StorageException(StorageFailure.AccessDenied, AccessDeniedText, ex);
+                case ErrorResponseException r when r.Response?.Code is "NoSuchKey" or "NoSuchBucket":
+                    return new StorageException(StorageFailure.NotFound, $"{what}: not found ({r.Response.Code})", ex);
+            }
+        }
+        var message = Model.CheckResult.OneLine(ex.Message);
+        if (IsDenied(message)) return new StorageException(StorageFailure.AccessDenied, AccessDeniedText, ex);
+        return new StorageException(StorageFailure.Other, $"{what}: {Scrub(message)}", ex);
+    }
+
+    private static bool IsDenied(string? text)
+        => text is not null && (text.Contains("InvalidAccessKeyId", StringComparison.OrdinalIgnoreCase)
+            || text.Contains("SignatureDoesNotMatch", StringComparison.OrdinalIgnoreCase)
+            || text.Contains("AccessDenied", StringComparison.OrdinalIgnoreCase)
+            || text.Contains("Access Denied", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>Removes the keys from a library message before it can become a Detail.</summary>
+    private string Scrub(string message)
+    {
+        foreach (var secret in new[] { _settings.SecretKey, _settings.AccessKey })
+        {
+            if (!string.IsNullOrEmpty(secret)) message = message.Replace(secret, "***", StringComparison.Ordinal);
+        }
+        return message.Length > 300 ? message[..300] + "..." : message;
+    }
+
+    internal static string Size(long bytes) => bytes >= 1024 * 1024 && bytes % (1024 * 1024) == 0 ? $"{bytes / (1024 * 1024)} MiB" : $"{bytes} bytes";
+
+    private static DateTimeOffset AsUtc(DateTime t)
+        => new(t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : DateTime.SpecifyKind(t, DateTimeKind.Utc));
+
+    public void Dispose()
+    {
+        _minio.Dispose();
+        _http.Dispose();
+    }
+}

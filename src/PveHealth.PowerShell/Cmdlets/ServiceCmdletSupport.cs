@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using PveHealth.Configuration;
+using PveHealth.Execution;
+
+namespace PveHealth.PowerShell.Cmdlets;
+
+/// <summary>What Test-PveMonitoring and Test-PveMinio share when they read the configuration file.</summary>
+internal static class ServiceCmdletSupport
+{
+    /// <summary>
+    /// Loads the configuration and makes one context per selected environment. Throws ConfigException
+    /// (bad file) or ArgumentException (unknown environment); warnings are unknown keys.
+    /// </summary>
+    public static (PveHealthConfig Config, List<EnvironmentContext> Contexts) Load(PSCmdlet cmdlet, string? configPath, string[]? environments,
+        double? timeoutSec, int? throttleLimit, Action<string> warn)
+    {
+        var path = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(ConfigLoader.ResolvePath(configPath));
+        var config = ConfigLoader.Load(path, out var warnings);
+        foreach (var w in warnings) warn(w);
+        var options = Options(timeoutSec ?? config.Defaults.TimeoutSec, throttleLimit ?? config.Defaults.ThrottleLimit, config.Defaults.RunTimeoutSec);
+        var planner = new HealthPlanner(config, (_, _) => null);
+        var names = planner.SelectEnvironments(new PlanRequest { Environments = environments ?? [], All = environments is null && config.Environments.Count > 1 });
+        var contexts = new List<EnvironmentContext>();
+        foreach (var name in names)
+        {
+            var env = config.Environments[name];
+            var timeout = timeoutSec is null && env.TimeoutSec is double t ? TimeSpan.FromSeconds(t) : options.CheckTimeout;
+            contexts.Add(new EnvironmentContext(name, env, options with { CheckTimeout = timeout }));
+        }
+        return (config, contexts);
+    }
+
+    public static RunOptions Options(double timeoutSec, int throttleLimit, double runTimeoutSec = 300)
+        => new()
+        {
+            CheckTimeout = TimeSpan.FromSeconds(timeoutSec),
+            ThrottleLimit = throttleLimit,
+            RunTimeout = TimeSpan.FromSeconds(Math.Max(runTimeoutSec, timeoutSec * 4)),
+        };
+
+    /// <summary>An absolute http(s) URL, or null.</summary>
+    public static Uri? HttpUrl(string? text)
+        => Uri.TryCreate(text, UriKind.Absolute, out var u) && (u.Scheme == Uri.UriSchemeHttp || u.Scheme == Uri.UriSchemeHttps) ? u : null;
+}
