@@ -27,7 +27,14 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   echo "Installed: ${missing[*]}"
 fi
-# node/npm packages of the lab (s3rver) are installed by the lab itself from tests/Lab/package-lock.json.
+# The lab's stand-ins (tests/Lab/standins.js: s3rver, Grafana and MinIO health routes) run on Node.js.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "Node.js and npm are missing: sudo apt-get install -y nodejs npm" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
 if [[ -f tests/Lab/package.json ]]; then
   (cd tests/Lab && npm ci --no-audit --no-fund --loglevel=error)
 fi
