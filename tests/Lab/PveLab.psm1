@@ -21,7 +21,7 @@ $script:DockerCommand = 'systemctl is-active docker'
 
 function Get-PveLabGuestPlan {
     <# The deterministic guest list: the first six carry the scripted failures; more are healthy fillers. #>
-    param([int] $GuestCount = 6)
+    param([int] $GuestCount = 6, [int] $StoppedCount = 0)
     $scripted = @(
         @{ Name = 'web-01';   Type = 'qemu'; Node = 'pve1'; Status = 'running'; Agent = 'up';   Docker = 'active';   Ssh = 'open';    Tags = @('web', 'prod') }
         @{ Name = 'web-02';   Type = 'qemu'; Node = 'pve2'; Status = 'running'; Agent = 'down'; Docker = 'active';   Ssh = 'open';    Tags = @('web') }
@@ -40,6 +40,13 @@ function Get-PveLabGuestPlan {
         $spec.VmId = 101 + $i
         $spec.Ip = '127.10.{0}.{1}' -f [math]::Floor($i / 250), (($i % 250) + 1)
         $guests.Add([pscustomobject]$spec)
+    }
+    # -StoppedCount (the benchmark): stop filler guests, spread evenly, until that many guests are stopped.
+    $extra = $StoppedCount - @($guests | Where-Object Status -eq 'stopped').Count
+    $fillers = @($guests | Select-Object -Skip $scripted.Count)
+    if ($extra -gt 0 -and $fillers.Count -gt 0) {
+        $extra = [math]::Min($extra, $fillers.Count)
+        for ($k = 0; $k -lt $extra; $k++) { $fillers[[math]::Floor($k * $fillers.Count / $extra)].Status = 'stopped' }
     }
     $guests
 }
@@ -105,7 +112,8 @@ function New-LabSecret { [Convert]::ToHexString([System.Security.Cryptography.Ra
 function Write-LabFile {
     param([string] $Path, [string] $Text, [string] $Mode = '600')
     [IO.File]::WriteAllText($Path, $Text, [Text.UTF8Encoding]::new($false))
-    if ($IsLinux) { & chmod $Mode $Path }
+    # No chmod process per file: a 1,000-guest lab writes 1,000 files.
+    if ($IsLinux) { [IO.File]::SetUnixFileMode($Path, [IO.UnixFileMode][Convert]::ToInt32($Mode, 8)) }
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -137,6 +145,8 @@ function Start-PveLab {
     [CmdletBinding()]
     param(
         [ValidateRange(1, 5000)] [int] $GuestCount = 6,
+        # Filler guests stopped in addition to the scripted db-01, up to this many stopped in all (the benchmark).
+        [ValidateRange(0, 5000)] [int] $StoppedCount = 0,
         [string] $Root,
         [switch] $NoNamespace,
         [ValidateSet('', 'namespace', 'ssh', 'simulator', 'config')] [string] $FailAt = '',
@@ -194,7 +204,7 @@ function Start-PveLab {
         if ($FailAt -eq 'namespace') { throw 'lab: forced failure after the namespace (test hook)' }
 
         # 2. guests, nftables, sshd
-        $plan = @(Get-PveLabGuestPlan -GuestCount $GuestCount)
+        $plan = @(Get-PveLabGuestPlan -GuestCount $GuestCount -StoppedCount $StoppedCount)
         if ($lab.Mode -eq 'loopback') {
             foreach ($g in $plan) { $g.Ip = '127.0.0.1' }
             $lab.SshPort = Get-LabFreePort

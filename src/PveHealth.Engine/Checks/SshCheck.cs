@@ -60,6 +60,7 @@ public sealed class SshCheck : CheckUnit
         {
             Timeout = reporter.Timeout,
         };
+        PreferCurve25519(connection);
         string? rejected = null;
         using var client = new SshClient(connection);
         client.HostKeyReceived += (_, e) =>
@@ -145,6 +146,26 @@ public sealed class SshCheck : CheckUnit
         SshConnectionException c => $"SSH connection failed: {c.Message}",
         _ => $"SSH failed: {ex.GetType().Name}: {ex.Message}",
     };
+
+    /// <summary>
+    /// SSH.NET offers sntrup761x25519 (and mlkem768x25519) first; their managed implementation costs about
+    /// 55 ms of client CPU per connection on the 2-core benchmark host against about 5 ms for curve25519-sha256
+    /// (bench/RESULTS.md), which at 1,000 guests is most of the checker's CPU. curve25519-sha256 is offered
+    /// first; every other algorithm stays offered, so a server without it still connects.
+    /// </summary>
+    internal static void PreferCurve25519(ConnectionInfo connection)
+    {
+        var kex = connection.KeyExchangeAlgorithms;
+        var entries = kex.ToList();
+        kex.Clear();
+        foreach (var name in PreferredKeyExchange)
+        {
+            foreach (var e in entries) if (e.Key == name) kex.Add(e.Key, e.Value);
+        }
+        foreach (var e in entries) if (!kex.ContainsKey(e.Key)) kex.Add(e.Key, e.Value);
+    }
+
+    internal static readonly string[] PreferredKeyExchange = ["curve25519-sha256", "curve25519-sha256@libssh.org"];
 
     private static string Normalize(string fingerprint)
         => fingerprint.StartsWith("SHA256:", StringComparison.Ordinal) ? fingerprint.TrimEnd('=') : "SHA256:" + fingerprint.TrimEnd('=');

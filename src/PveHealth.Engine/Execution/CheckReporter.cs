@@ -41,6 +41,7 @@ public sealed class CheckReporter
         lock (_gate)
         {
             if (_sealed) return;
+            if (result.Status == CheckStatus.Ok) AnsweredOk = true;
             if (string.Equals(result.Component, _unit.Component, StringComparison.Ordinal))
             {
                 _reported.Add(result.Check);
@@ -55,6 +56,9 @@ public sealed class CheckReporter
             _sink(result);
         }
     }
+
+    /// <summary>True once the unit has reported an Ok result (the runner's concurrency limit learns from these).</summary>
+    internal bool AnsweredOk { get; private set; }
 
     /// <summary>True once the check has been reported for the unit's component.</summary>
     public bool HasReported(string check)

@@ -53,6 +53,12 @@ public sealed class CheckRunner
         CancellationToken runToken, CancellationToken userToken)
     {
         using var throttle = new SemaphoreSlim(_options.ThrottleLimit, _options.ThrottleLimit);
+        // Per kind of unit, how many run at once adapts to how fast the Ok answers come (AdaptiveLimit).
+        var limits = new Dictionary<Type, AdaptiveLimit>();
+        foreach (var unit in units)
+        {
+            if (!limits.ContainsKey(unit.GetType())) limits[unit.GetType()] = new AdaptiveLimit(AdaptiveStart(_options.ThrottleLimit), _options.ThrottleLimit, System.Environment.ProcessorCount);
+        }
         var completed = 0;
         void Post(RunEvent e)
         {
@@ -64,10 +70,15 @@ public sealed class CheckRunner
             var clock = Stopwatch.StartNew();
             var reporter = new CheckReporter(unit, r => Post(new ResultEvent(r)), clock);
             var acquired = false;
+            var limit = limits[unit.GetType()];
+            var limited = false;
+            double? fraction = null;
             try
             {
                 try
                 {
+                    await limit.WaitAsync(runToken).ConfigureAwait(false);
+                    limited = true;
                     await throttle.WaitAsync(runToken).ConfigureAwait(false);
                     acquired = true;
                     // A slot freed by the deadline itself must not start new work.
@@ -135,6 +146,7 @@ public sealed class CheckRunner
                     unitCts.Cancel();
                 }
 
+                fraction = clock.Elapsed / timeout;
                 var unanswered = reporter.Seal();
                 if (unanswered.Count > 0)
                 {
@@ -145,6 +157,11 @@ public sealed class CheckRunner
             finally
             {
                 if (acquired) throttle.Release();
+                if (limited)
+                {
+                    if (fraction is double f) limit.Release(reporter.AnsweredOk, f);
+                    else limit.Release();
+                }
                 var done = Interlocked.Increment(ref completed);
                 Post(new ProgressEvent(done, units.Count, unit.ToString()));
             }
@@ -164,6 +181,9 @@ public sealed class CheckRunner
             try { queue.CompleteAdding(); } catch (ObjectDisposedException) { }
         }
     }
+
+    /// <summary>Where each kind's adaptive limit starts: 16 or 4 per core, at most the throttle limit.</summary>
+    internal static int AdaptiveStart(int throttle) => Math.Min(throttle, Math.Max(16, 4 * System.Environment.ProcessorCount));
 
     /// <summary>
     /// Some client libraries block a pool thread while they wait (SSH.NET's handshake does). On a

@@ -1,0 +1,36 @@
+# The PveHealth side of the benchmark: runs in a child pwsh inside the lab's namespace (under /usr/bin/time -v),
+# imports the module, runs Invoke-PveHealthCheck -All and writes the timings and every result's Check, Status and
+# Duration as JSON. Not part of the module.
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [Parameter(Mandatory)] [string] $ConfigPath,
+    [Parameter(Mandatory)] [string] $OutFile,
+    [double] $TimeoutSec = 2,
+    [int] $ThrottleLimit = 0
+)
+$ErrorActionPreference = 'Stop'
+$ProgressPreference = 'SilentlyContinue'
+$self = [Diagnostics.Process]::GetCurrentProcess()
+$cpuStart = $self.TotalProcessorTime
+$sw = [Diagnostics.Stopwatch]::StartNew()
+Import-Module $ModulePath
+$importSeconds = $sw.Elapsed.TotalSeconds
+$self.Refresh(); $cpuBefore = $self.TotalProcessorTime
+$params = @{ ConfigPath = $ConfigPath; All = $true; TimeoutSec = $TimeoutSec }
+if ($ThrottleLimit -gt 0) { $params.ThrottleLimit = $ThrottleLimit }
+$run = [Diagnostics.Stopwatch]::StartNew()
+$results = @(Invoke-PveHealthCheck @params 6>$null)
+$runSeconds = $run.Elapsed.TotalSeconds
+$self.Refresh()
+$out = [ordered]@{
+    importSeconds  = $importSeconds
+    runSeconds     = $runSeconds
+    runCpuSeconds  = ($self.TotalProcessorTime - $cpuBefore).TotalSeconds
+    totalCpuSeconds = ($self.TotalProcessorTime - $cpuStart).TotalSeconds
+    peakWorkingSetBytes = $self.PeakWorkingSet64
+    threads        = $self.Threads.Count
+    results        = @($results | ForEach-Object {
+        [ordered]@{ component = $_.Component; check = $_.Check; status = $_.Status.ToString(); ms = [math]::Round($_.Duration.TotalMilliseconds, 1); detail = $_.Detail }
+    })
+}
+[IO.File]::WriteAllText($OutFile, ($out | ConvertTo-Json -Depth 4 -Compress))

@@ -1,0 +1,329 @@
+#requires -Version 7.4
+<#
+.SYNOPSIS
+    The PveHealth benchmark at scale: PveHealth against the shell loop an administrator would otherwise write.
+.DESCRIPTION
+    For each guest count it starts the local lab (tests/Lab, root: a network namespace with one sshd serving every
+    guest address, an nftables drop set for the stopped guests, the Proxmox API simulator), stops
+    -StoppedPercent of the guests (their addresses are black-holed, so ping and SSH time out), and then runs,
+    -Repeat times in alternating order:
+      - PveHealth: Invoke-PveHealthCheck -All (every guest check the module has) in a child pwsh in the
+        namespace, default throttle;
+      - PveHealth with -ThrottleLimit 1 (only up to -SerialMaxGuests guests);
+      - the shell baseline: bench/shell-guest.sh per guest (ping -c1 -W2, one ssh command, one curl to the
+        Proxmox status endpoint) through xargs -P 64.
+    It measures wall time, the checker's CPU (user+sys of the checker process tree from /usr/bin/time -v), its
+    peak RSS, the lab sshd's CPU (the listener's own and its reaped children's, from /proc/<pid>/stat), the
+    simulator's CPU, and per-check p50/p95 of the CheckResult durations; then the module import time in a fresh
+    pwsh. Writes bench/RESULTS.md (or -ResultsPath) and the raw figures as JSON next to it (-JsonPath).
+    Network rule: every packet stays in the lab's own namespace. Needs root.
+.EXAMPLE
+    dotnet pwsh ./bench/Invoke-Benchmark.ps1 -ModulePath ./out/PveHealth
+.EXAMPLE
+    dotnet pwsh ./bench/Invoke-Benchmark.ps1 -ModulePath ./out/PveHealth -GuestCount 10 -Repeat 1 -SkipImport -ResultsPath /tmp/r.md
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)] [string] $ModulePath,
+    [ValidateRange(1, 5000)] [int[]] $GuestCount = @(100, 1000),
+    [ValidateRange(1, 9)] [int] $Repeat = 3,
+    [ValidateRange(0, 50)] [double] $StoppedPercent = 10,
+    [ValidateRange(0.5, 30)] [double] $TimeoutSec = 2,
+    # PveHealth -ThrottleLimit 1 runs only for guest counts up to this.
+    [int] $SerialMaxGuests = 100,
+    # Repetitions of the -ThrottleLimit 1 run (0: as -Repeat).
+    [int] $SerialRepeat = 0,
+    [ValidateRange(1, 512)] [int] $ShellParallel = 64,
+    [switch] $SkipShell,
+    [switch] $SkipSerial,
+    [switch] $SkipImport,
+    [ValidateRange(1, 15)] [int] $ImportRepeat = 5,
+    [string] $ResultsPath = (Join-Path $PSScriptRoot 'RESULTS.md'),
+    [string] $JsonPath,
+    # Upper bound of each measured child process (it is killed after this).
+    [int] $RunTimeoutSec = 600
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version 3.0
+$repo = Split-Path $PSScriptRoot
+$ModulePath = (Resolve-Path $ModulePath).Path
+if (-not $JsonPath) { $JsonPath = [IO.Path]::ChangeExtension($ResultsPath, '.json') }
+if (-not $IsLinux -or (& id -u) -ne '0') { throw 'The benchmark needs root on Linux: the lab makes a network namespace and an nftables drop set (nothing leaves it).' }
+if (-not (Test-Path /usr/bin/time)) { throw 'The benchmark needs /usr/bin/time (apt-get install time) to measure the checker process tree.' }
+Import-Module (Join-Path $repo 'tests/Lab/PveLab.psm1') -Force
+$inv = [cultureinfo]::InvariantCulture
+$clockTicks = [double](& getconf CLK_TCK)
+$cores = [Environment]::ProcessorCount
+$budget = [Diagnostics.Stopwatch]::StartNew()
+
+function Get-PwshCommand {
+    $self = [Environment]::ProcessPath
+    if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { return @($self, (Join-Path $PSHOME 'pwsh.dll')) }
+    @($self)
+}
+
+function Get-ProcCpu {
+    <# CPU seconds of a process: own (utime+stime) and own plus reaped children (cutime+cstime). #>
+    param([int] $ProcessId)
+    $s = [IO.File]::ReadAllText("/proc/$ProcessId/stat")
+    $f = $s.Substring($s.LastIndexOf(')') + 2).Split(' ')
+    # after ')': state(3) ... utime(14) stime(15) cutime(16) cstime(17) -> indices 11..14
+    $own = ([double]$f[11] + [double]$f[12]) / $clockTicks
+    [pscustomobject]@{ Own = $own; Tree = $own + ([double]$f[13] + [double]$f[14]) / $clockTicks }
+}
+
+function Read-TimeV {
+    <# User, system and max RSS from a /usr/bin/time -v report. #>
+    param([string] $Path)
+    $t = Get-Content -Raw $Path
+    $get = { param($label) if ($t -match "$([regex]::Escape($label)):\s*([\d.]+)") { [double]::Parse($Matches[1], $inv) } else { 0 } }
+    [pscustomobject]@{ User = & $get 'User time (seconds)'; Sys = & $get 'System time (seconds)'; MaxRssKb = & $get 'Maximum resident set size (kbytes)' }
+}
+
+function Invoke-Measured {
+    <#
+    Runs a command inside the lab's namespace under /usr/bin/time -v (bounded by timeout), with the lab's sshd and
+    simulator CPU read before and after. Returns wall seconds, checker CPU and RSS, server CPU.
+    #>
+    param($Lab, [string] $Name, [string[]] $Command, [hashtable] $Environment = @{}, [string] $StdIn = '/dev/null')
+    $work = Join-Path $Lab.Root 'bench'
+    $tag = "$Name-" + [guid]::NewGuid().ToString('n').Substring(0, 6)
+    $timeFile = Join-Path $work "$tag.time"; $log = Join-Path $work "$tag.log"
+    $full = @('timeout', '-k', '5', "$RunTimeoutSec", 'ip', 'netns', 'exec', $Lab.Namespace, '/usr/bin/time', '-v', '-o', $timeFile) + $Command
+    foreach ($k in $Environment.Keys) { [Environment]::SetEnvironmentVariable($k, $Environment[$k]) }
+    $sshd0 = Get-ProcCpu $Lab.Processes['sshd']; $sim0 = Get-ProcCpu $Lab.Processes['proxmox']
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    try {
+        $null = & /bin/sh -c 'i=$1; shift; exec "$@" >"$0" 2>&1 <"$i"' $log $StdIn @full
+        $code = $LASTEXITCODE
+    }
+    finally { foreach ($k in $Environment.Keys) { [Environment]::SetEnvironmentVariable($k, $null) } }
+    $wall = $sw.Elapsed.TotalSeconds
+    Start-Sleep -Milliseconds 500   # sshd reaps the last connections' processes
+    $sshd1 = Get-ProcCpu $Lab.Processes['sshd']; $sim1 = Get-ProcCpu $Lab.Processes['proxmox']
+    if ($code -ne 0 -and $Name -notlike 'shell*') { throw "bench: $Name exited with code ${code}: $((Get-Content -Raw $log -ErrorAction SilentlyContinue))" }
+    $tv = Read-TimeV $timeFile
+    [pscustomobject]@{
+        Name = $Name; Wall = $wall; ExitCode = $code; Log = $log
+        CheckerCpu = $tv.User + $tv.Sys; CheckerUser = $tv.User; CheckerSys = $tv.Sys; RssMb = $tv.MaxRssKb / 1024
+        SshdCpu = $sshd1.Tree - $sshd0.Tree; SimulatorCpu = $sim1.Own - $sim0.Own
+    }
+}
+
+function Invoke-PveHealthRun {
+    param($Lab, [string] $ConfigPath, [int] $ThrottleLimit)
+    $name = if ($ThrottleLimit -gt 0) { "pvehealth-t$ThrottleLimit" } else { 'pvehealth' }
+    $json = Join-Path $Lab.Root "bench/$name-$([guid]::NewGuid().ToString('n').Substring(0, 6)).json"
+    $cmd = @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Checker.ps1'),
+        '-ModulePath', $ModulePath, '-ConfigPath', $ConfigPath, '-OutFile', $json, '-TimeoutSec', $TimeoutSec.ToString($inv), '-ThrottleLimit', "$ThrottleLimit")
+    $m = Invoke-Measured -Lab $Lab -Name $name -Command $cmd
+    $data = Get-Content -Raw $json | ConvertFrom-Json
+    $m | Add-Member -NotePropertyMembers @{ Run = $data.runSeconds; RunCpu = $data.runCpuSeconds; Import = $data.importSeconds; Results = @($data.results) }
+    $m
+}
+
+function Invoke-ShellRun {
+    param($Lab, [string] $GuestList, [hashtable] $ShellEnv)
+    $cmd = @('xargs', '-P', "$ShellParallel", '-L', '1', (Join-Path $PSScriptRoot 'shell-guest.sh'))
+    $m = Invoke-Measured -Lab $Lab -Name 'shell' -Command $cmd -Environment $ShellEnv -StdIn $GuestList
+    $lines = @(Get-Content $m.Log | Where-Object { $_ -match '^\S+ ping=' })
+    $m | Add-Member -NotePropertyMembers @{
+        Run = $m.Wall; Lines = $lines.Count
+        PingFailed = @($lines | Where-Object { $_ -notmatch 'ping=0 ' }).Count
+        SshFailed = @($lines | Where-Object { $_ -notmatch 'ssh=0 ' }).Count
+        ApiOk = @($lines | Where-Object { $_ -match 'api=200$' }).Count
+    }
+    $m
+}
+
+function Get-Median { param([double[]] $Values) $v = @($Values | Sort-Object); if (-not $v.Count) { return [double]::NaN }; if ($v.Count % 2) { $v[[math]::Floor($v.Count / 2)] } else { ($v[$v.Count / 2 - 1] + $v[$v.Count / 2]) / 2 } }
+function Get-Percentile { param([double[]] $Values, [double] $P) $v = @($Values | Sort-Object); if (-not $v.Count) { return [double]::NaN }; $v[[math]::Max(0, [math]::Ceiling($P / 100 * $v.Count) - 1)] }
+function F { param([double] $x, [string] $fmt = '0.00') if ([double]::IsNaN($x)) { 'n/a' } else { $x.ToString($fmt, $inv) } }
+
+function Get-Summary {
+    param([object[]] $Runs, [int] $N)
+    if (-not $Runs) { return $null }
+    [pscustomobject]@{
+        Name = $Runs[0].Name; Count = $Runs.Count
+        Wall = Get-Median @($Runs.Wall); WallMin = ($Runs.Wall | Measure-Object -Minimum).Minimum; WallMax = ($Runs.Wall | Measure-Object -Maximum).Maximum
+        Run = Get-Median @($Runs.Run)
+        CheckerCpu = Get-Median @($Runs.CheckerCpu); CpuPerGuestMs = 1000 * (Get-Median @($Runs.CheckerCpu)) / $N
+        RunCpuPerGuestMs = if ($Runs[0].PSObject.Properties['RunCpu']) { 1000 * (Get-Median @($Runs.RunCpu)) / $N } else { [double]::NaN }
+        RssMb = Get-Median @($Runs.RssMb); RssMaxMb = ($Runs.RssMb | Measure-Object -Maximum).Maximum
+        SshdCpu = Get-Median @($Runs.SshdCpu); Floor = (Get-Median @($Runs.SshdCpu)) / $cores
+        SimulatorCpu = Get-Median @($Runs.SimulatorCpu)
+    }
+}
+
+function Write-LabBenchConfig {
+    <# The lab's config with the benchmark's timeouts (-TimeoutSec everywhere, a run deadline that never cuts a run short). #>
+    param($Lab)
+    $c = Get-Content -Raw $Lab.ConfigPath | ConvertFrom-Json -AsHashtable
+    $c.defaults.timeoutSec = $TimeoutSec
+    $c.defaults.runTimeoutSec = $RunTimeoutSec
+    foreach ($e in $c.environments.Values) {
+        $e.timeoutSec = $TimeoutSec
+        if ($e.Contains('proxmox')) { $e.proxmox.timeoutSec = $TimeoutSec }
+        $e.Remove('monitoring'); $e.Remove('minio')
+    }
+    $path = Join-Path $Lab.Root 'bench-config.json'
+    [IO.File]::WriteAllText($path, ($c | ConvertTo-Json -Depth 10))
+    $path
+}
+
+# ---------------------------------------------------------------------------------------------------
+$machine = [ordered]@{
+    Cores = $cores
+    Cpu = ((Get-Content /proc/cpuinfo | Where-Object { $_ -match '^model name' } | Select-Object -First 1) -replace '^model name\s*:\s*', '')
+    Kernel = (& uname -r)
+    Date = [DateTime]::UtcNow.ToString('yyyy-MM-dd HH:mm', $inv) + ' UTC'
+    LoadAtStart = (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '
+    Commit = (& git -C $repo rev-parse --short HEAD 2>$null)
+    Pwsh = $PSVersionTable.PSVersion.ToString()
+}
+Write-Host "bench: $($machine.Cores) cores, $($machine.Cpu), load $($machine.LoadAtStart)"
+$all = [ordered]@{ Machine = $machine; Sizes = [System.Collections.Generic.List[object]]::new(); Import = $null }
+
+foreach ($n in $GuestCount) {
+    $stopped = [int][math]::Round($n * $StoppedPercent / 100)
+    $lab = Start-PveLab -GuestCount $n -StoppedCount $stopped -StackModulePath '' -StartTimeoutSec 120
+    try {
+        if (-not $lab.Namespace) { throw 'bench: the lab has no network namespace.' }
+        $null = New-Item -ItemType Directory -Force (Join-Path $lab.Root 'bench')
+        $config = Write-LabBenchConfig -Lab $lab
+        $stoppedCount = @($lab.Guests | Where-Object Status -eq 'stopped').Count
+        $guestList = Join-Path $lab.Root 'bench/guests.txt'
+        [IO.File]::WriteAllLines($guestList, [string[]]@($lab.Guests | ForEach-Object { "$($_.Ip) $($_.Node) $($_.Type) $($_.VmId)" }))
+        $authFile = Join-Path $lab.Root 'bench/auth-header'
+        [IO.File]::WriteAllText($authFile, "Authorization: PVEAPIToken=$($lab.TokenId)=$((Get-Content -Raw $lab.TokenSecretFile).Trim())`n")
+        [IO.File]::SetUnixFileMode($authFile, [IO.UnixFileMode]'UserRead, UserWrite')
+        $shellEnv = @{ BENCH_KEY = $lab.KeyFile; BENCH_KNOWN_HOSTS = $lab.KnownHostsFile; BENCH_USER = $lab.SshUser; BENCH_CERT = $lab.CertPath; BENCH_API = $lab.ProxmoxUrl; BENCH_AUTH_HEADER = $authFile }
+        Write-Host "bench: N = $n ($stoppedCount stopped), lab up in $($lab.StartupSeconds) s"
+
+        $variants = [System.Collections.Generic.List[string]]::new()
+        $variants.Add('pvehealth')
+        if (-not $SkipSerial -and $n -le $SerialMaxGuests) { $variants.Add('serial') }
+        if (-not $SkipShell) { $variants.Add('shell') }
+        $serialReps = if ($SerialRepeat -gt 0) { [math]::Min($SerialRepeat, $Repeat) } else { $Repeat }
+        $runs = @{ pvehealth = [System.Collections.Generic.List[object]]::new(); serial = [System.Collections.Generic.List[object]]::new(); shell = [System.Collections.Generic.List[object]]::new() }
+        # One warm-up of each side (page cache, JIT of the simulator, sshd's first fork), not measured.
+        $null = Invoke-PveHealthRun -Lab $lab -ConfigPath $config -ThrottleLimit 0
+        for ($r = 1; $r -le $Repeat; $r++) {
+            $order = if ($r % 2) { @($variants) } else { @($variants)[($variants.Count - 1)..0] }
+            foreach ($v in $order) {
+                if ($v -eq 'serial' -and $runs.serial.Count -ge $serialReps) { continue }
+                $m = switch ($v) {
+                    'pvehealth' { Invoke-PveHealthRun -Lab $lab -ConfigPath $config -ThrottleLimit 0 }
+                    'serial' { Invoke-PveHealthRun -Lab $lab -ConfigPath $config -ThrottleLimit 1 }
+                    'shell' { Invoke-ShellRun -Lab $lab -GuestList $guestList -ShellEnv $shellEnv }
+                }
+                $runs[$v].Add($m)
+                Write-Host ("bench: N = {0} run {1} {2,-14} wall {3,7} s  checker CPU {4,6} s  sshd CPU {5,6} s  RSS {6,5} MB" -f $n, $r, $m.Name, (F $m.Wall), (F $m.CheckerCpu), (F $m.SshdCpu), (F $m.RssMb 0))
+            }
+        }
+
+        # Per-check durations and statuses (pooled over the default-throttle runs).
+        $checks = [System.Collections.Generic.List[object]]::new()
+        $pooled = @($runs.pvehealth | ForEach-Object { $_.Results })
+        foreach ($g in $pooled | Group-Object check | Sort-Object Name) {
+            $ms = @($g.Group | Where-Object status -ne 'Skipped' | ForEach-Object { [double]$_.ms })
+            $statuses = ($g.Group | Group-Object status | Sort-Object Name | ForEach-Object { "$($_.Name) $([math]::Round($_.Count / $runs.pvehealth.Count))" }) -join ', '
+            $checks.Add([pscustomobject]@{ Check = $g.Name; PerRun = [math]::Round($g.Count / $runs.pvehealth.Count); P50 = Get-Percentile $ms 50; P95 = Get-Percentile $ms 95; Max = ($ms | Measure-Object -Maximum).Maximum; Statuses = $statuses })
+        }
+        $shellSummary = Get-Summary @($runs.shell) $n
+        $size = [ordered]@{
+            N = $n; Stopped = $stoppedCount; Namespace = $lab.Namespace; LabStartSeconds = $lab.StartupSeconds
+            PveHealth = Get-Summary @($runs.pvehealth) $n
+            Serial = Get-Summary @($runs.serial) $n
+            Shell = $shellSummary
+            ShellCounts = if ($runs.shell.Count) { [ordered]@{ Lines = $runs.shell[-1].Lines; PingFailed = $runs.shell[-1].PingFailed; SshFailed = $runs.shell[-1].SshFailed; ApiOk = $runs.shell[-1].ApiOk } } else { $null }
+            Checks = $checks
+            ResultsPerRun = if ($runs.pvehealth.Count) { $runs.pvehealth[0].Results.Count } else { 0 }
+            Raw = [ordered]@{ pvehealth = @($runs.pvehealth | Select-Object * -ExcludeProperty Results, Log); serial = @($runs.serial | Select-Object * -ExcludeProperty Results, Log); shell = @($runs.shell | Select-Object * -ExcludeProperty Log) }
+        }
+        $all.Sizes.Add($size)
+    }
+    finally { Stop-PveLab $lab }
+}
+
+# ---------------------------------------------------------------------------------------------------
+# Module import time: fresh pwsh, median of -ImportRepeat, alternating with a bare pwsh.
+if (-not $SkipImport) {
+    $pwsh = Get-PwshCommand
+    $bare = [System.Collections.Generic.List[double]]::new(); $with = [System.Collections.Generic.List[double]]::new(); $inside = [System.Collections.Generic.List[double]]::new()
+    $importScript = "`$s=[Diagnostics.Stopwatch]::StartNew(); Import-Module '$ModulePath'; [Console]::Out.WriteLine(`$s.Elapsed.TotalSeconds.ToString([cultureinfo]::InvariantCulture))"
+    $null = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -c '$null'   # warm the page cache
+    for ($i = 0; $i -lt $ImportRepeat; $i++) {
+        $pair = if ($i % 2) { @('import', 'bare') } else { @('bare', 'import') }
+        foreach ($kind in $pair) {
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            if ($kind -eq 'bare') {
+                $null = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -c '$null'
+                $bare.Add($sw.Elapsed.TotalSeconds)
+            }
+            else {
+                $o = & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -c $importScript
+                $with.Add($sw.Elapsed.TotalSeconds)
+                $inside.Add([double]::Parse((@($o)[-1]).Trim(), $inv))
+            }
+        }
+    }
+    $all.Import = [ordered]@{ Bare = Get-Median $bare; WithImport = Get-Median $with; Extra = (Get-Median $with) - (Get-Median $bare); Inside = Get-Median $inside; Repeat = $ImportRepeat }
+    Write-Host "bench: import $(F $all.Import.Inside 3) s inside, pwsh $(F $all.Import.Bare) s bare vs $(F $all.Import.WithImport) s with Import-Module"
+}
+$machine.LoadAtEnd = (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '
+$machine.BenchSeconds = [math]::Round($budget.Elapsed.TotalSeconds)
+
+# ---------------------------------------------------------------------------------------------------
+# RESULTS.md
+$md = [System.Collections.Generic.List[string]]::new()
+$md.Add('# PveHealth benchmark results')
+$md.Add('')
+$md.Add("Written by ``bench/Invoke-Benchmark.ps1`` (``build.ps1 -Task Bench``); raw figures in ``$(Split-Path -Leaf $JsonPath)``.")
+$md.Add('')
+$md.Add("- Machine: $($machine.Cores) cores, $($machine.Cpu), Linux $($machine.Kernel), pwsh $($machine.Pwsh)")
+$md.Add("- Date: $($machine.Date), commit $($machine.Commit); the whole benchmark took $($machine.BenchSeconds) s")
+$md.Add("- Load average (1/5/15 min) at start: $($machine.LoadAtStart); at end: $($machine.LoadAtEnd)")
+$md.Add("- Setup: lab in its own network namespace (one sshd for every guest address, nftables drops the stopped guests, Proxmox API simulator), $StoppedPercent % of the guests stopped (black-holed: they time out), ``-TimeoutSec $TimeoutSec``, every guest check PveHealth has; wall is the median of $Repeat runs in alternating order (min-max in brackets), the other figures are medians too.")
+$md.Add('- Checker CPU: user+sys of the checker process tree (``/usr/bin/time -v``: the child pwsh including its start-up and Import-Module; the xargs tree with every ping/ssh/curl for the shell); "run only" is the pwsh process CPU during Invoke-PveHealthCheck. sshd CPU: the lab sshd listener and every connection process it reaped (including the forced command a guest runs); floor = sshd CPU / cores. Simulator CPU: the Proxmox API simulator process.')
+foreach ($s in $all.Sizes) {
+    $md.Add('')
+    $md.Add("## N = $($s.N) guests ($($s.Stopped) stopped)")
+    $md.Add('')
+    $md.Add('| run | wall s | checker CPU s | CPU ms/guest | run-only CPU ms/guest | peak RSS MB | sshd CPU s | sshd floor s | simulator CPU s | wall / shell | wall / floor |')
+    $md.Add('|---|---|---|---|---|---|---|---|---|---|---|')
+    foreach ($pair in @(@('PveHealth (default throttle)', $s.PveHealth), @('PveHealth -ThrottleLimit 1', $s.Serial), @("shell (xargs -P $ShellParallel)", $s.Shell))) {
+        $x = $pair[1]
+        if (-not $x) { continue }
+        $vsShell = if ($s.Shell -and $x -ne $s.Shell) { F ($x.Wall / $s.Shell.Wall) } else { '' }
+        $md.Add("| $($pair[0]) ($($x.Count)×) | $(F $x.Wall) ($(F $x.WallMin)-$(F $x.WallMax)) | $(F $x.CheckerCpu) | $(F $x.CpuPerGuestMs 0.0) | $(F $x.RunCpuPerGuestMs 0.0) | $(F $x.RssMb 0) | $(F $x.SshdCpu) | $(F $x.Floor) | $(F $x.SimulatorCpu) | $vsShell | $(F ($x.Wall / [math]::Max(0.001, $x.Floor))) |")
+    }
+    $md.Add('')
+    $md.Add("Per check (PveHealth, default throttle, $($s.ResultsPerRun) results a run, durations pooled over its runs):")
+    $md.Add('')
+    $md.Add('| check | per run | p50 ms | p95 ms | max ms | statuses a run |')
+    $md.Add('|---|---|---|---|---|---|')
+    foreach ($c in $s.Checks) { $md.Add("| $($c.Check) | $($c.PerRun) | $(F $c.P50 0) | $(F $c.P95 0) | $(F $c.Max 0) | $($c.Statuses) |") }
+    if ($s.ShellCounts) {
+        $md.Add('')
+        $md.Add("Shell baseline answers (last run): $($s.ShellCounts.Lines) guests, ping failed $($s.ShellCounts.PingFailed), ssh failed $($s.ShellCounts.SshFailed), API 200 $($s.ShellCounts.ApiOk).")
+    }
+    if ($s.PveHealth) {
+        $md.Add('')
+        $md.Add("Stopped guests: $($s.Stopped) × 2 units (Ping, Ssh) × $TimeoutSec s = $(F ($s.Stopped * 2 * $TimeoutSec) 0) s of timeouts if waited for one after another; the default-throttle run took $(F $s.PveHealth.Run) s in Invoke-PveHealthCheck.")
+    }
+}
+if ($all.Import) {
+    $md.Add('')
+    $md.Add("## Module import (fresh pwsh, median of $($all.Import.Repeat))")
+    $md.Add('')
+    $md.Add('| Import-Module inside the child s | pwsh -c ''$null'' s | pwsh -c ''Import-Module ...'' s | extra wall s |')
+    $md.Add('|---|---|---|---|')
+    $md.Add("| $(F $all.Import.Inside 3) | $(F $all.Import.Bare) | $(F $all.Import.WithImport) | $(F $all.Import.Extra) |")
+}
+$dir = Split-Path $ResultsPath
+if ($dir -and -not (Test-Path $dir)) { $null = New-Item -ItemType Directory -Force $dir }
+[IO.File]::WriteAllText($ResultsPath, ($md -join "`n") + "`n")
+[IO.File]::WriteAllText($JsonPath, ($all | ConvertTo-Json -Depth 8))
+Write-Host "bench: wrote $ResultsPath and $JsonPath in $($machine.BenchSeconds) s"

@@ -1,0 +1,63 @@
+# The benchmark script (bench/Invoke-Benchmark.ps1) in its tiny mode, so it cannot rot: a 10-guest lab, one run of
+# PveHealth and of the shell baseline, no import timing. Asserts what it writes, not how fast anything is.
+# Needs root (the lab's network namespace); skipped otherwise, never run elsewhere.
+
+BeforeDiscovery {
+    $script:BenchSkipReason = $null
+    if (-not $IsLinux) { $script:BenchSkipReason = 'the benchmark lab needs Linux network namespaces' }
+    elseif ((& id -u) -ne '0') { $script:BenchSkipReason = 'the benchmark needs root to create the lab namespace (ip netns add); run the tests as root' }
+    else {
+        foreach ($tool in 'nft', 'ssh', 'curl', 'ping', 'xargs', '/usr/bin/time', '/usr/sbin/sshd') {
+            if (-not $script:BenchSkipReason -and -not (Get-Command $tool -ErrorAction SilentlyContinue)) { $script:BenchSkipReason = "$tool is not installed (tools/install-prerequisites.sh)" }
+        }
+    }
+    if ($script:BenchSkipReason) { Write-Warning "Benchmark test skipped: $script:BenchSkipReason" }
+}
+
+Describe 'bench/Invoke-Benchmark.ps1 (tiny mode)' -Skip:([bool]$script:BenchSkipReason) {
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+        $script:Script = Join-Path $PSScriptRoot '../../bench/Invoke-Benchmark.ps1'
+        $script:Md = Join-Path $TestDrive 'RESULTS.md'
+        $script:Json = Join-Path $TestDrive 'RESULTS.json'
+        $pwsh = Get-PwshCommand
+        $log = Join-Path $TestDrive 'bench.log'
+        & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $script:Script -ModulePath (Get-PveHealthModulePath) `
+            -GuestCount 10 -Repeat 1 -SkipSerial -SkipImport -ResultsPath $script:Md -JsonPath $script:Json *> $log
+        $script:ExitCode = $LASTEXITCODE
+        $script:Log = Get-Content -Raw $log -ErrorAction SilentlyContinue
+        $script:Data = if (Test-Path $script:Json) { Get-Content -Raw $script:Json | ConvertFrom-Json } else { $null }
+    }
+
+    It 'ends with exit code 0 and writes RESULTS.md and the raw JSON' {
+        $script:ExitCode | Should -Be 0 -Because $script:Log
+        $script:Md | Should -Exist
+        $script:Json | Should -Exist
+    }
+
+    It 'records the machine and a table row for PveHealth and for the shell baseline' {
+        $text = Get-Content -Raw $script:Md
+        $text | Should -Match ([regex]::Escape("- Machine: $([Environment]::ProcessorCount) cores"))
+        $text | Should -Match '## N = 10 guests \(1 stopped\)'
+        $text | Should -Match '\| PveHealth \(default throttle\) \(1×\) \| \d+\.\d\d'
+        $text | Should -Match '\| shell \(xargs -P 64\) \(1×\) \| \d+\.\d\d'
+    }
+
+    It 'measured the checker, the sshd and every guest: Ping finds exactly the stopped guest' {
+        $size = @($script:Data.Sizes)[0]
+        $size.PveHealth.CheckerCpu | Should -BeGreaterThan 0
+        $size.PveHealth.RssMb | Should -BeGreaterThan 10
+        $size.Shell.SshdCpu | Should -BeGreaterThan 0
+        $ping = @($size.Checks) | Where-Object Check -eq 'Ping'
+        $ping.PerRun | Should -Be 10
+        $ping.Statuses | Should -Match 'Critical 1\b'
+        $size.ShellCounts.Lines | Should -Be 10
+        $size.ShellCounts.PingFailed | Should -Be 1
+    }
+
+    It 'stops its lab: the namespace it used is gone' {
+        $ns = @($script:Data.Sizes)[0].Namespace
+        $ns | Should -Match '^pvelab-'
+        @(& ip netns list 2>$null | ForEach-Object { ($_ -split ' ')[0] }) | Should -Not -Contain $ns
+    }
+}

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using PveHealth.Execution;
+using PveHealth.Model;
+using Xunit;
+
+namespace PveHealth.Tests;
+
+public class AdaptiveLimitTests
+{
+    private static void Cycle(AdaptiveLimit limit, bool ok, double fraction)
+    {
+        Assert.True(limit.WaitAsync(CancellationToken.None).IsCompleted);
+        limit.Release(ok, fraction);
+    }
+
+    [Fact]
+    public void Fast_Ok_answers_grow_the_limit_up_to_the_throttle_and_slow_ones_halve_it_per_window()
+    {
+        var limit = new AdaptiveLimit(4, 64, 2);
+        for (var i = 0; i < 100; i++) Cycle(limit, true, 0.05);
+        Assert.Equal(64, limit.Limit);
+        for (var i = 0; i < 64; i++) Cycle(limit, true, 0.9);
+        Assert.Equal(32, limit.Limit);
+        for (var i = 0; i < 200; i++) Cycle(limit, true, 0.9);
+        Assert.Equal(2, limit.Limit); // never below the floor
+    }
+
+    [Fact]
+    public void Dead_hosts_grow_the_limit_only_while_the_Ok_answers_are_fast()
+    {
+        var limit = new AdaptiveLimit(4, 64);
+        for (var i = 0; i < 10; i++) Cycle(limit, false, 1.0);
+        Assert.Equal(14, limit.Limit);
+        for (var i = 0; i < 20; i++) Cycle(limit, true, 0.45); // answers at 45 % of the timeout: no growth, no shrink
+        var before = limit.Limit;
+        for (var i = 0; i < 10; i++) Cycle(limit, false, 1.0);
+        Assert.Equal(before, limit.Limit);
+    }
+
+    [Fact]
+    public async Task Waiters_start_in_order_when_slots_free_and_a_cancelled_waiter_takes_no_slot()
+    {
+        var limit = new AdaptiveLimit(1, 1);
+        await limit.WaitAsync(CancellationToken.None);
+        using var cts = new CancellationTokenSource();
+        var cancelled = limit.WaitAsync(cts.Token);
+        var next = limit.WaitAsync(CancellationToken.None);
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.False(next.IsCompleted);
+        limit.Release(true, 0.1);
+        await next.WaitAsync(TimeSpan.FromSeconds(5));
+    }
+
+    private sealed class SlowUnit(string name, Func<CheckReporter, CancellationToken, Task> run) : CheckUnit("test", name, "Vm", "127.0.0.1", ["Ssh"])
+    {
+        public override Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken) => run(reporter, cancellationToken);
+    }
+
+    [Fact]
+    public void Units_of_dead_hosts_time_out_in_parallel_not_one_after_another()
+    {
+        var units = Enumerable.Range(0, 64).Select(i => (CheckUnit)new SlowUnit($"g{i}", (_, ct) => Task.Delay(Timeout.Infinite, ct))).ToList();
+        var clock = Stopwatch.StartNew();
+        var results = new CheckRunner(new RunOptions { ThrottleLimit = 64, CheckTimeout = TimeSpan.FromMilliseconds(300) })
+            .Run(units, CancellationToken.None).OfType<ResultEvent>().ToList();
+        Assert.Equal(64, results.Count);
+        Assert.All(results, r => Assert.Equal(CheckStatus.Critical, r.Result.Status));
+        // one after another: 19 s; 16 at a time without growing: 1.2 s; growing: a few timeouts
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void A_shared_bottleneck_keeps_healthy_units_inside_their_timeout()
+    {
+        // A server that takes 20 ms of exclusive work per unit: 64 at once would wait 1.3 s, beyond the 0.8 s timeout.
+        var server = new SemaphoreSlim(1, 1);
+        var units = Enumerable.Range(0, 300).Select(i => (CheckUnit)new SlowUnit($"g{i}", async (r, ct) =>
+        {
+            await server.WaitAsync(ct);
+            try { await Task.Delay(20, ct); } finally { server.Release(); }
+            r.Report("Ssh", CheckStatus.Ok, "ok");
+        })).ToList();
+        var results = new CheckRunner(new RunOptions { ThrottleLimit = 64, CheckTimeout = TimeSpan.FromMilliseconds(800) })
+            .Run(units, CancellationToken.None).OfType<ResultEvent>().Select(e => e.Result).ToList();
+        var timedOut = results.Count(r => r.Status != CheckStatus.Ok);
+        Assert.True(timedOut <= 15, $"{timedOut} of 300 healthy units timed out");
+    }
+}
