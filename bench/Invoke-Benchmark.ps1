@@ -31,8 +31,8 @@ param(
     [ValidateRange(0.5, 30)] [double] $TimeoutSec = 2,
     # PveHealth -ThrottleLimit 1 runs only for guest counts up to this.
     [int] $SerialMaxGuests = 100,
-    # Repetitions of the -ThrottleLimit 1 run (0: as -Repeat).
-    [int] $SerialRepeat = 0,
+    # Repetitions of the -ThrottleLimit 1 run (0: as -Repeat). Default 1: at N = 100 one serial run takes over a minute (10 stopped guests × 2 units × 2 s of timeouts alone), three would break the 15-minute budget.
+    [int] $SerialRepeat = 1,
     [ValidateRange(1, 512)] [int] $ShellParallel = 64,
     [switch] $SkipShell,
     [switch] $SkipSerial,
@@ -112,15 +112,29 @@ function Invoke-Measured {
 }
 
 function Invoke-PveHealthRun {
-    param($Lab, [string] $ConfigPath, [int] $ThrottleLimit)
+    param($Lab, [string] $ConfigPath, [int] $ThrottleLimit, [string] $Component)
     $name = if ($ThrottleLimit -gt 0) { "pvehealth-t$ThrottleLimit" } else { 'pvehealth' }
     $json = Join-Path $Lab.Root "bench/$name-$([guid]::NewGuid().ToString('n').Substring(0, 6)).json"
     $cmd = @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Checker.ps1'),
         '-ModulePath', $ModulePath, '-ConfigPath', $ConfigPath, '-OutFile', $json, '-TimeoutSec', $TimeoutSec.ToString($inv), '-ThrottleLimit', "$ThrottleLimit")
+    if ($Component) { $cmd += @('-Component', $Component) }
     $m = Invoke-Measured -Lab $Lab -Name $name -Command $cmd
     $data = Get-Content -Raw $json | ConvertFrom-Json
-    $m | Add-Member -NotePropertyMembers @{ Run = $data.runSeconds; RunCpu = $data.runCpuSeconds; Import = $data.importSeconds; Results = @($data.results) }
+    $m | Add-Member -NotePropertyMembers @{ Run = $data.runSeconds; RunCpu = $data.runCpuSeconds; Import = $data.importSeconds; Results = @($data.results); Wrong = (Get-WrongVerdicts -Lab $Lab -Results @($data.results)) }
     $m
+}
+
+function Get-WrongVerdicts {
+    <# Ping, Ssh and Docker results that contradict the lab's truth (a healthy guest reported failing, or the reverse). #>
+    param($Lab, [object[]] $Results)
+    $truth = @{}
+    foreach ($g in $Lab.Guests) {
+        $up = $g.Status -eq 'running'
+        $truth["$($g.Name)/Ping"] = $up
+        $truth["$($g.Name)/Ssh"] = $up -and $g.Ssh -eq 'open'
+        $truth["$($g.Name)/Docker"] = $up -and $g.Ssh -eq 'open' -and $g.Docker -eq 'active'
+    }
+    @($Results | Where-Object { $truth.ContainsKey("$($_.component)/$($_.check)") -and (($_.status -eq 'Ok') -ne $truth["$($_.component)/$($_.check)"]) }).Count
 }
 
 function Invoke-ShellRun {
@@ -128,10 +142,16 @@ function Invoke-ShellRun {
     $cmd = @('xargs', '-P', "$ShellParallel", '-L', '1', (Join-Path $PSScriptRoot 'shell-guest.sh'))
     $m = Invoke-Measured -Lab $Lab -Name 'shell' -Command $cmd -Environment $ShellEnv -StdIn $GuestList
     $lines = @(Get-Content $m.Log | Where-Object { $_ -match '^\S+ ping=' })
+    $byIp = @{}; foreach ($g in $Lab.Guests) { $byIp[$g.Ip] = $g }
     $m | Add-Member -NotePropertyMembers @{
         Run = $m.Wall; Lines = $lines.Count
         PingFailed = @($lines | Where-Object { $_ -notmatch 'ping=0 ' }).Count
         SshFailed = @($lines | Where-Object { $_ -notmatch 'ssh=0 ' }).Count
+        Wrong = @($lines | Where-Object {
+            $g = $byIp[($_ -split ' ')[0]]
+            $pingOk = $_ -match 'ping=0 '; $sshOk = $_ -match 'ssh=0 '
+            ($pingOk -ne ($g.Status -eq 'running')) -or ($sshOk -ne ($g.Status -eq 'running' -and $g.Ssh -eq 'open' -and $g.Docker -eq 'active'))
+        }).Count
         ApiOk = @($lines | Where-Object { $_ -match 'api=200$' }).Count
     }
     $m
@@ -153,6 +173,7 @@ function Get-Summary {
         RssMb = Get-Median @($Runs.RssMb); RssMaxMb = ($Runs.RssMb | Measure-Object -Maximum).Maximum
         SshdCpu = Get-Median @($Runs.SshdCpu); Floor = (Get-Median @($Runs.SshdCpu)) / $cores
         SimulatorCpu = Get-Median @($Runs.SimulatorCpu)
+        Wrong = if ($Runs[0].PSObject.Properties['Wrong']) { ($Runs.Wrong | Measure-Object -Maximum).Maximum } else { [double]::NaN }
     }
 }
 
@@ -207,8 +228,8 @@ foreach ($n in $GuestCount) {
         if (-not $SkipShell) { $variants.Add('shell') }
         $serialReps = if ($SerialRepeat -gt 0) { [math]::Min($SerialRepeat, $Repeat) } else { $Repeat }
         $runs = @{ pvehealth = [System.Collections.Generic.List[object]]::new(); serial = [System.Collections.Generic.List[object]]::new(); shell = [System.Collections.Generic.List[object]]::new() }
-        # One warm-up of each side (page cache, JIT of the simulator, sshd's first fork), not measured.
-        $null = Invoke-PveHealthRun -Lab $lab -ConfigPath $config -ThrottleLimit 0
+        # A warm-up on the first guests (page cache, the simulator's JIT, sshd's first forks), not measured.
+        $null = Invoke-PveHealthRun -Lab $lab -ConfigPath $config -ThrottleLimit 0 -Component 'web-0*'
         for ($r = 1; $r -le $Repeat; $r++) {
             $order = if ($r % 2) { @($variants) } else { @($variants)[($variants.Count - 1)..0] }
             foreach ($v in $order) {
@@ -219,7 +240,7 @@ foreach ($n in $GuestCount) {
                     'shell' { Invoke-ShellRun -Lab $lab -GuestList $guestList -ShellEnv $shellEnv }
                 }
                 $runs[$v].Add($m)
-                Write-Host ("bench: N = {0} run {1} {2,-14} wall {3,7} s  checker CPU {4,6} s  sshd CPU {5,6} s  RSS {6,5} MB" -f $n, $r, $m.Name, (F $m.Wall), (F $m.CheckerCpu), (F $m.SshdCpu), (F $m.RssMb 0))
+                Write-Host ("bench: N = {0} run {1} {2,-14} wall {3,7} s  checker CPU {4,6} s  sshd CPU {5,6} s  RSS {6,5} MB  wrong verdicts {7}" -f $n, $r, $m.Name, (F $m.Wall), (F $m.CheckerCpu), (F $m.SshdCpu), (F $m.RssMb 0), $m.Wrong)
             }
         }
 
@@ -270,7 +291,7 @@ if (-not $SkipImport) {
         }
     }
     $all.Import = [ordered]@{ Bare = Get-Median $bare; WithImport = Get-Median $with; Extra = (Get-Median $with) - (Get-Median $bare); Inside = Get-Median $inside; Repeat = $ImportRepeat }
-    Write-Host "bench: import $(F $all.Import.Inside 3) s inside, pwsh $(F $all.Import.Bare) s bare vs $(F $all.Import.WithImport) s with Import-Module"
+    Write-Host "bench: import $(F $all.Import.Inside '0.000') s inside, pwsh $(F $all.Import.Bare) s bare vs $(F $all.Import.WithImport) s with Import-Module"
 }
 $machine.LoadAtEnd = (Get-Content /proc/loadavg).Split(' ')[0..2] -join ' '
 $machine.BenchSeconds = [math]::Round($budget.Elapsed.TotalSeconds)
@@ -286,18 +307,18 @@ $md.Add("- Machine: $($machine.Cores) cores, $($machine.Cpu), Linux $($machine.K
 $md.Add("- Date: $($machine.Date), commit $($machine.Commit); the whole benchmark took $($machine.BenchSeconds) s")
 $md.Add("- Load average (1/5/15 min) at start: $($machine.LoadAtStart); at end: $($machine.LoadAtEnd)")
 $md.Add("- Setup: lab in its own network namespace (one sshd for every guest address, nftables drops the stopped guests, Proxmox API simulator), $StoppedPercent % of the guests stopped (black-holed: they time out), ``-TimeoutSec $TimeoutSec``, every guest check PveHealth has; wall is the median of $Repeat runs in alternating order (min-max in brackets), the other figures are medians too.")
-$md.Add('- Checker CPU: user+sys of the checker process tree (``/usr/bin/time -v``: the child pwsh including its start-up and Import-Module; the xargs tree with every ping/ssh/curl for the shell); "run only" is the pwsh process CPU during Invoke-PveHealthCheck. sshd CPU: the lab sshd listener and every connection process it reaped (including the forced command a guest runs); floor = sshd CPU / cores. Simulator CPU: the Proxmox API simulator process.')
+$md.Add('- Checker CPU: user+sys of the checker process tree (``/usr/bin/time -v``: the child pwsh including its start-up and Import-Module; the xargs tree with every ping/ssh/curl for the shell); "run only" is the pwsh process CPU during Invoke-PveHealthCheck. sshd CPU: the lab sshd listener and every connection process it reaped (including the forced command a guest runs); floor = sshd CPU / cores. Simulator CPU: the Proxmox API simulator process. Wrong verdicts (worst run): Ping/Ssh/Docker answers that contradict the lab (a healthy guest reported failing, e.g. timed out, or the reverse); for the shell, guests whose ping or ssh exit status is wrong.')
 foreach ($s in $all.Sizes) {
     $md.Add('')
     $md.Add("## N = $($s.N) guests ($($s.Stopped) stopped)")
     $md.Add('')
-    $md.Add('| run | wall s | checker CPU s | CPU ms/guest | run-only CPU ms/guest | peak RSS MB | sshd CPU s | sshd floor s | simulator CPU s | wall / shell | wall / floor |')
-    $md.Add('|---|---|---|---|---|---|---|---|---|---|---|')
+    $md.Add('| run | wall s | checker CPU s | CPU ms/guest | run-only CPU ms/guest | peak RSS MB | sshd CPU s | sshd floor s | simulator CPU s | wall / shell | wall / floor | wrong verdicts |')
+    $md.Add('|---|---|---|---|---|---|---|---|---|---|---|---|')
     foreach ($pair in @(@('PveHealth (default throttle)', $s.PveHealth), @('PveHealth -ThrottleLimit 1', $s.Serial), @("shell (xargs -P $ShellParallel)", $s.Shell))) {
         $x = $pair[1]
         if (-not $x) { continue }
         $vsShell = if ($s.Shell -and $x -ne $s.Shell) { F ($x.Wall / $s.Shell.Wall) } else { '' }
-        $md.Add("| $($pair[0]) ($($x.Count)×) | $(F $x.Wall) ($(F $x.WallMin)-$(F $x.WallMax)) | $(F $x.CheckerCpu) | $(F $x.CpuPerGuestMs 0.0) | $(F $x.RunCpuPerGuestMs 0.0) | $(F $x.RssMb 0) | $(F $x.SshdCpu) | $(F $x.Floor) | $(F $x.SimulatorCpu) | $vsShell | $(F ($x.Wall / [math]::Max(0.001, $x.Floor))) |")
+        $md.Add("| $($pair[0]) ($($x.Count)×) | $(F $x.Wall) ($(F $x.WallMin)-$(F $x.WallMax)) | $(F $x.CheckerCpu) | $(F $x.CpuPerGuestMs 0.0) | $(F $x.RunCpuPerGuestMs 0.0) | $(F $x.RssMb 0) | $(F $x.SshdCpu) | $(F $x.Floor) | $(F $x.SimulatorCpu) | $vsShell | $(F ($x.Wall / [math]::Max(0.001, $x.Floor))) | $(F $x.Wrong 0) |")
     }
     $md.Add('')
     $md.Add("Per check (PveHealth, default throttle, $($s.ResultsPerRun) results a run, durations pooled over its runs):")
@@ -307,7 +328,7 @@ foreach ($s in $all.Sizes) {
     foreach ($c in $s.Checks) { $md.Add("| $($c.Check) | $($c.PerRun) | $(F $c.P50 0) | $(F $c.P95 0) | $(F $c.Max 0) | $($c.Statuses) |") }
     if ($s.ShellCounts) {
         $md.Add('')
-        $md.Add("Shell baseline answers (last run): $($s.ShellCounts.Lines) guests, ping failed $($s.ShellCounts.PingFailed), ssh failed $($s.ShellCounts.SshFailed), API 200 $($s.ShellCounts.ApiOk).")
+        $md.Add("Shell baseline answers (last run): $($s.ShellCounts.Lines) guests, ping failed $($s.ShellCounts.PingFailed), ssh command not 0 (includes Docker inactive and SSH refused) $($s.ShellCounts.SshFailed), API 200 $($s.ShellCounts.ApiOk).")
     }
     if ($s.PveHealth) {
         $md.Add('')
@@ -320,7 +341,7 @@ if ($all.Import) {
     $md.Add('')
     $md.Add('| Import-Module inside the child s | pwsh -c ''$null'' s | pwsh -c ''Import-Module ...'' s | extra wall s |')
     $md.Add('|---|---|---|---|')
-    $md.Add("| $(F $all.Import.Inside 3) | $(F $all.Import.Bare) | $(F $all.Import.WithImport) | $(F $all.Import.Extra) |")
+    $md.Add("| $(F $all.Import.Inside '0.000') | $(F $all.Import.Bare) | $(F $all.Import.WithImport) | $(F $all.Import.Extra) |")
 }
 $dir = Split-Path $ResultsPath
 if ($dir -and -not (Test-Path $dir)) { $null = New-Item -ItemType Directory -Force $dir }

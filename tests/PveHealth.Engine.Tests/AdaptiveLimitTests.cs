@@ -31,7 +31,7 @@ public class AdaptiveLimitTests
         var limit = new AdaptiveLimit(4, 64);
         for (var i = 0; i < 10; i++) Cycle(limit, false, 1.0);
         Assert.Equal(14, limit.Limit);
-        for (var i = 0; i < 20; i++) Cycle(limit, true, 0.45); // answers at 45 % of the timeout: no growth, no shrink
+        for (var i = 0; i < 20; i++) Cycle(limit, true, 0.3); // answers at 30 % of the timeout: no growth, no shrink
         var before = limit.Limit;
         for (var i = 0; i < 10; i++) Cycle(limit, false, 1.0);
         Assert.Equal(before, limit.Limit);
@@ -66,7 +66,7 @@ public class AdaptiveLimitTests
             .Run(units, CancellationToken.None).OfType<ResultEvent>().ToList();
         Assert.Equal(64, results.Count);
         Assert.All(results, r => Assert.Equal(CheckStatus.Critical, r.Result.Status));
-        // one after another: 19 s; 16 at a time without growing: 1.2 s; growing: a few timeouts
+        // one after another: 19 s; 8 at a time without growing: 2.4 s; growing: a few timeouts
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(5), $"took {clock.Elapsed}");
     }
 

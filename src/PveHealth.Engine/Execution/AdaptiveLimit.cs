@@ -8,14 +8,19 @@ namespace PveHealth.Execution;
 /// queued more handshakes on a shared bottleneck than it can serve within the timeout (the checker's own CPU,
 /// one API endpoint, one jump host; in the benchmark lab, one sshd for every guest). With a fixed 64 at once and
 /// -TimeoutSec 2 the lab's healthy guests timed out by the dozen (bench/RESULTS.md).
-/// Rules: an Ok answer faster than a quarter of the timeout raises the limit (by 1 until the first slow answer,
-/// then by 1/limit); an Ok answer slower than half the timeout lowers it by 1/2 (so a whole window of slow
-/// answers halves it). Units without an Ok answer (dead hosts, refusals, timeouts) raise it only while the Ok
+/// Rules: an Ok answer faster than a fifth of the timeout raises the limit (by 1 until the first slow answer,
+/// then by 1/limit); an Ok answer slower than 40 % of the timeout lowers it by 1/2 (so a whole window of slow
+/// answers halves it). The margin matters: latency follows the limit with a delay, and on a busy host it varies. Units without an Ok answer (dead hosts, refusals, timeouts) raise it only while the Ok
 /// answers are fast, so stopped guests still cost one timeout in parallel, not one each in series.
 /// Thread-safe; waiters are served first come, first served.
 /// </summary>
 internal sealed class AdaptiveLimit
 {
+    /// <summary>Ok answers faster than this part of their timeout grow the limit.</summary>
+    internal const double FastFraction = 0.2;
+    /// <summary>Ok answers slower than this part of their timeout shrink it.</summary>
+    internal const double SlowFraction = 0.4;
+
     private readonly object _gate = new();
     private readonly Queue<TaskCompletionSource<bool>> _waiters = new();
     private readonly int _max;
@@ -72,14 +77,14 @@ internal sealed class AdaptiveLimit
             if (answeredOk)
             {
                 _recentOkFraction = _recentOkFraction * 0.8 + fractionOfTimeout * 0.2;
-                if (fractionOfTimeout > 0.5)
+                if (fractionOfTimeout > SlowFraction)
                 {
                     _slowStart = false;
                     _limit = Math.Max(_min, _limit - 0.5);
                 }
-                else if (fractionOfTimeout < 0.25) Grow();
+                else if (fractionOfTimeout < FastFraction) Grow();
             }
-            else if (_recentOkFraction < 0.25) Grow();
+            else if (_recentOkFraction < FastFraction) Grow();
             while (_running < (int)_limit && _waiters.TryDequeue(out var next))
             {
                 if (next.TrySetResult(true)) _running++;

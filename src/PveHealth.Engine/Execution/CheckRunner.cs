@@ -182,8 +182,8 @@ public sealed class CheckRunner
         }
     }
 
-    /// <summary>Where each kind's adaptive limit starts: 16 or 4 per core, at most the throttle limit.</summary>
-    internal static int AdaptiveStart(int throttle) => Math.Min(throttle, Math.Max(16, 4 * System.Environment.ProcessorCount));
+    /// <summary>Where each kind's adaptive limit starts: 8 or 4 per core, at most the throttle limit.</summary>
+    internal static int AdaptiveStart(int throttle) => Math.Min(throttle, Math.Max(8, 4 * System.Environment.ProcessorCount));
 
     /// <summary>
     /// Some client libraries block a pool thread while they wait (SSH.NET's handshake does). On a
