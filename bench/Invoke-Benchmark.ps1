@@ -335,6 +335,22 @@ foreach ($s in $all.Sizes) {
         $md.Add("Stopped guests: $($s.Stopped) × 2 units (Ping, Ssh) × $TimeoutSec s = $(F ($s.Stopped * 2 * $TimeoutSec) 0) s of timeouts if waited for one after another; the default-throttle run took $(F $s.PveHealth.Run) s in Invoke-PveHealthCheck.")
     }
 }
+$big = $all.Sizes | Sort-Object N | Select-Object -Last 1
+if ($big -and $big.PveHealth) {
+    $p = $big.PveHealth
+    $mark = { param([bool] $ok) if ($ok) { 'met' } else { 'MISSED' } }
+    $md.Add('')
+    $md.Add("## Targets at N = $($big.N)")
+    $md.Add('')
+    $md.Add('| target | measured | |')
+    $md.Add('|---|---|---|')
+    if ($big.Shell) { $md.Add("| wall ≤ 0.7 × shell | $(F ($p.Wall / $big.Shell.Wall)) × | $(& $mark ($p.Wall -le 0.7 * $big.Shell.Wall)) |") }
+    $md.Add("| wall ≤ 1.15 × sshd floor | $(F ($p.Wall / [math]::Max(0.001, $p.Floor))) × | $(& $mark ($p.Wall -le 1.15 * $p.Floor)) |")
+    $md.Add("| checker CPU ≤ 15 ms per guest | $(F $p.CpuPerGuestMs 0.0) ms | $(& $mark ($p.CpuPerGuestMs -le 15)) |")
+    $md.Add("| peak RSS ≤ 300 MB | $(F $p.RssMaxMb 0) MB (largest run) | $(& $mark ($p.RssMaxMb -le 300)) |")
+    $md.Add("| stopped guests cost one timeout in parallel | $($big.Stopped) stopped × 2 units × $TimeoutSec s = $(F ($big.Stopped * 2 * $TimeoutSec) 0) s in series; whole run $(F $p.Run) s | $(& $mark ($p.Run -lt $big.Stopped * 2 * $TimeoutSec / 4)) |")
+    $md.Add("| every verdict true | $(F $p.Wrong 0) wrong Ping/Ssh/Docker verdicts (worst run) | $(& $mark ($p.Wrong -eq 0)) |")
+}
 if ($all.Import) {
     $md.Add('')
     $md.Add("## Module import (fresh pwsh, median of $($all.Import.Repeat))")
@@ -342,6 +358,8 @@ if ($all.Import) {
     $md.Add('| Import-Module inside the child s | pwsh -c ''$null'' s | pwsh -c ''Import-Module ...'' s | extra wall s |')
     $md.Add('|---|---|---|---|')
     $md.Add("| $(F $all.Import.Inside '0.000') | $(F $all.Import.Bare) | $(F $all.Import.WithImport) | $(F $all.Import.Extra) |")
+    $md.Add('')
+    $md.Add("Target: ≤ 0.5 s beyond pwsh's own start: $(if ($all.Import.Extra -le 0.5) { 'met' } else { 'MISSED' }).")
 }
 $dir = Split-Path $ResultsPath
 if ($dir -and -not (Test-Path $dir)) { $null = New-Item -ItemType Directory -Force $dir }
