@@ -123,6 +123,19 @@ Describe 'The markdown to MAML converter' {
         Set-Content (Join-Path $bad 'Invoke-PveHealthCheck.md') $doc
         { & $script:Converter -DocsPath $bad -OutputPath (Join-Path $bad 'out') } | Should -Throw '*parameter -All has no yaml block*'
     }
+
+    It 'keeps the Runnable marker out of the help and rejects an unknown marker' {
+        $out = Join-Path $script:Temp 'out-runnable'
+        & $script:Converter -DocsPath (Join-Path $script:Root 'docs/en-US') -OutputPath $out
+        $xml = Get-Content -Raw (Join-Path $out 'PveHealth.PowerShell.dll-Help.xml')
+        $xml | Should -Match 'Example 6: The dry run of the example configuration'
+        $xml | Should -Not -Match 'Runnable:'
+        $bad = Join-Path $script:Temp 'bad3'
+        New-Item -ItemType Directory $bad | Out-Null
+        $doc = (Get-Content -Raw (Join-Path $script:Root 'docs/en-US/Invoke-PveHealthCheck.md')) -replace 'Runnable: offline', 'Runnable: sometimes'
+        Set-Content (Join-Path $bad 'Invoke-PveHealthCheck.md') $doc
+        { & $script:Converter -DocsPath $bad -OutputPath (Join-Path $bad 'out') } | Should -Throw "*expected 'Runnable: offline' or 'Runnable: lab'*"
+    }
 }
 
 
