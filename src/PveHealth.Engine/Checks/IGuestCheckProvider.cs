@@ -33,9 +33,14 @@ public static class CheckCatalog
     [
         new PingCheckProvider(),
         new SshCheckProvider(),
+        new ApiStatusCheckProvider(),
+        new GuestAgentCheckProvider(),
     ];
 
-    public static IReadOnlyList<IServiceCheckProvider> ServiceProviders { get; } = [];
+    public static IReadOnlyList<IServiceCheckProvider> ServiceProviders { get; } =
+    [
+        new ClusterCheckProvider(),
+    ];
 
     /// <summary>Guest check names this version can run.</summary>
     public static IEnumerable<string> GuestChecks => GuestProviders.SelectMany(p => p.Checks);

@@ -15,6 +15,8 @@ public static class InventorySourceFactory
             "terraform-state" => new TerraformFileSource(inv.Path!, environment, inv, isState: true),
             "terraform" => new TerraformCommandSource(inv.Directory!, environment, inv),
             "file" => new InventoryFileSource(inv.Path!, environment),
+            "proxmox" when config.Proxmox is not null => new ProxmoxInventorySource(environment, config.Proxmox, inv,
+                TimeSpan.FromSeconds(inv.TimeoutSec ?? config.Proxmox.TimeoutSec ?? 10)),
             _ => throw new InventoryException($"inventory source '{inv.Source}' of environment {environment} is not available in this version of PveHealth."),
         };
     }
