@@ -223,7 +223,8 @@ public sealed class TestPveVmCommand : CheckCmdletBase
                     Url = ProxmoxUrl ?? baseConfig?.Url,
                     TokenId = Credential?.UserName ?? baseConfig?.TokenId,
                     TokenSecret = baseConfig?.TokenSecret,
-                    Credential = Credential?.GetNetworkCredential(),
+                    // NetworkCredential(user, password) keeps "root@pam!health" whole (GetNetworkCredential() would split it at '@').
+                    Credential = Credential is null ? null : new System.Net.NetworkCredential(Credential.UserName, Credential.GetNetworkCredential().Password),
                     CaFile = CertificateFingerprint is null ? baseConfig?.CaFile : null,
                     Fingerprint = CertificateFingerprint ?? baseConfig?.Fingerprint,
                     SkipCertificateCheck = SkipCertificateCheck.IsPresent || (baseConfig?.SkipCertificateCheck ?? false),

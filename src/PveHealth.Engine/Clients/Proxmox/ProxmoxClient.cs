@@ -109,7 +109,7 @@ public sealed class ProxmoxClient : IDisposable
         string secret;
         if (config.Credential is { } cred)
         {
-            tokenId = string.IsNullOrWhiteSpace(cred.UserName) ? config.TokenId ?? string.Empty : (string.IsNullOrEmpty(cred.Domain) ? cred.UserName : $"{cred.Domain}\\{cred.UserName}");
+            tokenId = string.IsNullOrWhiteSpace(cred.UserName) ? config.TokenId ?? string.Empty : cred.UserName;
             secret = cred.Password;
         }
         else

@@ -170,7 +170,8 @@ public static class ProxmoxParsers
         foreach (var a in addresses)
         {
             var ip = a.Address;
-            if (IPAddress.IsLoopback(ip) || a.Interface == "lo") continue;
+            // Loopback means the loopback interface (lo, "Loopback Pseudo-Interface 1") and 127.0.0.1/::1 anywhere.
+            if (IsLoopbackInterface(a.Interface) || ip.Equals(IPAddress.Loopback) || ip.Equals(IPAddress.IPv6Loopback)) continue;
             if (ip.AddressFamily == AddressFamily.InterNetworkV6 && (ip.IsIPv6LinkLocal || ip.IsIPv6Multicast)) continue;
             if (want is "ipv4" or "inet" && ip.AddressFamily != AddressFamily.InterNetwork) continue;
             if (want is "ipv6" or "inet6" && ip.AddressFamily != AddressFamily.InterNetworkV6) continue;
@@ -179,6 +180,9 @@ public static class ProxmoxParsers
         }
         return null;
     }
+
+    private static bool IsLoopbackInterface(string name)
+        => name == "lo" || name.StartsWith("lo:", StringComparison.Ordinal) || name.StartsWith("Loopback", StringComparison.OrdinalIgnoreCase);
 
     internal static bool InRange(IPAddress ip, IPAddress net, int bits)
     {
