@@ -152,7 +152,10 @@ public sealed class TestPveVmCommand : CheckCmdletBase
                 WriteWarning($"TLS certificate verification of the Proxmox API {p.Url} is OFF (-SkipCertificateCheck / proxmox.skipCertificateCheck): the API token can be read by anyone on the path. Pin -CertificateFingerprint instead.");
             }
         }
-        RunAndWrite(units, options);
+        // API checks first: they only wait on the network (one shared /cluster/resources answer), while SSH handshakes
+        // keep CPU and threads busy; started first, the API answers are in before the SSH flood.
+        var ordered = units.Where(u => u is ApiStatusCheck or GuestAgentCheck).Concat(units.Where(u => u is not (ApiStatusCheck or GuestAgentCheck))).ToList();
+        RunAndWrite(ordered, options);
         WriteSummary();
     }
 
