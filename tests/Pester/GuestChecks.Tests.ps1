@@ -143,6 +143,21 @@ Describe 'Get-PveInventory -Environment lab | Test-PveVm' -Tag 'Lab' -Skip:([boo
                 $out.SkipWarnings = @($warnings | ForEach-Object { "$_" })
                 $out.Secret = $secret
 
+                # proxmox.caFile: the lab certificate as the CA (trusted), then an unrelated CA (a TLS failure).
+                $caCfg = Get-Content $Lab.ConfigPath -Raw | ConvertFrom-Json -AsHashtable
+                $caCfg.environments.lab.proxmox.Remove('fingerprint')
+                $caCfg.environments.lab.proxmox.caFile = $Lab.CertPath
+                $caPath = Join-Path $Lab.Root 'config-ca.json'
+                $caCfg | ConvertTo-Json -Depth 10 | Set-Content $caPath
+                $out.CaGood = @(Test-PveVm -Name web-01 -VmId 101 -Environment lab -Check ApiStatus -ConfigPath $caPath)
+                $key = [System.Security.Cryptography.ECDsa]::Create()
+                $req = [System.Security.Cryptography.X509Certificates.CertificateRequest]::new('CN=unrelated CA', $key, [System.Security.Cryptography.HashAlgorithmName]::SHA256)
+                $otherCa = Join-Path $Lab.Root 'unrelated-ca.pem'
+                Set-Content $otherCa $req.CreateSelfSigned([datetimeoffset]::UtcNow.AddDays(-1), [datetimeoffset]::UtcNow.AddDays(1)).ExportCertificatePem()
+                $caCfg.environments.lab.proxmox.caFile = $otherCa
+                $caCfg | ConvertTo-Json -Depth 10 | Set-Content $caPath
+                $out.CaOther = @(Test-PveVm -Name web-01 -VmId 101 -Environment lab -Check ApiStatus -ConfigPath $caPath)
+
                 # A changed host key: web-01's known_hosts entry holds another key.
                 $keyDir = Join-Path $Lab.Root 'otherkey'
                 $null = New-Item -ItemType Directory -Path $keyDir -Force
@@ -156,7 +171,7 @@ Describe 'Get-PveInventory -Environment lab | Test-PveVm' -Tag 'Lab' -Skip:([boo
                 $out.HostKey = @([pscustomobject]@{ Name = 'web-01'; Address = $web.Ip; Environment = 'lab' } | Test-PveVm -Check Ssh, Docker -KnownHostsFile $changed)
                 $out
             }
-            foreach ($k in 'BadToken', 'Pinned', 'WrongPin', 'SystemStore', 'Skip', 'HostKey') { $script:extra[$k] = @(ConvertTo-PlainResult $script:extra[$k]) }
+            foreach ($k in 'BadToken', 'Pinned', 'WrongPin', 'SystemStore', 'Skip', 'HostKey', 'CaGood', 'CaOther') { $script:extra[$k] = @(ConvertTo-PlainResult $script:extra[$k]) }
         }
 
         It 'lists the guests from /cluster/resources without the template and the guest the token may not see' {
@@ -196,6 +211,12 @@ Describe 'Get-PveInventory -Environment lab | Test-PveVm' -Tag 'Lab' -Skip:([boo
             $extra.WrongPin[0].Detail | Should -BeLike "*TLS failure*$($lab.Fingerprint)*-CertificateFingerprint*"
             "$($extra.SystemStore[0].Status)" | Should -Be 'Critical'
             $extra.SystemStore[0].Detail | Should -BeLike "*TLS failure*$($lab.Fingerprint)*"
+        }
+
+        It 'trusts a certificate signed by proxmox.caFile and rejects one that is not, naming the fingerprint' {
+            "$($extra.CaGood[0].Status)" | Should -Be 'Ok' -Because $extra.CaGood[0].Detail
+            "$($extra.CaOther[0].Status)" | Should -Be 'Critical'
+            $extra.CaOther[0].Detail | Should -BeLike "*TLS failure*not signed by the CA in*unrelated-ca.pem*$($lab.Fingerprint)*"
         }
 
         It 'warns on every run with -SkipCertificateCheck' {
