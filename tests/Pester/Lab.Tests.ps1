@@ -371,7 +371,7 @@ function Stop-PveStackServices { param($Services) }
         $failure = $null
         try { Start-PveLab -GuestCount 2 -Root $root -FailAt $FailAt } catch { $failure = $_.Exception.Message }
         $failure | Should -BeLike '*forced failure after*'
-        $failure | Should -Match 'namespace (pvelab-[0-9a-f]+)'
+        $failure -match 'namespace (pvelab-[0-9a-f]+)' | Should -BeTrue -Because 'the failure names the namespace it made'
         $namespace = $Matches[1]
         @(& ip netns list | ForEach-Object { ($_ -split ' ')[0] }) | Should -Not -Contain $namespace
         Test-Path $root | Should -BeFalse
