@@ -6,6 +6,9 @@
       <Cmdlet>.md          -> one <command:command> in <OutputPath>/<external help file> (front matter
                               'external help file', normally PveHealth.PowerShell.dll-Help.xml)
       about_<Topic>.md     -> <OutputPath>/about_<Topic>.help.txt
+      README.md            -> nothing (the note for doc writers)
+    An example whose remarks hold the line 'Runnable: offline' (or 'Runnable: lab') is marked for the drift
+    tests to run; the marker is not copied into the help.
     A document that breaks the schema (missing section, parameter without its yaml block, unknown
     yaml key) stops the build with the file and line.
 .PARAMETER DocsPath
@@ -132,7 +135,15 @@ function ConvertFrom-CmdletMarkdown {
     $examples = foreach ($e in (Split-Sections $byName['EXAMPLES'].Lines 3 $byName['EXAMPLES'].Line)) {
         $code = @(Get-Fences $e.Lines | Where-Object { $_.Lang -in 'powershell', 'pwsh', 'ps1', '' })
         if ($code.Count -eq 0) { & $fail $e.Line "example '$($e.Title)' has no powershell code block" }
-        [pscustomobject]@{ Title = $e.Title; Code = ($code.Text -join "`n"); Remarks = (Get-Paragraphs $e.Lines) }
+        # 'Runnable: <kind>' in the remarks marks an example the drift tests run (docs/en-US/README.md); not shown in help.
+        $remarks = Get-Paragraphs $e.Lines
+        $marker = @($remarks | Where-Object { $_ -match '^Runnable:' })
+        if ($marker.Count -gt 1) { & $fail $e.Line "example '$($e.Title)' has more than one 'Runnable:' line" }
+        $runnable = if ($marker.Count) {
+            if ($marker[0] -notmatch '^Runnable:\s*(offline|lab)$') { & $fail $e.Line "example '$($e.Title)': expected 'Runnable: offline' or 'Runnable: lab', found '$($marker[0])'" }
+            $Matches[1]
+        }
+        [pscustomobject]@{ Title = $e.Title; Code = ($code.Text -join "`n"); Remarks = @($remarks | Where-Object { $_ -notmatch '^Runnable:' }); Runnable = $runnable }
     }
 
     $typed = {
@@ -284,7 +295,8 @@ function Write-Command {
     $W.WriteEndElement()
 }
 
-$docs = Get-ChildItem -LiteralPath $DocsPath -Filter '*.md' | Where-Object Name -notlike 'about_*' | Sort-Object Name | ForEach-Object { ConvertFrom-CmdletMarkdown $_.FullName }
+# about_*.md are topics; README.md is the note for doc writers, not a command.
+$docs = Get-ChildItem -LiteralPath $DocsPath -Filter '*.md' | Where-Object { $_.Name -notlike 'about_*' -and $_.Name -ne 'README.md' } | Sort-Object Name | ForEach-Object { ConvertFrom-CmdletMarkdown $_.FullName }
 if ($ParseOnly) { return $docs }
 if (-not $OutputPath) { throw '-OutputPath is required unless -ParseOnly is given.' }
 New-Item -ItemType Directory -Force $OutputPath | Out-Null

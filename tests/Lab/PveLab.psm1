@@ -201,7 +201,7 @@ function Start-PveLab {
             $lab.Note = if ($NoNamespace) { 'lab without a namespace (-NoNamespace)' } else { 'not root, so no network namespace: the lab runs on 127.0.0.1 of this host only (every guest at 127.0.0.1 behind one sshd on a free port; a stopped guest is stopped in the API but still answers ping). Run as root for the full lab.' }
             Write-Warning "PveLab: $($lab.Note)"
         }
-        if ($FailAt -eq 'namespace') { throw 'lab: forced failure after the namespace (test hook)' }
+        if ($FailAt -eq 'namespace') { throw "lab: forced failure after the namespace (test hook; namespace $($lab.Namespace))" }
 
         # 2. guests, nftables, sshd
         $plan = @(Get-PveLabGuestPlan -GuestCount $GuestCount -StoppedCount $StoppedCount)
@@ -213,18 +213,18 @@ function Start-PveLab {
         foreach ($g in $plan) { Write-LabFile -Path (Join-Path $Root "guests/$($g.Ip).docker") -Text "$($g.Docker)`n" -Mode 644 }
         if ($lab.Namespace) { Initialize-LabFirewall -Lab $lab }
         Start-LabSshd -Lab $lab
-        if ($FailAt -eq 'ssh') { throw 'lab: forced failure after sshd (test hook)' }
+        if ($FailAt -eq 'ssh') { throw "lab: forced failure after sshd (test hook; namespace $($lab.Namespace))" }
 
         # 3. Proxmox simulator
         Start-LabSimulator -Lab $lab -Dll $simulatorDll
-        if ($FailAt -eq 'simulator') { throw 'lab: forced failure after the simulator (test hook)' }
+        if ($FailAt -eq 'simulator') { throw "lab: forced failure after the simulator (test hook; namespace $($lab.Namespace))" }
 
         # 4. optional monitoring stack + MinIO (tests/Support/StackServices.psm1, built separately)
         Start-LabStackServices -Lab $lab -Module $StackModulePath
 
         # 5. config
         Write-LabConfig -Lab $lab
-        if ($FailAt -eq 'config') { throw 'lab: forced failure after the config (test hook)' }
+        if ($FailAt -eq 'config') { throw "lab: forced failure after the config (test hook; namespace $($lab.Namespace))" }
 
         # readiness: sshd on a running guest, and the simulator's ready file
         $first = $plan | Where-Object { $_.Status -eq 'running' -and $_.Ssh -eq 'open' } | Select-Object -First 1

@@ -3,6 +3,11 @@ BeforeDiscovery {
     $script:Root = Split-Path (Split-Path $PSScriptRoot)
     $manifest = Import-PowerShellDataFile (Join-Path $script:Root 'PveHealth.psd1')
     $script:CmdletCases = $manifest.CmdletsToExport | ForEach-Object { @{ Name = $_ } }
+    # Examples marked 'Runnable: offline' (docs/en-US/README.md) are run by the tests below.
+    $parsed = & (Join-Path $script:Root 'tools/Build-Help.ps1') -DocsPath (Join-Path $script:Root 'docs/en-US') -ParseOnly
+    $script:RunnableCases = @(foreach ($d in $parsed) {
+            foreach ($e in $d.Examples) { if ($e.Runnable -eq 'offline') { @{ Name = $d.Name; Title = $e.Title; Code = $e.Code } } }
+        })
 }
 
 BeforeAll {
@@ -117,5 +122,98 @@ Describe 'The markdown to MAML converter' {
         $doc = $doc -replace '(?s)(### -All\r?\n.*?)```yaml.*?```', '$1'
         Set-Content (Join-Path $bad 'Invoke-PveHealthCheck.md') $doc
         { & $script:Converter -DocsPath $bad -OutputPath (Join-Path $bad 'out') } | Should -Throw '*parameter -All has no yaml block*'
+    }
+
+    It 'keeps the Runnable marker out of the help and rejects an unknown marker' {
+        $out = Join-Path $script:Temp 'out-runnable'
+        & $script:Converter -DocsPath (Join-Path $script:Root 'docs/en-US') -OutputPath $out
+        $xml = Get-Content -Raw (Join-Path $out 'PveHealth.PowerShell.dll-Help.xml')
+        $xml | Should -Match 'Example 6: The dry run of the example configuration'
+        $xml | Should -Not -Match 'Runnable:'
+        $bad = Join-Path $script:Temp 'bad3'
+        New-Item -ItemType Directory $bad | Out-Null
+        $doc = (Get-Content -Raw (Join-Path $script:Root 'docs/en-US/Invoke-PveHealthCheck.md')) -replace 'Runnable: offline', 'Runnable: sometimes'
+        Set-Content (Join-Path $bad 'Invoke-PveHealthCheck.md') $doc
+        { & $script:Converter -DocsPath $bad -OutputPath (Join-Path $bad 'out') } | Should -Throw "*expected 'Runnable: offline' or 'Runnable: lab'*"
+    }
+}
+
+
+Describe 'Help examples marked Runnable: offline' {
+    It 'some examples are marked runnable' -ForEach @(@{ Count = $script:RunnableCases.Count }) {
+        $Count | Should -BeGreaterThan 0 -Because 'docs/en-US/README.md asks for offline examples where they exist'
+    }
+
+    It '<Name>: <Title> runs from the repository root in a fresh pwsh without error records' -ForEach $script:RunnableCases {
+        # The example runs as written, its output rendered (so formatting errors count too); every error record,
+        # terminating or not, fails the test and is printed.
+        $root = $script:Root -replace "'", "''"
+        $script = @"
+Set-Location -LiteralPath '$root'
+`$Error.Clear()
+try { & {
+$Code
+} | Out-String -Width 200 | Out-Null }
+catch { }
+if (`$Error.Count) { foreach (`$e in `$Error) { [Console]::Error.WriteLine("ERROR RECORD: `$(`$e.FullyQualifiedErrorId): `$e") }; exit 1 }
+exit 0
+"@
+        $r = Invoke-FreshPwsh -Script $script -TimeoutSec 120
+        $r.Error | Should -Not -Match 'ERROR RECORD' -Because "example '$Title' of $Name must not write errors"
+        $r.ExitCode | Should -Be 0 -Because "example '$Title' of $Name must succeed: $($r.Error)"
+    }
+}
+
+Describe 'Help: the operator guide docs/HEALTH-CHECKS.md' {
+    BeforeAll {
+        $script:Guide = Get-Content -Raw -ErrorAction Stop (Join-Path $script:Root 'docs/HEALTH-CHECKS.md')
+        # The engine loads into the module's own AssemblyLoadContext on first use.
+        Get-PveInventory -Path (Join-Path $script:Root 'examples/inventory.yaml') | Out-Null
+        $engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'PveHealth.Engine' } | Select-Object -First 1
+        $script:ConfigRoot = $engine.GetType('PveHealth.Configuration.PveHealthConfig', $true)
+
+        # Every JSON key of the configuration classes, as a dotted path: environments.<name>.proxmox.tokenSecret.file
+        function Get-ConfigKey([type] $Type, [string] $Prefix, [int] $Depth = 0) {
+            if ($Depth -gt 6) { throw "configuration classes nest deeper than expected at $Prefix" }
+            $section = $Type.Assembly.GetType('PveHealth.Configuration.ConfigSection', $true)
+            foreach ($p in $Type.GetProperties([Reflection.BindingFlags]'Public, Instance')) {
+                if ($p.Name -eq 'UnknownKeys') { continue }
+                if ($p.GetCustomAttributes($true) | Where-Object { $_ -is [System.Text.Json.Serialization.JsonIgnoreAttribute] }) { continue }
+                $named = $p.GetCustomAttributes($true) | Where-Object { $_ -is [System.Text.Json.Serialization.JsonPropertyNameAttribute] }
+                $json = if ($named) { $named.Name } else { [System.Text.Json.JsonNamingPolicy]::CamelCase.ConvertName($p.Name) }
+                $path = if ($Prefix) { "$Prefix.$json" } else { $json }
+                $t = $p.PropertyType
+                if ($t.IsGenericType -and $t.GetGenericTypeDefinition() -eq [System.Collections.Generic.Dictionary`2]) {
+                    Get-ConfigKey $t.GetGenericArguments()[1] "$path.<name>" ($Depth + 1)
+                }
+                elseif ($t.Name -eq 'SecretReference') { $path }   # a secret reference: its keys get their own rows below
+                elseif ($section.IsAssignableFrom($t)) {
+                    Get-ConfigKey $t $path ($Depth + 1)
+                }
+                else { $path }
+            }
+        }
+        $script:ConfigKeys = @(Get-ConfigKey $script:ConfigRoot '')
+        $script:ConfigKeys += @(Get-ConfigKey $engine.GetType('PveHealth.Configuration.SecretReference', $true) '<secret>')
+    }
+
+    It 'finds the configuration keys by reflection' {
+        $script:ConfigKeys | Should -Contain 'defaults.timeoutSec'
+        $script:ConfigKeys | Should -Contain 'environments.<name>.proxmox.tokenSecret'
+        $script:ConfigKeys | Should -Contain '<secret>.file'
+        $script:ConfigKeys.Count | Should -BeGreaterThan 40
+    }
+
+    It 'has a configuration reference row for every key of the configuration classes' {
+        $missing = @($script:ConfigKeys | Where-Object { $script:Guide -notmatch ('(?m)^\|\s*`' + [regex]::Escape($_) + '`\s*\|') })
+        $missing | Should -BeNullOrEmpty -Because 'docs/HEALTH-CHECKS.md documents every configuration key in its reference table'
+    }
+
+    It 'names every metric series the exporter writes' {
+        $writer = Get-Content -Raw (Join-Path $script:Root 'src/PveHealth.Engine/Metrics/PrometheusTextWriter.cs')
+        $series = @([regex]::Matches($writer, 'Family\(sb, "(\w+)"') | ForEach-Object { $_.Groups[1].Value } | Sort-Object -Unique)
+        $series.Count | Should -BeGreaterThan 0
+        $missing = @($series | Where-Object { $script:Guide -notmatch ('(?m)^\|\s*`' + [regex]::Escape($_) + '`\s*\|') })
+        $missing | Should -BeNullOrEmpty -Because 'docs/HEALTH-CHECKS.md has a row in its metrics table for every series'
     }
 }

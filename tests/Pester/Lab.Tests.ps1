@@ -367,10 +367,13 @@ function Stop-PveStackServices { param($Services) }
     ) {
         param($FailAt)
         $root = Join-Path ([IO.Path]::GetTempPath()) ("pvelab-failtest-" + (Get-Random -Maximum 999999))
-        $before = @(& ip netns list | ForEach-Object { ($_ -split ' ')[0] } | Where-Object { $_ -like 'pvelab-*' })
-        { Start-PveLab -GuestCount 2 -Root $root -FailAt $FailAt } | Should -Throw "*forced failure after*"
-        $after = @(& ip netns list | ForEach-Object { ($_ -split ' ')[0] } | Where-Object { $_ -like 'pvelab-*' })
-        @($after | Where-Object { $_ -notin $before }).Count | Should -Be 0
+        # Other labs may run on this machine at the same time: look for this start's own namespace only.
+        $failure = $null
+        try { Start-PveLab -GuestCount 2 -Root $root -FailAt $FailAt } catch { $failure = $_.Exception.Message }
+        $failure | Should -BeLike '*forced failure after*'
+        $failure -match 'namespace (pvelab-[0-9a-f]+)' | Should -BeTrue -Because 'the failure names the namespace it made'
+        $namespace = $Matches[1]
+        @(& ip netns list | ForEach-Object { ($_ -split ' ')[0] }) | Should -Not -Contain $namespace
         Test-Path $root | Should -BeFalse
         @(Get-ProcessMentioning $root).Count | Should -Be 0
     }

@@ -36,4 +36,32 @@ $engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName
         $lines[0] | Should -Be 'PveHealth'
         $lines[1] | Should -Be '0'
     }
+
+    It 'runs an SSH and an S3 code path with SSH.NET and Minio loaded only in the module''s own context' {
+        $temp = Join-Path ([IO.Path]::GetTempPath()) "pvehealth-alc-$([guid]::NewGuid().ToString('n'))"
+        New-Item -ItemType Directory $temp | Out-Null
+        try {
+            & ssh-keygen -q -t ed25519 -N '' -f "$temp/key"
+            $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $closed = $l.LocalEndpoint.Port; $l.Stop()
+            $r = Invoke-FreshPwsh -Script @"
+`$ssh = Test-PveVm -Name alc -Address 127.0.0.1 -Check Ssh -KeyFile '$temp/key' -KnownHostsFile /dev/null -SshPort $closed -InformationAction Ignore
+`$cred = [pscredential]::new('AKIA', (ConvertTo-SecureString 'not-a-secret' -AsPlainText -Force))
+`$s3 = Test-PveMinio -Endpoint http://127.0.0.1:$closed -Credential `$cred -Bucket tfstate -TimeoutSec 3 -InformationAction Ignore
+'ssh=' + `$ssh.Detail
+'s3=' + ((`$s3 | Where-Object Check -eq Credentials).Detail)
+foreach (`$name in 'Renci.SshNet', 'Minio') {
+    `$a = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq `$name }
+    "`$name in " + [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext(`$a).Name
+}
+'default=' + @([System.Runtime.Loader.AssemblyLoadContext]::Default.Assemblies | Where-Object { `$_.GetName().Name -in 'Renci.SshNet', 'Minio' }).Count
+"@
+            $lines = $r.Output.Trim() -split "`n" | ForEach-Object Trim
+            $lines | Should -Contain 'Renci.SshNet in PveHealth'
+            $lines | Should -Contain 'Minio in PveHealth'
+            $lines | Should -Contain 'default=0'
+            ($lines | Where-Object { $_ -like 'ssh=*' }) | Should -BeLike 'ssh=connection refused*'
+            ($lines | Where-Object { $_ -like 's3=*' }) | Should -Match 'refused|unreachable|no answer'
+        }
+        finally { Remove-Item -Recurse -Force $temp -ErrorAction SilentlyContinue }
+    }
 }

@@ -15,7 +15,9 @@ public class ConfigLoaderTests
         var path = Path.Combine(InventoryFileReaderTests.FindRoot(), "examples/config.json");
         var config = ConfigLoader.Load(path, out var warnings);
         Assert.Empty(warnings);
-        Assert.Equal(["prod", "staging"], config.Environments.Keys.Order());
+        Assert.Equal(["dr", "prod", "staging"], config.Environments.Keys.Order());
+        var dr = config.Environments["dr"].Inventory!;
+        Assert.Equal(("proxmox", "ipv4", "10.20.0.0/16", "dr"), (dr.Source, dr.AddressFamily, dr.AddressCidr, dr.EnvironmentTag));
         var prod = config.Environments["prod"];
         Assert.Equal("terraform", prod.Inventory!.Source);
         Assert.Equal(["vm_id", "vmid"], prod.Inventory.Fields!.VmId);

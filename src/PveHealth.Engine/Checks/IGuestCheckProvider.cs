@@ -33,12 +33,15 @@ public static class CheckCatalog
     [
         new PingCheckProvider(),
         new SshCheckProvider(),
+        new ApiStatusCheckProvider(),
+        new GuestAgentCheckProvider(),
     ];
 
     public static IReadOnlyList<IServiceCheckProvider> ServiceProviders { get; } =
     [
         new Monitoring.MonitoringCheckProvider(),
         new Minio.MinioCheckProvider(),
+        new ClusterCheckProvider(),
     ];
 
     /// <summary>Guest check names this version can run.</summary>

@@ -50,6 +50,15 @@ internal static class ConfigValidator
                     throw new ConfigException(path, at + ".inventory.defaultKind", $"expected Vm or Lxc; found '{kind}'.");
                 }
                 if (inv.TimeoutSec is double it) Positive(path, at + ".inventory.timeoutSec", it);
+                if (inv.AddressFamily is { } family && family.ToLowerInvariant() is not ("ipv4" or "ipv6" or "any"))
+                {
+                    throw new ConfigException(path, at + ".inventory.addressFamily", $"expected ipv4, ipv6 or any; found '{family}'.");
+                }
+                if (inv.AddressCidr is { } cidr && (!Clients.Proxmox.ProxmoxParsers.TryParseCidr(cidr, out _, out var bits) || bits is null))
+                {
+                    throw new ConfigException(path, at + ".inventory.addressCidr", $"expected a network such as \"10.20.0.0/16\"; found '{cidr}'.");
+                }
+                if (inv.Concurrency is int c && c is < 1 or > 64) throw new ConfigException(path, at + ".inventory.concurrency", "expected a whole number from 1 to 64.");
             }
             if (env.Checks is { } checks)
             {
@@ -70,6 +79,10 @@ internal static class ConfigValidator
                 }
                 Secret(path, at + ".proxmox.tokenSecret", pve.TokenSecret, required: true);
                 if (pve.TimeoutSec is double pt) Positive(path, at + ".proxmox.timeoutSec", pt);
+                if (pve.Fingerprint is { Length: > 0 } fp && Clients.Proxmox.ProxmoxClient.ParseFingerprint(fp) is null)
+                {
+                    throw new ConfigException(path, at + ".proxmox.fingerprint", "expected the SHA-256 of the server certificate: 64 hex digits, colons optional (pvenode cert info).");
+                }
             }
             if (env.Ssh is { } ssh)
             {

@@ -86,6 +86,16 @@ public sealed class InventoryConfig : ConfigSection
     public string? DefaultKind { get; set; }
     /// <summary>State object for minio-state: "bucket/key".</summary>
     public string? StateObject { get; set; }
+    /// <summary>proxmox source: address family to pick from the guest's interfaces, ipv4 (default), ipv6 or any.</summary>
+    public string? AddressFamily { get; set; }
+    /// <summary>proxmox source: only addresses inside this network ("10.20.0.0/16"); default any non-loopback address.</summary>
+    public string? AddressCidr { get; set; }
+    /// <summary>proxmox source: only guests carrying this Proxmox tag belong to the environment.</summary>
+    public string? EnvironmentTag { get; set; }
+    /// <summary>proxmox source: only guests in this Proxmox pool belong to the environment.</summary>
+    public string? Pool { get; set; }
+    /// <summary>proxmox source: address lookups (agent/interfaces calls) at once (default 8).</summary>
+    public int? Concurrency { get; set; }
 }
 
 /// <summary>Candidate field names, tried in order, for each guest property.</summary>
@@ -114,6 +124,13 @@ public sealed class ProxmoxConfig : ConfigSection
     /// <summary>Do not verify TLS at all (warned on every run).</summary>
     public bool SkipCertificateCheck { get; set; }
     public double? TimeoutSec { get; set; }
+
+    /// <summary>
+    /// A credential given on the command line (-Credential: user name = token id, password = secret); used instead of
+    /// <see cref="TokenId"/>/<see cref="TokenSecret"/>. Never read from or written to the file.
+    /// </summary>
+    [JsonIgnore]
+    public System.Net.NetworkCredential? Credential { get; set; }
 }
 
 public sealed class SshConfig : ConfigSection

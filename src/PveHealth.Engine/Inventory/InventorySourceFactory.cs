@@ -16,6 +16,8 @@ public static class InventorySourceFactory
             "terraform" => new TerraformCommandSource(inv.Directory!, environment, inv),
             "file" => new InventoryFileSource(inv.Path!, environment),
             "minio-state" => new MinioStateSource(environment, config.Minio!, inv),
+            "proxmox" when config.Proxmox is not null => new ProxmoxInventorySource(environment, config.Proxmox, inv,
+                TimeSpan.FromSeconds(inv.TimeoutSec ?? config.Proxmox.TimeoutSec ?? 10)),
             _ => throw new InventoryException($"inventory source '{inv.Source}' of environment {environment} is not available in this version of PveHealth."),
         };
     }

@@ -244,6 +244,10 @@ public sealed class GetPveInventoryCommand : PSCmdlet
                 }
                 WriteVerbose($"Environment {name}: reading {source.Description}.");
                 Write(source.GetGuestsAsync(_cancel.Token).GetAwaiter().GetResult());
+                if (source is ProxmoxInventorySource api)
+                {
+                    foreach (var note in api.Notes) WriteVerbose($"Environment {name}: {note}.");
+                }
             }
             catch (InventoryException ex)
             {

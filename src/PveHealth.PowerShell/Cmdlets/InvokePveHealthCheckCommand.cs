@@ -95,6 +95,13 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
         WriteVerbose($"Plan: {plan.Units.Count} check units in {string.Join(", ", plan.EnvironmentNames)}; {plan.Decided.Count} decided without running.");
 
         foreach (var warning in plan.Warnings) WriteWarning(warning);
+        foreach (var name in plan.EnvironmentNames)
+        {
+            if (config.Environments[name].Proxmox is { SkipCertificateCheck: true } pve)
+            {
+                WriteWarning($"environment {name}: TLS certificate verification of the Proxmox API {pve.Url} is OFF (proxmox.skipCertificateCheck); pin proxmox.fingerprint or set proxmox.caFile.");
+            }
+        }
         foreach (var decided in plan.Decided) WriteResult(decided);
         foreach (var deferred in plan.Deferred)
         {

@@ -41,7 +41,7 @@ public sealed class TestPveVmCommand : CheckCmdletBase
 
     /// <summary>Checks to run; default all that this version provides.</summary>
     [Parameter]
-    [ValidateSet("Ping", "Ssh", "Docker")]
+    [ValidateSet("Ping", "Ssh", "Docker", "ApiStatus", "GuestAgent")]
     public string[]? Check { get; set; }
 
     /// <summary>SSH user (default root).</summary>
@@ -74,6 +74,33 @@ public sealed class TestPveVmCommand : CheckCmdletBase
     [ValidateNotNullOrEmpty]
     public string? DockerCommand { get; set; }
 
+    /// <summary>
+    /// Configuration file whose environments give the proxmox and ssh sections for the guests' environments
+    /// (default $env:PVE_HEALTH_CONFIG, else /etc/pve-health/config.json when it exists). Parameters override it.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ConfigPath { get; set; }
+
+    /// <summary>Proxmox API URL (https://host:8006) for ApiStatus and GuestAgent; needs -Credential unless the configuration has the token.</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? ProxmoxUrl { get; set; }
+
+    /// <summary>Proxmox API token: user name = token id (USER@REALM!TOKENID), password = the token secret.</summary>
+    [Parameter]
+    [Credential]
+    public PSCredential? Credential { get; set; }
+
+    /// <summary>Pinned SHA-256 fingerprint of the Proxmox API certificate (hex, colons optional).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CertificateFingerprint { get; set; }
+
+    /// <summary>Do not verify the Proxmox API certificate (warned on every run).</summary>
+    [Parameter]
+    public SwitchParameter SkipCertificateCheck { get; set; }
+
     protected override void ProcessRecord()
     {
         _guests.Add(new Guest(Name, Enum.Parse<GuestKind>(Kind, ignoreCase: true))
@@ -88,7 +115,16 @@ public sealed class TestPveVmCommand : CheckCmdletBase
 
     protected override void EndProcessing()
     {
-        var options = new RunOptions { CheckTimeout = TimeSpan.FromSeconds(TimeoutSec), ThrottleLimit = ThrottleLimit, RunTimeout = TimeSpan.FromSeconds(Math.Max(300, TimeoutSec * 4)) };
+        var config = LoadConfig();
+        var timeoutSec = TimeoutSec;
+        if (config is not null && !MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)))
+        {
+            // The configuration's timeout of the guests' environments (the longest when they differ).
+            timeoutSec = _guests.Select(g => g.Environment).Distinct(StringComparer.OrdinalIgnoreCase)
+                .Select(e => config.Environments.TryGetValue(e, out var ec) && ec.TimeoutSec is double t ? t : config.Defaults.TimeoutSec)
+                .DefaultIfEmpty(config.Defaults.TimeoutSec).Max();
+        }
+        var options = new RunOptions { CheckTimeout = TimeSpan.FromSeconds(timeoutSec), ThrottleLimit = ThrottleLimit, RunTimeout = TimeSpan.FromSeconds(Math.Max(300, timeoutSec * 4)) };
         var wanted = (Check is { Length: > 0 } ? Check : CheckCatalog.GuestChecks.ToArray()).ToList();
         var contexts = new Dictionary<string, EnvironmentContext>(StringComparer.OrdinalIgnoreCase);
         var units = new List<CheckUnit>();
@@ -96,19 +132,7 @@ public sealed class TestPveVmCommand : CheckCmdletBase
         {
             if (!contexts.TryGetValue(guest.Environment, out var context))
             {
-                var envConfig = new Configuration.EnvironmentConfig();
-                if (KeyFile is not null)
-                {
-                    envConfig.Ssh = new Configuration.SshConfig
-                    {
-                        User = User,
-                        KeyFile = SessionState.Path.GetUnresolvedProviderPathFromPSPath(KeyFile),
-                        KnownHostsFile = KnownHostsFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(KnownHostsFile),
-                        HostKeyFingerprint = HostKeyFingerprint,
-                        Port = SshPort,
-                        DockerCommand = DockerCommand,
-                    };
-                }
+                var envConfig = EnvironmentFor(config, guest.Environment);
                 context = new EnvironmentContext(guest.Environment, envConfig, options);
                 contexts[guest.Environment] = context;
             }
@@ -121,7 +145,96 @@ public sealed class TestPveVmCommand : CheckCmdletBase
                 else foreach (var c in mine) WriteResult(new CheckResult(guest.Environment, guest.Name, guest.Kind.ToString(), c, CheckStatus.Skipped, reason ?? "not applicable", TimeSpan.Zero, guest.Address));
             }
         }
-        RunAndWrite(units, options);
+        foreach (var context in contexts.Values)
+        {
+            if (context.Config.Proxmox is { SkipCertificateCheck: true } p)
+            {
+                WriteWarning($"TLS certificate verification of the Proxmox API {p.Url} is OFF (-SkipCertificateCheck / proxmox.skipCertificateCheck): the API token can be read by anyone on the path. Pin -CertificateFingerprint instead.");
+            }
+        }
+        // API checks first: they only wait on the network (one shared /cluster/resources answer), while SSH handshakes
+        // keep CPU and threads busy; started first, the API answers are in before the SSH flood.
+        var ordered = units.Where(u => u is ApiStatusCheck or GuestAgentCheck).Concat(units.Where(u => u is not (ApiStatusCheck or GuestAgentCheck))).ToList();
+        RunAndWrite(ordered, options);
         WriteSummary();
+    }
+
+    private Configuration.PveHealthConfig? LoadConfig()
+    {
+        var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Configuration.ConfigLoader.ResolvePath(ConfigPath));
+        var explicitPath = ConfigPath is not null || !string.IsNullOrWhiteSpace(System.Environment.GetEnvironmentVariable("PVE_HEALTH_CONFIG"));
+        if (!explicitPath && !File.Exists(path)) return null;
+        try
+        {
+            var config = Configuration.ConfigLoader.Load(path, out var warnings);
+            foreach (var w in warnings) WriteWarning(w);
+            WriteVerbose($"Using the proxmox and ssh sections of {path} for the guests' environments.");
+            return config;
+        }
+        catch (Configuration.ConfigException ex)
+        {
+            ThrowStableError("ConfigInvalid", ex.Message, ErrorCategory.InvalidData, path, ex);
+            return null;
+        }
+    }
+
+    /// <summary>The environment's sections from the configuration, overridden by the parameters given.</summary>
+    private Configuration.EnvironmentConfig EnvironmentFor(Configuration.PveHealthConfig? config, string name)
+    {
+        var envConfig = new Configuration.EnvironmentConfig();
+        if (config is not null && config.Environments.TryGetValue(name, out var fromFile))
+        {
+            envConfig.Ssh = fromFile.Ssh;
+            envConfig.Proxmox = fromFile.Proxmox;
+        }
+        if (KeyFile is not null)
+        {
+            envConfig.Ssh = new Configuration.SshConfig
+            {
+                User = User,
+                KeyFile = SessionState.Path.GetUnresolvedProviderPathFromPSPath(KeyFile),
+                KnownHostsFile = KnownHostsFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(KnownHostsFile),
+                HostKeyFingerprint = HostKeyFingerprint,
+                Port = SshPort,
+                DockerCommand = DockerCommand,
+            };
+        }
+        else if (envConfig.Ssh is { } ssh && (User is not null || KnownHostsFile is not null || HostKeyFingerprint is not null || DockerCommand is not null || MyInvocation.BoundParameters.ContainsKey(nameof(SshPort))))
+        {
+            envConfig.Ssh = new Configuration.SshConfig
+            {
+                User = User ?? ssh.User,
+                KeyFile = ssh.KeyFile,
+                Passphrase = ssh.Passphrase,
+                KnownHostsFile = KnownHostsFile is null ? ssh.KnownHostsFile : SessionState.Path.GetUnresolvedProviderPathFromPSPath(KnownHostsFile),
+                HostKeyFingerprint = HostKeyFingerprint ?? ssh.HostKeyFingerprint,
+                Port = MyInvocation.BoundParameters.ContainsKey(nameof(SshPort)) ? SshPort : ssh.Port,
+                DockerCommand = DockerCommand ?? ssh.DockerCommand,
+            };
+        }
+        if (ProxmoxUrl is not null || Credential is not null || CertificateFingerprint is not null || SkipCertificateCheck.IsPresent)
+        {
+            var baseConfig = envConfig.Proxmox;
+            if (baseConfig is null && ProxmoxUrl is null)
+            {
+                WriteVerbose($"Environment '{name}': -Credential/-CertificateFingerprint given but no Proxmox URL (-ProxmoxUrl or the configuration's proxmox.url).");
+            }
+            else
+            {
+                envConfig.Proxmox = new Configuration.ProxmoxConfig
+                {
+                    Url = ProxmoxUrl ?? baseConfig?.Url,
+                    TokenId = Credential?.UserName ?? baseConfig?.TokenId,
+                    TokenSecret = baseConfig?.TokenSecret,
+                    // NetworkCredential(user, password) keeps "root@pam!health" whole (GetNetworkCredential() would split it at '@').
+                    Credential = Credential is null ? null : new System.Net.NetworkCredential(Credential.UserName, Credential.GetNetworkCredential().Password),
+                    CaFile = CertificateFingerprint is null ? baseConfig?.CaFile : null,
+                    Fingerprint = CertificateFingerprint ?? baseConfig?.Fingerprint,
+                    SkipCertificateCheck = SkipCertificateCheck.IsPresent || (baseConfig?.SkipCertificateCheck ?? false),
+                    TimeoutSec = baseConfig?.TimeoutSec,
+                };
+            }
+        }
+        return envConfig;
     }
 }

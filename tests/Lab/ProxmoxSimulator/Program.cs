@@ -56,6 +56,9 @@ app.Map("/_lab/{**rest}", async (HttpContext ctx, string? rest) =>
         {
             case ["state"]:
                 return Results.Text(lab.ToJson(), "application/json");
+            case ["reset-counters"]:
+                lab.ResetCounts();
+                return Results.Text(lab.ToJson(), "application/json");
             case ["guest", var id] when int.TryParse(id, out var vmid):
                 var g = lab.Guests.FirstOrDefault(x => x.VmId == vmid);
                 if (g is null) return Results.NotFound(new { error = $"no guest {vmid}" });
@@ -76,6 +79,7 @@ app.Map("/_lab/{**rest}", async (HttpContext ctx, string? rest) =>
 // ---- Proxmox API --------------------------------------------------------------------------------
 app.Map("/api2/json/{**path}", async (HttpContext ctx, string? path) =>
 {
+    lab.Count($"{ctx.Request.Method} /{path}{(ctx.Request.QueryString.HasValue ? ctx.Request.QueryString.Value : string.Empty)}");
     var auth = ctx.Request.Headers.Authorization.ToString();
     if (!lab.Authorized(auth))
     {
@@ -356,6 +360,15 @@ sealed class LabState
         return s;
     }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _requests = new(StringComparer.Ordinal);
+
+    /// <summary>Counts API requests by "METHOD /path?query" (read back in /_lab/state as "requests"; reset with /_lab/reset-counters).</summary>
+    public void Count(string key) => _requests.AddOrUpdate(key, 1, (_, n) => n + 1);
+
+    public SortedDictionary<string, int> RequestCounts() => new(_requests, StringComparer.Ordinal);
+
+    public void ResetCounts() => _requests.Clear();
+
     public bool Authorized(string header)
     {
         const string prefix = "PVEAPIToken=";
@@ -372,7 +385,7 @@ sealed class LabState
     public string ToJson()
     {
         // The state without the secrets.
-        var copy = new { ClusterName, TokenId, Nodes, Guests };
+        var copy = new { ClusterName, TokenId, Nodes, Guests, Requests = RequestCounts() };
         return JsonSerializer.Serialize(copy, Json);
     }
 }

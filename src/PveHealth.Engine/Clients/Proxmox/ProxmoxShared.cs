@@ -1,0 +1,81 @@
+using PveHealth.Execution;
+using PveHealth.Model;
+
+namespace PveHealth.Clients.Proxmox;
+
+/// <summary>
+/// What the Proxmox checks of one environment share in one run: one client (one connection pool), one
+/// <c>/cluster/resources?type=vm</c> answer and one <c>/cluster/status</c> answer, each fetched once on first use
+/// (a <see cref="Lazy{T}"/> of a task) whatever the number of guests. The shared calls run under the client's own
+/// deadline, not a single unit's token, so one unit timing out does not fail the answer for the others.
+/// </summary>
+public sealed class ProxmoxShared
+{
+    private readonly Lazy<Task<IReadOnlyList<PveResource>>> _resources;
+    private readonly Lazy<Task<PveClusterStatus>> _status;
+
+    private ProxmoxShared(ProxmoxClient? client, ProxmoxApiException? setupError)
+    {
+        Client = client;
+        SetupError = setupError;
+        _resources = new(() => FetchResources(), LazyThreadSafetyMode.ExecutionAndPublication);
+        _status = new(() => FetchStatus(), LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>Null when the client could not be made (see <see cref="SetupError"/>).</summary>
+    public ProxmoxClient? Client { get; }
+    public ProxmoxApiException? SetupError { get; }
+
+    /// <summary>The environment's shared Proxmox state; null when the environment has no proxmox section.</summary>
+    public static ProxmoxShared? For(EnvironmentContext env)
+    {
+        if (env.Config.Proxmox is not { } config) return null;
+        return env.Shared("proxmox", () =>
+        {
+            try { return new ProxmoxShared(ProxmoxClient.Create(config, env.Options.CheckTimeout), null); }
+            catch (ProxmoxApiException ex) { return new ProxmoxShared(null, ex); }
+        });
+    }
+
+    /// <summary>The client, or the setup error thrown.</summary>
+    public ProxmoxClient RequireClient() => Client ?? throw SetupError!;
+
+    public Task<IReadOnlyList<PveResource>> ResourcesAsync(CancellationToken ct) => _resources.Value.WaitAsync(ct);
+
+    public Task<PveClusterStatus> ClusterStatusAsync(CancellationToken ct) => _status.Value.WaitAsync(ct);
+
+    private async Task<IReadOnlyList<PveResource>> FetchResources()
+    {
+        var client = RequireClient();
+        var data = await client.GetAsync("cluster/resources?type=vm", CancellationToken.None).ConfigureAwait(false);
+        return ProxmoxParsers.ParseResources(data);
+    }
+
+    private async Task<PveClusterStatus> FetchStatus()
+    {
+        var client = RequireClient();
+        var data = await client.GetAsync("cluster/status", CancellationToken.None).ConfigureAwait(false);
+        return ProxmoxParsers.ParseClusterStatus(data);
+    }
+
+    /// <summary>The guest's row: by VMID (and type when both are known), else by a unique name.</summary>
+    public static PveResource? Find(IReadOnlyList<PveResource> resources, Guest guest)
+    {
+        if (guest.VmId is int id)
+        {
+            var byId = resources.Where(r => r.VmId == id).ToList();
+            if (byId.Count > 0) return byId.FirstOrDefault(r => r.IsLxc == (guest.Kind == GuestKind.Lxc)) ?? byId[0];
+        }
+        var byName = resources.Where(r => r.Name.Length > 0 && string.Equals(r.Name, guest.Name, StringComparison.OrdinalIgnoreCase) && !r.Template).ToList();
+        return byName.Count == 1 ? byName[0] : null;
+    }
+
+    /// <summary>"3 h 5 min", "2 d 4 h".</summary>
+    public static string Uptime(long seconds)
+    {
+        var t = TimeSpan.FromSeconds(seconds);
+        if (t.TotalDays >= 1) return $"{(int)t.TotalDays} d {t.Hours} h";
+        if (t.TotalHours >= 1) return $"{t.Hours} h {t.Minutes} min";
+        return $"{t.Minutes} min {t.Seconds} s";
+    }
+}
