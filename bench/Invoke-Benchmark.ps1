@@ -125,7 +125,7 @@ function Invoke-PveHealthRun {
 }
 
 function Get-WrongVerdicts {
-    <# Ping, Ssh and Docker results that contradict the lab's truth (a healthy guest reported failing, or the reverse). #>
+    <# Ping, Ssh, Docker, ApiStatus and GuestAgent results that contradict the lab's truth (a healthy guest reported failing, or the reverse). #>
     param($Lab, [object[]] $Results)
     $truth = @{}
     foreach ($g in $Lab.Guests) {
@@ -133,6 +133,8 @@ function Get-WrongVerdicts {
         $truth["$($g.Name)/Ping"] = $up
         $truth["$($g.Name)/Ssh"] = $up -and $g.Ssh -eq 'open'
         $truth["$($g.Name)/Docker"] = $up -and $g.Ssh -eq 'open' -and $g.Docker -eq 'active'
+        $truth["$($g.Name)/ApiStatus"] = $up
+        $truth["$($g.Name)/GuestAgent"] = $up -and $g.Type -eq 'qemu' -and $g.Agent -eq 'up'
     }
     @($Results | Where-Object { $truth.ContainsKey("$($_.component)/$($_.check)") -and (($_.status -eq 'Ok') -ne $truth["$($_.component)/$($_.check)"]) }).Count
 }
@@ -150,7 +152,7 @@ function Invoke-ShellRun {
         Wrong = @($lines | Where-Object {
             $g = $byIp[($_ -split ' ')[0]]
             $pingOk = $_ -match 'ping=0 '; $sshOk = $_ -match 'ssh=0 '
-            ($pingOk -ne ($g.Status -eq 'running')) -or ($sshOk -ne ($g.Status -eq 'running' -and $g.Ssh -eq 'open' -and $g.Docker -eq 'active'))
+            ($pingOk -ne ($g.Status -eq 'running')) -or ($sshOk -ne ($g.Status -eq 'running' -and $g.Ssh -eq 'open' -and $g.Docker -eq 'active')) -or ($_ -notmatch 'api=200$')
         }).Count
         ApiOk = @($lines | Where-Object { $_ -match 'api=200$' }).Count
     }
@@ -307,7 +309,7 @@ $md.Add("- Machine: $($machine.Cores) cores, $($machine.Cpu), Linux $($machine.K
 $md.Add("- Date: $($machine.Date), commit $($machine.Commit); the whole benchmark took $($machine.BenchSeconds) s")
 $md.Add("- Load average (1/5/15 min) at start: $($machine.LoadAtStart); at end: $($machine.LoadAtEnd)")
 $md.Add("- Setup: lab in its own network namespace (one sshd for every guest address, nftables drops the stopped guests, Proxmox API simulator), $StoppedPercent % of the guests stopped (black-holed: they time out), ``-TimeoutSec $TimeoutSec``, every guest check PveHealth has; wall is the median of $Repeat runs in alternating order (min-max in brackets), the other figures are medians too.")
-$md.Add('- Checker CPU: user+sys of the checker process tree (``/usr/bin/time -v``: the child pwsh including its start-up and Import-Module; the xargs tree with every ping/ssh/curl for the shell); "run only" is the pwsh process CPU during Invoke-PveHealthCheck. sshd CPU: the lab sshd listener and every connection process it reaped (including the forced command a guest runs); floor = sshd CPU / cores. Simulator CPU: the Proxmox API simulator process. Wrong verdicts (worst run): Ping/Ssh/Docker answers that contradict the lab (a healthy guest reported failing, e.g. timed out, or the reverse); for the shell, guests whose ping or ssh exit status is wrong.')
+$md.Add('- Checker CPU: user+sys of the checker process tree (``/usr/bin/time -v``: the child pwsh including its start-up and Import-Module; the xargs tree with every ping/ssh/curl for the shell); "run only" is the pwsh process CPU during Invoke-PveHealthCheck. sshd CPU: the lab sshd listener and every connection process it reaped (including the forced command a guest runs); floor = sshd CPU / cores. Simulator CPU: the Proxmox API simulator process. Wrong verdicts (worst run): Ping/Ssh/Docker/ApiStatus/GuestAgent results that contradict the lab (a healthy guest reported failing, e.g. timed out, or the reverse); for the shell, guests whose ping or ssh exit status is wrong or whose status request did not get HTTP 200.')
 foreach ($s in $all.Sizes) {
     $md.Add('')
     $md.Add("## N = $($s.N) guests ($($s.Stopped) stopped)")
@@ -349,7 +351,7 @@ if ($big -and $big.PveHealth) {
     $md.Add("| checker CPU ≤ 15 ms per guest | $(F $p.CpuPerGuestMs 0.0) ms | $(& $mark ($p.CpuPerGuestMs -le 15)) |")
     $md.Add("| peak RSS ≤ 300 MB | $(F $p.RssMaxMb 0) MB (largest run) | $(& $mark ($p.RssMaxMb -le 300)) |")
     $md.Add("| stopped guests cost one timeout in parallel | $($big.Stopped) stopped × 2 units × $TimeoutSec s = $(F ($big.Stopped * 2 * $TimeoutSec) 0) s in series; whole run $(F $p.Run) s | $(& $mark ($p.Run -lt $big.Stopped * 2 * $TimeoutSec / 4)) |")
-    $md.Add("| every verdict true | $(F $p.Wrong 0) wrong Ping/Ssh/Docker verdicts (worst run) | $(& $mark ($p.Wrong -eq 0)) |")
+    $md.Add("| every verdict true | $(F $p.Wrong 0) wrong guest verdicts (worst run) | $(& $mark ($p.Wrong -eq 0)) |")
 }
 if ($all.Import) {
     $md.Add('')
