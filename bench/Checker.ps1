@@ -22,7 +22,8 @@ $params = @{ ConfigPath = $ConfigPath; All = $true; TimeoutSec = $TimeoutSec }
 if ($ThrottleLimit -gt 0) { $params.ThrottleLimit = $ThrottleLimit }
 if ($Component) { $params.Component = $Component }
 $run = [Diagnostics.Stopwatch]::StartNew()
-$results = @(Invoke-PveHealthCheck @params 6>$null)
+$verboseFile = [IO.Path]::ChangeExtension($OutFile, '.verbose.txt')
+$results = @(Invoke-PveHealthCheck @params -Verbose 6>$null 4>$verboseFile)
 $runSeconds = $run.Elapsed.TotalSeconds
 $self.Refresh()
 $out = [ordered]@{
@@ -32,6 +33,7 @@ $out = [ordered]@{
     totalCpuSeconds = ($self.TotalProcessorTime - $cpuStart).TotalSeconds
     peakWorkingSetBytes = $self.PeakWorkingSet64
     threads        = $self.Threads.Count
+    concurrency    = "$(Get-Content $verboseFile -ErrorAction SilentlyContinue | Where-Object { $_ -like 'Concurrency:*' } | Select-Object -Last 1)"
     results        = @()
 }
 # The results as compact JSON through System.Text.Json (cheap even at 5,000 results; measured with the checker).

@@ -120,7 +120,7 @@ function Invoke-PveHealthRun {
     if ($Component) { $cmd += @('-Component', $Component) }
     $m = Invoke-Measured -Lab $Lab -Name $name -Command $cmd
     $data = Get-Content -Raw $json | ConvertFrom-Json
-    $m | Add-Member -NotePropertyMembers @{ Run = $data.runSeconds; RunCpu = $data.runCpuSeconds; Import = $data.importSeconds; Results = @($data.results); Wrong = (Get-WrongVerdicts -Lab $Lab -Results @($data.results)) }
+    $m | Add-Member -NotePropertyMembers @{ Run = $data.runSeconds; RunCpu = $data.runCpuSeconds; Import = $data.importSeconds; Results = @($data.results); Concurrency = "$($data.concurrency)"; Wrong = (Get-WrongVerdicts -Lab $Lab -Results @($data.results)) }
     $m
 }
 
@@ -242,6 +242,7 @@ foreach ($n in $GuestCount) {
                     'shell' { Invoke-ShellRun -Lab $lab -GuestList $guestList -ShellEnv $shellEnv }
                 }
                 $runs[$v].Add($m)
+                if ($m.PSObject.Properties['Concurrency']) { Write-Host "bench:   $($m.Concurrency)" }
                 Write-Host ("bench: N = {0} run {1} {2,-14} wall {3,7} s  checker CPU {4,6} s  sshd CPU {5,6} s  RSS {6,5} MB  wrong verdicts {7}" -f $n, $r, $m.Name, (F $m.Wall), (F $m.CheckerCpu), (F $m.SshdCpu), (F $m.RssMb 0), $m.Wrong)
             }
         }

@@ -26,15 +26,25 @@ public class AdaptiveLimitTests
     }
 
     [Fact]
-    public void Dead_hosts_grow_the_limit_only_while_the_Ok_answers_are_fast()
+    public void Dead_hosts_grow_the_limit_only_while_the_Ok_answers_are_not_slow()
     {
-        var limit = new AdaptiveLimit(4, 64);
+        var limit = new AdaptiveLimit(4, 64, 2);
         for (var i = 0; i < 10; i++) Cycle(limit, false, 1.0);
         Assert.Equal(14, limit.Limit);
-        for (var i = 0; i < 20; i++) Cycle(limit, true, 0.3); // answers at 30 % of the timeout: no growth, no shrink
-        var before = limit.Limit;
+        for (var i = 0; i < 8; i++) Cycle(limit, true, 0.9); // slow Ok answers: -0.5 each
+        Assert.Equal(10, limit.Limit);
         for (var i = 0; i < 10; i++) Cycle(limit, false, 1.0);
-        Assert.Equal(before, limit.Limit);
+        Assert.Equal(10, limit.Limit);
+    }
+
+    [Fact]
+    public void Answers_near_the_fastest_seen_grow_the_limit_even_on_a_slow_host()
+    {
+        var limit = new AdaptiveLimit(4, 64, 2);
+        for (var i = 0; i < 10; i++) Cycle(limit, true, 0.22); // above a fifth of the timeout, but no queueing
+        Assert.Equal(14, limit.Limit);
+        for (var i = 0; i < 10; i++) Cycle(limit, true, 0.36); // queueing (more than 1.5x the fastest), not yet slow: hold
+        Assert.Equal(14, limit.Limit);
     }
 
     [Fact]

@@ -29,6 +29,7 @@ internal sealed class AdaptiveLimit
     private int _running;
     private bool _slowStart = true;
     private double _recentOkFraction;
+    private double _baseFraction = double.MaxValue;
 
     public AdaptiveLimit(int start, int max, int min = 1)
     {
@@ -66,34 +67,63 @@ internal sealed class AdaptiveLimit
     }
 
     /// <summary>
-    /// Frees a slot. <paramref name="answeredOk"/>: the unit reported at least one Ok result;
-    /// <paramref name="fractionOfTimeout"/>: its running time divided by its timeout.
+    /// Frees a slot and learns from the unit. <paramref name="answeredOk"/>: the unit reported at least one Ok
+    /// result; <paramref name="fractionOfTimeout"/>: its running time divided by its timeout.
     /// </summary>
     public void Release(bool answeredOk, double fractionOfTimeout)
     {
         lock (_gate)
         {
             _running--;
-            if (answeredOk)
-            {
-                _recentOkFraction = _recentOkFraction * 0.8 + fractionOfTimeout * 0.2;
-                if (fractionOfTimeout > SlowFraction)
-                {
-                    _slowStart = false;
-                    _limit = Math.Max(_min, _limit - 0.5);
-                }
-                else if (fractionOfTimeout < FastFraction) Grow();
-            }
-            else if (_recentOkFraction < FastFraction) Grow();
-            while (_running < (int)_limit && _waiters.TryDequeue(out var next))
-            {
-                if (next.TrySetResult(true)) _running++;
-            }
+            Learn(answeredOk, fractionOfTimeout);
+            Pump();
         }
     }
 
-    /// <summary>Frees a slot without a verdict on the timing (Ctrl+C, run deadline).</summary>
-    public void Release() => Release(false, 1);
+    /// <summary>Frees a slot without learning (Ctrl+C, run deadline, a unit still silent: see CheckRunner).</summary>
+    public void Release()
+    {
+        lock (_gate)
+        {
+            _running--;
+            Pump();
+        }
+    }
+
+    /// <summary>Learns from a unit whose slot was already freed.</summary>
+    public void Learn(bool answeredOk, double fractionOfTimeout, bool pump)
+    {
+        lock (_gate)
+        {
+            Learn(answeredOk, fractionOfTimeout);
+            if (pump) Pump();
+        }
+    }
+
+    private void Learn(bool answeredOk, double fraction)
+    {
+        if (answeredOk)
+        {
+            _recentOkFraction = _recentOkFraction * 0.8 + fraction * 0.2;
+            // The fastest recent Ok answer: what a unit takes without queueing (drifts up slowly when conditions change).
+            _baseFraction = fraction < _baseFraction ? fraction : _baseFraction + (fraction - _baseFraction) * 0.005;
+            if (fraction > SlowFraction)
+            {
+                _slowStart = false;
+                _limit = Math.Max(_min, _limit - 0.5);
+            }
+            else if (fraction < FastFraction || fraction < 1.5 * _baseFraction) Grow();
+        }
+        else if (_recentOkFraction < SlowFraction) Grow();
+    }
+
+    private void Pump()
+    {
+        while (_running < (int)_limit && _waiters.TryDequeue(out var next))
+        {
+            if (next.TrySetResult(true)) _running++;
+        }
+    }
 
     private void Grow()
     {

@@ -41,6 +41,7 @@ public sealed class CheckReporter
         lock (_gate)
         {
             if (_sealed) return;
+            AnsweredAny = true;
             if (result.Status == CheckStatus.Ok) AnsweredOk = true;
             if (string.Equals(result.Component, _unit.Component, StringComparison.Ordinal))
             {
@@ -59,6 +60,9 @@ public sealed class CheckReporter
 
     /// <summary>True once the unit has reported an Ok result (the runner's concurrency limit learns from these).</summary>
     internal bool AnsweredOk { get; private set; }
+
+    /// <summary>True once the unit has reported anything.</summary>
+    internal bool AnsweredAny { get; private set; }
 
     /// <summary>True once the check has been reported for the unit's component.</summary>
     public bool HasReported(string check)

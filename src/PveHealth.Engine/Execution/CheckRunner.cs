@@ -72,6 +72,7 @@ public sealed class CheckRunner
             var acquired = false;
             var limit = limits[unit.GetType()];
             var limited = false;
+            var slotHeld = 0; // 1 while this unit holds a slot of its kind's limit
             double? fraction = null;
             try
             {
@@ -79,6 +80,7 @@ public sealed class CheckRunner
                 {
                     await limit.WaitAsync(runToken).ConfigureAwait(false);
                     limited = true;
+                    slotHeld = 1;
                     await throttle.WaitAsync(runToken).ConfigureAwait(false);
                     acquired = true;
                     // A slot freed by the deadline itself must not start new work.
@@ -100,6 +102,12 @@ public sealed class CheckRunner
                 reporter.Timeout = timeout;
                 using var unitCts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
                 unitCts.CancelAfter(timeout);
+                // A unit that has reported nothing at 40 % of its timeout is waiting on a silent host (a stopped
+                // guest), not on a shared resource: its slot goes to the next unit of its kind.
+                _ = Task.Delay(timeout * AdaptiveLimit.SlowFraction, unitCts.Token).ContinueWith(t =>
+                {
+                    if (t.IsCompletedSuccessfully && !reporter.AnsweredAny && Interlocked.Exchange(ref slotHeld, 0) == 1) limit.Release();
+                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 Task work;
                 try
                 {
@@ -159,8 +167,13 @@ public sealed class CheckRunner
                 if (acquired) throttle.Release();
                 if (limited)
                 {
-                    if (fraction is double f) limit.Release(reporter.AnsweredOk, f);
-                    else limit.Release();
+                    var held = Interlocked.Exchange(ref slotHeld, 0) == 1;
+                    if (fraction is double f)
+                    {
+                        if (held) limit.Release(reporter.AnsweredOk, f);
+                        else limit.Learn(reporter.AnsweredOk, f, pump: true);
+                    }
+                    else if (held) limit.Release();
                 }
                 var done = Interlocked.Increment(ref completed);
                 Post(new ProgressEvent(done, units.Count, unit.ToString()));
@@ -178,9 +191,13 @@ public sealed class CheckRunner
         }
         finally
         {
+            Concurrency = string.Join(", ", limits.Select(kv => $"{kv.Key.Name} {kv.Value.Limit} at the end (peak {kv.Value.Peak})"));
             try { queue.CompleteAdding(); } catch (ObjectDisposedException) { }
         }
     }
+
+    /// <summary>After a run: how many units of each kind ran at once at the end, and at most (-Verbose; the benchmark).</summary>
+    public string Concurrency { get; private set; } = string.Empty;
 
     /// <summary>Where each kind's adaptive limit starts: 8 or 4 per core, at most the throttle limit.</summary>
     internal static int AdaptiveStart(int throttle) => Math.Min(throttle, Math.Max(8, 4 * System.Environment.ProcessorCount));

@@ -64,6 +64,7 @@ public abstract class CheckCmdletBase : PSCmdlet
         }
         progress.RecordType = ProgressRecordType.Completed;
         WriteProgress(progress);
+        WriteVerbose($"Concurrency: {runner.Concurrency} (throttle limit {options.ThrottleLimit}).");
     }
 
     /// <summary>Writes a result produced without running (exclusions, dry-run skips) and counts it.</summary>
