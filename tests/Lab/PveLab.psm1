@@ -211,7 +211,7 @@ function Start-PveLab {
             $lab.Note = if ($NoNamespace) { 'lab without a namespace (-NoNamespace)' } else { 'not root, so no network namespace: the lab runs on 127.0.0.1 of this host only (every guest at 127.0.0.1 behind one sshd on a free port; a stopped guest is stopped in the API but still answers ping). Run as root for the full lab.' }
             Write-Warning "PveLab: $($lab.Note)"
         }
-        if ($FailAt -eq 'namespace') { throw 'lab: forced failure after the namespace (test hook)' }
+        if ($FailAt -eq 'namespace') { throw "lab: forced failure after the namespace (test hook; namespace $($lab.Namespace))" }
 
         # 2. guests, nftables, sshd
         $plan = @(Get-PveLabGuestPlan -GuestCount $GuestCount)
@@ -228,21 +228,21 @@ function Start-PveLab {
                 -TimeoutSec ([math]::Max(5, $StartTimeoutSec - $sw.Elapsed.TotalSeconds - 2))
         }
         Start-LabSshd -Lab $lab
-        if ($FailAt -eq 'ssh') { throw 'lab: forced failure after sshd (test hook)' }
+        if ($FailAt -eq 'ssh') { throw "lab: forced failure after sshd (test hook; namespace $($lab.Namespace))" }
 
         # 3. Proxmox simulator
         Start-LabSimulator -Lab $lab -Dll $simulatorDll
-        if ($FailAt -eq 'simulator') { throw 'lab: forced failure after the simulator (test hook)' }
+        if ($FailAt -eq 'simulator') { throw "lab: forced failure after the simulator (test hook; namespace $($lab.Namespace))" }
 
         # 4. the monitoring stack + MinIO side (started above): wait for its URLs, bounded by what is left of the start-up time
         if ($lab.StackKeeperPid) {
             Wait-LabStackServices -Lab $lab -TimeoutSec ([math]::Max(1, $StartTimeoutSec - $sw.Elapsed.TotalSeconds))
         }
-        if ($FailAt -eq 'stack') { throw 'lab: forced failure after the stack (test hook)' }
+        if ($FailAt -eq 'stack') { throw "lab: forced failure after the stack (test hook; namespace $($lab.Namespace))" }
 
         # 5. config
         Write-LabConfig -Lab $lab -InventorySource $InventorySource
-        if ($FailAt -eq 'config') { throw 'lab: forced failure after the config (test hook)' }
+        if ($FailAt -eq 'config') { throw "lab: forced failure after the config (test hook; namespace $($lab.Namespace))" }
 
         # readiness: sshd on a running guest, and the simulator's ready file
         $first = $plan | Where-Object { $_.Status -eq 'running' -and $_.Ssh -eq 'open' } | Select-Object -First 1
@@ -440,7 +440,8 @@ function Stop-LabStackServices {
     param($Lab)
     $id = $Lab.StackKeeperPid
     $null = $script:Keepers.Remove($Lab.Root)
-    if (-not (Test-LabPidAlive $id) -or -not (Test-Path $Lab.Root)) { return }
+    # Still starting (no result yet): nothing to stop gracefully; Stop-PveLab kills the namespace's processes.
+    if (-not (Test-LabPidAlive $id) -or -not (Test-Path (Join-Path $Lab.Root 'stack.xml'))) { return }
     Write-LabFile -Path (Join-Path $Lab.Root 'stack.stop') -Text "stop`n" -Mode 644
     $deadline = [DateTime]::UtcNow.AddSeconds(15)
     while ((Test-LabPidAlive $id) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
@@ -518,6 +519,14 @@ function Stop-PveLab {
             if (Test-LabPidAlive $id) { $null = & kill -KILL $id 2>$null }
         }
         if ($Lab.Namespace) {
+            # A process started while we were killing (the stack keeper mid-start) would outlive the namespace:
+            # sweep until the namespace is empty (bounded).
+            for ($round = 0; $round -lt 5; $round++) {
+                $left = @(& ip netns pids $Lab.Namespace 2>$null | Where-Object { "$_" -match '^\d+$' } | ForEach-Object { [int]"$_" } | Where-Object { Test-LabPidAlive $_ })
+                if (-not $left.Count) { break }
+                foreach ($id in $left) { $null = & kill -KILL $id 2>$null }
+                Start-Sleep -Milliseconds 200
+            }
             $null = & ip netns delete $Lab.Namespace 2>&1
         }
         if ($Lab.Root -and (Test-Path $Lab.Root)) { Remove-Item -LiteralPath $Lab.Root -Recurse -Force -ErrorAction SilentlyContinue }
