@@ -60,6 +60,12 @@ BeforeAll {
         $r = Get-LabJson "$($Lab.Monitoring.PrometheusUrl)/api/v1/query?query=$q"
         if ($r -and @($r.data.result).Count) { $r.data.result[0].value[1] } else { $null }
     }
+    function Get-GuestSampleTime {
+        # When Prometheus scraped the guest's current Ping sample (timestamp()), as HH:mm:ss.fff UTC.
+        $q = [uri]::EscapeDataString("timestamp(pve_health_check_success{environment=`"lab`",component=`"$Guest`",check=`"Ping`"})")
+        $r = Get-LabJson "$($Lab.Monitoring.PrometheusUrl)/api/v1/query?query=$q"
+        if ($r -and @($r.data.result).Count) { [DateTimeOffset]::FromUnixTimeMilliseconds([long]([double]$r.data.result[0].value[1] * 1000)).ToString('HH:mm:ss.fff') } else { '?' }
+    }
     function Get-PromAlert {
         param([string] $Component = $Guest, [string] $Check = 'Ping')
         $r = Get-LabJson "$($Lab.Monitoring.PrometheusUrl)/api/v1/alerts"
@@ -130,7 +136,7 @@ Describe 'End to end: a stopped guest pages through node_exporter, Prometheus an
         $run.Output | Should -Match "CRITICAL lab/$Guest Vm Ping"
         $run.ExitCode | Should -Be 2
         $null = Wait-For -What "the guest's Ping series = 0 in Prometheus" -TimeoutSec 20 -Condition { (Get-GuestSeries) -eq '0' }
-        Add-Event 'metric scraped' "pve_health_check_success{component=`"$Guest`",check=`"Ping`"} = 0 in Prometheus"
+        Add-Event 'metric scraped' "pve_health_check_success{component=`"$Guest`",check=`"Ping`"} = 0 in Prometheus, sample scraped at $(Get-GuestSampleTime)"
 
         # One bounded loop records the first sighting of each state: pending, firing (Prometheus), received (Alertmanager).
         $pending = $firing = $received = $null
@@ -165,7 +171,7 @@ Describe 'End to end: a stopped guest pages through node_exporter, Prometheus an
         Add-Event 'scheduled check done' "pve-health-check.ps1 exit $($run.ExitCode)"
         $run.Output | Should -Not -Match "lab/$Guest Vm Ping"
         $null = Wait-For -What "the guest's Ping series = 1 in Prometheus" -TimeoutSec 20 -Condition { (Get-GuestSeries) -eq '1' }
-        Add-Event 'metric scraped' "pve_health_check_success{component=`"$Guest`",check=`"Ping`"} = 1 in Prometheus"
+        Add-Event 'metric scraped' "pve_health_check_success{component=`"$Guest`",check=`"Ping`"} = 1 in Prometheus, sample scraped at $(Get-GuestSampleTime)"
         $null = Wait-For -What 'the alert gone from Prometheus' -TimeoutSec 30 -Condition { -not (Get-PromAlert) }
         Add-Event 'alert inactive in Prometheus' 'gone from /api/v1/alerts'
         $null = Wait-For -What 'the alert resolved in Alertmanager' -TimeoutSec 60 -Condition { -not (Get-AmAlert) -and -not (Get-AmAlert -Url $Lab.Monitoring.Alertmanager2Url) }
