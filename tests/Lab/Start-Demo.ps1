@@ -57,7 +57,8 @@ try {
     Invoke-InPveLab -Lab $lab -ModulePath $ModulePath -NoCapture -ArgumentList @($prom) -ScriptBlock {
         param($Prom)
         $results = @(Invoke-PveHealthCheck -ConfigPath $Lab.ConfigPath -All)
-        $results | Format-Table | Out-Host
+        # Redirected (CI logs, a pipe): no terminal width to fit, so the whole Detail column is kept.
+        if ([Console]::IsOutputRedirected) { $results | Format-Table | Out-String -Width 250 | Out-Host } else { $results | Format-Table | Out-Host }
         $counts = $results | Group-Object Status | ForEach-Object { "$($_.Count) $($_.Name)" }
         Write-Host "Results: $($results.Count) ($($counts -join ', ')); types: $((@($results.Type | ForEach-Object { "$_" } | Select-Object -Unique)) -join ', ')"
         $results | Export-PveHealthMetrics -Path $Prom
