@@ -35,6 +35,7 @@ if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
   fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
-if [[ -f tests/Lab/package.json ]]; then
+# npm ci only when the install is missing or older than the lock file (npm ci deletes node_modules first).
+if [[ -f tests/Lab/package.json ]] && { [[ ! -d tests/Lab/node_modules/s3rver ]] || [[ tests/Lab/package-lock.json -nt tests/Lab/node_modules/.package-lock.json ]]; }; then
   (cd tests/Lab && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -14,7 +14,11 @@ Set-StrictMode -Version 3.0
 $script:LabSource = $PSScriptRoot
 $script:RepoRoot = Split-Path (Split-Path $PSScriptRoot)
 $script:ActiveLabs = [System.Collections.Generic.List[object]]::new()
+$script:Keepers = @{}   # lab root -> the stack keeper's Process (not on the lab object: that is serialized for Invoke-InPveLab)
 $script:DockerCommand = 'systemctl is-active docker'
+# The monitoring stack and MinIO side listen here (inside the namespace; apart from the guests' 127.10.x.y and
+# the simulator's 127.0.0.1, so no port can collide).
+$script:StackAddress = '127.20.0.1'
 
 # ---------------------------------------------------------------------------------------------------
 # Guests
@@ -140,7 +144,15 @@ function Start-PveLab {
     .SYNOPSIS
         Starts the lab; returns the lab object (pass it to Stop-PveLab in a finally block).
     .PARAMETER FailAt
-        Test hook: throw after the named stage (namespace, ssh, simulator, config) to prove the cleanup.
+        Test hook: throw after the named stage (namespace, ssh, simulator, stack, config) to prove the cleanup.
+    .PARAMETER NoStack
+        Guests and Proxmox only: no monitoring stack and MinIO side (start-up about 1 s instead of several).
+    .PARAMETER InventorySource
+        terraform-output (default: the recorded terraform-output.json) or minio-state (the state object in the lab's MinIO).
+    .PARAMETER TextfileDirectory
+        node_exporter's textfile folder (default <lab>/stack/textfile); Prometheus scrapes node_exporter every second.
+    .PARAMETER PrometheusRuleFile
+        Rule files the lab's Prometheus loads (evaluated every second; alerts go to both Alertmanagers).
     #>
     [CmdletBinding()]
     param(
@@ -149,11 +161,18 @@ function Start-PveLab {
         [ValidateRange(0, 5000)] [int] $StoppedCount = 0,
         [string] $Root,
         [switch] $NoNamespace,
-        [ValidateSet('', 'namespace', 'ssh', 'simulator', 'config')] [string] $FailAt = '',
+        [ValidateSet('', 'namespace', 'ssh', 'simulator', 'stack', 'config')] [string] $FailAt = '',
         [double] $StartTimeoutSec = 30,
-        # The monitoring stack + MinIO side module (optional; used when the file exists).
+        [switch] $NoStack,
+        [ValidateSet('terraform-output', 'minio-state')] [string] $InventorySource = 'terraform-output',
+        [string] $TextfileDirectory,
+        [string[]] $PrometheusRuleFile = @(),
+        # The monitoring stack + MinIO side module.
         [string] $StackModulePath = (Join-Path $script:RepoRoot 'tests/Support/StackServices.psm1')
     )
+    if ($NoStack -and $InventorySource -eq 'minio-state') { throw 'lab: -InventorySource minio-state needs the MinIO side; do not combine it with -NoStack.' }
+    if (-not $NoStack -and -not (Test-Path -LiteralPath $StackModulePath)) { throw "lab: the stack module $StackModulePath is missing (use -NoStack for guests and Proxmox only)." }
+    if ($TextfileDirectory) { $TextfileDirectory = [IO.Path]::GetFullPath($TextfileDirectory) }
     $simulatorDll = Get-PveLabSimulator    # built once and cached (out/lab); not part of the start-up time
     $sw = [Diagnostics.Stopwatch]::StartNew()
     if (-not $Root) { $Root = Join-Path ([IO.Path]::GetTempPath()) ("pvelab-" + (New-LabSecret).Substring(0, 10)) }
@@ -180,6 +199,7 @@ function Start-PveLab {
         StartupSeconds  = 0
         Monitoring      = $null
         StackServices   = $null
+        StackKeeperPid  = 0
     }
     $ok = $false
     $script:ActiveLabs.Add($lab)
@@ -212,6 +232,11 @@ function Start-PveLab {
         $lab.Guests = $plan
         foreach ($g in $plan) { Write-LabFile -Path (Join-Path $Root "guests/$($g.Ip).docker") -Text "$($g.Docker)`n" -Mode 644 }
         if ($lab.Namespace) { Initialize-LabFirewall -Lab $lab }
+        # The monitoring stack starts now, in parallel with sshd and the simulator (Prometheus readiness dominates).
+        if (-not $NoStack) {
+            Start-LabStackServices -Lab $lab -Module $StackModulePath -TextfileDirectory $TextfileDirectory -RuleFile $PrometheusRuleFile `
+                -TimeoutSec ([math]::Max(5, $StartTimeoutSec - $sw.Elapsed.TotalSeconds - 2))
+        }
         Start-LabSshd -Lab $lab
         if ($FailAt -eq 'ssh') { throw "lab: forced failure after sshd (test hook; namespace $($lab.Namespace))" }
 
@@ -219,11 +244,14 @@ function Start-PveLab {
         Start-LabSimulator -Lab $lab -Dll $simulatorDll
         if ($FailAt -eq 'simulator') { throw "lab: forced failure after the simulator (test hook; namespace $($lab.Namespace))" }
 
-        # 4. optional monitoring stack + MinIO (tests/Support/StackServices.psm1, built separately)
-        Start-LabStackServices -Lab $lab -Module $StackModulePath
+        # 4. the monitoring stack + MinIO side (started above): wait for its URLs, bounded by what is left of the start-up time
+        if ($lab.StackKeeperPid) {
+            Wait-LabStackServices -Lab $lab -TimeoutSec ([math]::Max(1, $StartTimeoutSec - $sw.Elapsed.TotalSeconds))
+        }
+        if ($FailAt -eq 'stack') { throw "lab: forced failure after the stack (test hook; namespace $($lab.Namespace))" }
 
         # 5. config
-        Write-LabConfig -Lab $lab
+        Write-LabConfig -Lab $lab -InventorySource $InventorySource
         if ($FailAt -eq 'config') { throw "lab: forced failure after the config (test hook; namespace $($lab.Namespace))" }
 
         # readiness: sshd on a running guest, and the simulator's ready file
@@ -369,41 +397,80 @@ function Start-LabSimulator {
 
 function Start-LabStackServices {
     <#
-    Optional hook: when tests/Support/StackServices.psm1 exists (monitoring stack + MinIO side, built separately),
-    start it inside the namespace and keep its URLs for the config. Without it the lab has guests and Proxmox only.
+    The monitoring stack and the MinIO side (tests/Support/StackServices.psm1): started by a keeper pwsh
+    (stack-keeper.ps1) that runs inside the namespace as a lab process, so every service lives there, on
+    $script:StackAddress. Returns at once; Wait-LabStackServices collects the URLs (start-up runs in parallel
+    with sshd and the simulator). The tfstate bucket is seeded with a Terraform state v4 whose outputs are the
+    lab's guests (the same value as terraform-output.json), so inventory.source "minio-state" works too.
     #>
-    param($Lab, [string] $Module)
-    $module = $Module
-    if (-not $module -or -not (Test-Path $module)) { return }
+    param($Lab, [string] $Module, [string] $TextfileDirectory, [string[]] $RuleFile, [double] $TimeoutSec)
     $stackRoot = Join-Path $Lab.Root 'stack'
-    Import-Module $module -Force -Global
-    $cmd = Get-Command Start-PveStackServices -ErrorAction SilentlyContinue
-    if (-not $cmd) { return }
-    if (-not $Lab.Namespace -or $cmd.Parameters.ContainsKey('Namespace')) {
-        $params = @{ Root = $stackRoot }
-        if ($Lab.Namespace) { $params.Namespace = $Lab.Namespace }
-        $Lab.StackServices = Start-PveStackServices @params
+    $seed = Join-Path $Lab.Root 'stack-seed'
+    $stateDir = Join-Path $seed 'tfstate/lab'
+    $null = New-Item -ItemType Directory -Path $stateDir -Force
+    $state = [ordered]@{
+        version = 4; terraform_version = '1.9.8'; serial = 7; lineage = '5d0c2a47-2f1e-4b0a-9c3d-7e6f8a9b0c1d'
+        outputs = (Get-LabTerraformOutputs -Lab $Lab); resources = @(); check_results = $null
     }
-    else {
-        # Started from a child pwsh inside the namespace, so every service it runs lives there; whatever it
-        # leaves running is killed with the namespace's processes by Stop-PveLab.
-        $Lab.StackServices = Invoke-InPveLab -Lab $Lab -ArgumentList @($module, $stackRoot) -ScriptBlock {
-            param($Module, $StackRoot)
-            Import-Module $Module -Force
-            Start-PveStackServices -Root $StackRoot
-        }
-        $Lab.StackServices | Add-Member -NotePropertyName StartedInNamespace -NotePropertyValue $true -Force
-    }
-    if ($Lab.StackServices -and $Lab.StackServices.PSObject.Properties['Pids']) { foreach ($id in $Lab.StackServices.Pids) { $Lab.Pids.Add([int]$id) } }
+    Write-LabFile -Path (Join-Path $stateDir 'terraform.tfstate') -Text ($state | ConvertTo-Json -Depth 10) -Mode 644
+    # s3rver's fixed credentials, as file references (the config never holds a secret inline).
+    Write-LabFile -Path (Join-Path $Lab.Root 'minio-access-key') -Text "S3RVER`n"
+    Write-LabFile -Path (Join-Path $Lab.Root 'minio-secret-key') -Text "S3RVER`n"
+    $result = Join-Path $Lab.Root 'stack.xml'
+    $keeper = @(Get-LabPwshCommand) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $script:LabSource 'stack-keeper.ps1'),
+        '-ModulePath', $Module, '-Root', $stackRoot, '-Address', $script:StackAddress, '-Seed', $seed,
+        '-ResultPath', $result, '-StopPath', (Join-Path $Lab.Root 'stack.stop'), '-TimeoutSec', "$TimeoutSec")
+    if ($TextfileDirectory) { $keeper += @('-TextfileDirectory', $TextfileDirectory) }
+    if ($RuleFile) { $keeper += @('-RuleFile', (@($RuleFile | ForEach-Object { (Resolve-Path -LiteralPath $_).Path }) -join ',')) }
+    $p = Start-LabProcess -Lab $Lab -Name 'stack-keeper' -Command $keeper
+    $script:Keepers[$Lab.Root] = $p
+    $Lab.StackKeeperPid = $p.Id
 }
 
-function Write-LabConfig {
+function Wait-LabStackServices {
+    param($Lab, [double] $TimeoutSec)
+    $result = Join-Path $Lab.Root 'stack.xml'
+    $p = $script:Keepers[$Lab.Root]
+    $sw = [Diagnostics.Stopwatch]::StartNew()
+    while (-not (Test-Path $result)) {
+        if (Test-Path "$result.error") { throw "lab: the monitoring stack did not start: $(Get-Content "$result.error" -Raw)" }
+        if ($p.HasExited) { throw "lab: the stack keeper exited with code $($p.ExitCode): $((Get-Content (Join-Path $Lab.Root 'logs/stack-keeper.log') -Tail 15 -ErrorAction SilentlyContinue) -join "`n")" }
+        if ($sw.Elapsed.TotalSeconds -gt $TimeoutSec) { throw "lab: the monitoring stack was not ready within $([math]::Round($TimeoutSec, 1)) s (see $(Join-Path $Lab.Root 'stack'))" }
+        Start-Sleep -Milliseconds 100
+    }
+    $s = Import-Clixml $result
+    foreach ($id in @($s.Pids)) { $Lab.Pids.Add([int]$id) }
+    $Lab.StackServices = $s
+    $Lab.Monitoring = [pscustomobject]@{ PrometheusUrl = $s.PrometheusUrl; GrafanaUrl = $s.GrafanaUrl; AlertmanagerUrl = $s.AlertmanagerUrl; Alertmanager2Url = $s.Alertmanager2Url
+        NodeExporterUrl = $s.NodeExporterUrl; MinioUrl = $s.MinioUrl; ControlUrl = $s.ControlUrl; DeadTarget = $s.DeadTarget; TextfileDirectory = $s.TextfileDirectory }
+}
+
+function Stop-LabStackServices {
+    <# Asks the keeper to stop the stack (Stop-PveStackServices checks each process is gone); bounded wait. #>
     param($Lab)
-    # The recorded `terraform output -json` of the lab's guests.
+    $id = $Lab.StackKeeperPid
+    $null = $script:Keepers.Remove($Lab.Root)
+    # Still starting (no result yet): nothing to stop gracefully; Stop-PveLab kills the namespace's processes.
+    if (-not (Test-LabPidAlive $id) -or -not (Test-Path (Join-Path $Lab.Root 'stack.xml'))) { return }
+    Write-LabFile -Path (Join-Path $Lab.Root 'stack.stop') -Text "stop`n" -Mode 644
+    $deadline = [DateTime]::UtcNow.AddSeconds(15)
+    while ((Test-LabPidAlive $id) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 50 }
+    if (Test-LabPidAlive $id) { Write-Warning 'PveLab: the stack keeper did not stop within 15 s; its processes are killed with the namespace.' }
+}
+
+function Get-LabTerraformOutputs {
+    <# The lab guests as Terraform outputs ({ guests = { value = { name = {...} }, type, sensitive } }). #>
+    param($Lab)
     $value = [ordered]@{}
     foreach ($g in $Lab.Guests) { $value[$g.Name] = [ordered]@{ ip = $g.Ip; vmid = $g.VmId; node = $g.Node; type = $g.Type } }
     $tfType = @('map', @('object', [ordered]@{ ip = 'string'; node = 'string'; type = 'string'; vmid = 'number' }))
-    $tf = [ordered]@{ guests = [ordered]@{ sensitive = $false; type = $tfType; value = $value } }
+    [ordered]@{ guests = [ordered]@{ sensitive = $false; type = $tfType; value = $value } }
+}
+
+function Write-LabConfig {
+    param($Lab, [string] $InventorySource = 'terraform-output')
+    # The recorded `terraform output -json` of the lab's guests.
+    $tf = Get-LabTerraformOutputs -Lab $Lab
     $tfPath = Join-Path $Lab.Root 'terraform-output.json'
     Write-LabFile -Path $tfPath -Text ($tf | ConvertTo-Json -Depth 10) -Mode 644
     $exclusions = Join-Path $Lab.Root 'exclusions.conf'
@@ -417,21 +484,23 @@ function Write-LabConfig {
     }
     $s = $Lab.StackServices
     if ($s) {
-        $get = { param($n) if ($s.PSObject.Properties[$n]) { $s.$n } else { $null } }
-        $mon = [ordered]@{}
-        foreach ($n in 'Prometheus', 'Grafana', 'Alertmanager') { $u = & $get $n; if (-not $u) { $u = & $get "${n}Url" }; if ($u) { $mon[$n.ToLowerInvariant()] = @{ url = "$u" } } }
-        if ($mon.Count) { $envConfig.monitoring = $mon }
-        if ($s.PSObject.Properties['MinioConfig'] -and $s.MinioConfig) { $envConfig.minio = $s.MinioConfig }
-        else {
-            $ep = foreach ($n in 'S3Endpoint', 'MinioEndpoint', 'S3Url', 'S3', 'Minio') { $v = & $get $n; if ($v) { $v; break } }
-            if ($ep) {
-                $m = [ordered]@{ endpoint = "$ep" }
-                foreach ($pair in @(@('AccessKeyFile', 'accessKey'), @('SecretKeyFile', 'secretKey'))) { $f = & $get $pair[0]; if ($f) { $m[$pair[1]] = @{ file = "$f" } } }
-                $b = & $get 'Buckets'; if ($b) { $m.buckets = @($b) }
-                $so = & $get 'StateObjects'; if ($so) { $m.stateObjects = @($so) }
-                $envConfig.minio = $m
-            }
+        $envConfig.monitoring = [ordered]@{
+            prometheus   = @{ url = $s.PrometheusUrl }
+            grafana      = @{ url = $s.GrafanaUrl }
+            alertmanager = @{ url = $s.AlertmanagerUrl }
         }
+        $envConfig.minio = [ordered]@{
+            endpoint          = $s.MinioUrl
+            accessKey         = @{ file = (Join-Path $Lab.Root 'minio-access-key') }
+            secretKey         = @{ file = (Join-Path $Lab.Root 'minio-secret-key') }
+            buckets           = @('tfstate')
+            stateObjects      = @('tfstate/lab/terraform.tfstate')
+            maxLockAgeMinutes = 60
+        }
+    }
+    if ($InventorySource -eq 'minio-state') {
+        if (-not $s) { throw 'lab: -InventorySource minio-state needs the MinIO side (do not use -NoStack).' }
+        $envConfig.inventory = [ordered]@{ source = 'minio-state'; stateObject = 'tfstate/lab/terraform.tfstate' }
     }
     $config = [ordered]@{
         defaults     = [ordered]@{ timeoutSec = 3; runTimeoutSec = 120; throttleLimit = 64; exclusionPath = $exclusions }
@@ -445,9 +514,7 @@ function Stop-PveLab {
     [CmdletBinding()]
     param([Parameter(Mandatory, ValueFromPipeline)] $Lab)
     process {
-        if ($Lab.StackServices -and -not $Lab.StackServices.PSObject.Properties['StartedInNamespace'] -and (Get-Command Stop-PveStackServices -ErrorAction SilentlyContinue)) {
-            try { Stop-PveStackServices $Lab.StackServices } catch { Write-Warning "PveLab: stopping the stack services: $_" }
-        }
+        if ($Lab.PSObject.Properties['StackKeeperPid'] -and $Lab.StackKeeperPid) { Stop-LabStackServices -Lab $Lab }
         $ids = [System.Collections.Generic.List[int]]::new()
         foreach ($id in $Lab.Pids) { $ids.Add($id) }
         if ($Lab.Namespace) {
@@ -462,6 +529,14 @@ function Stop-PveLab {
             if (Test-LabPidAlive $id) { $null = & kill -KILL $id 2>$null }
         }
         if ($Lab.Namespace) {
+            # A process started while we were killing (the stack keeper mid-start) would outlive the namespace:
+            # sweep until the namespace is empty (bounded).
+            for ($round = 0; $round -lt 5; $round++) {
+                $left = @(& ip netns pids $Lab.Namespace 2>$null | Where-Object { "$_" -match '^\d+$' } | ForEach-Object { [int]"$_" } | Where-Object { Test-LabPidAlive $_ })
+                if (-not $left.Count) { break }
+                foreach ($id in $left) { $null = & kill -KILL $id 2>$null }
+                Start-Sleep -Milliseconds 200
+            }
             $null = & ip netns delete $Lab.Namespace 2>&1
         }
         if ($Lab.Root -and (Test-Path $Lab.Root)) { Remove-Item -LiteralPath $Lab.Root -Recurse -Force -ErrorAction SilentlyContinue }

@@ -303,6 +303,102 @@ Describe 'The lab' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
         }
     }
 
+    Context 'monitoring stack and MinIO side (real services inside the namespace)' {
+        BeforeAll {
+            function Invoke-LabCurl {
+                param($Lab, [string] $Url)
+                $out = @(Invoke-LabNative -Lab $Lab -FilePath 'curl' -ArgumentList @('-sS', '--max-time', '5', '-w', '\n%{http_code}', $Url) -AllowFailure)
+                [pscustomobject]@{ Status = [int]$out[-1]; Body = (($out | Select-Object -SkipLast 1) -join "`n") }
+            }
+            $script:mon = $lab.Monitoring
+        }
+        It 'writes monitoring and minio sections with secrets as file references only' {
+            $raw = Get-Content $lab.ConfigPath -Raw
+            $e = ($raw | ConvertFrom-Json).environments.lab
+            $e.monitoring.prometheus.url | Should -Be $mon.PrometheusUrl
+            $e.monitoring.grafana.url | Should -Be $mon.GrafanaUrl
+            $e.monitoring.alertmanager.url | Should -Be $mon.AlertmanagerUrl
+            $e.minio.endpoint | Should -Be $mon.MinioUrl
+            $e.minio.accessKey.file | Should -Exist
+            $e.minio.secretKey.file | Should -Exist
+            $e.minio.buckets | Should -Be @('tfstate')
+            $e.minio.stateObjects | Should -Be @('tfstate/lab/terraform.tfstate')
+            $e.minio.maxLockAgeMinutes | Should -Be 60
+            $raw | Should -Not -Match 'S3RVER' -Because 'the keys are referenced, never inline'
+            foreach ($u in $mon.PrometheusUrl, $mon.GrafanaUrl, $mon.AlertmanagerUrl, $mon.MinioUrl) { $u | Should -Match '^http://127\.' }
+        }
+        It 'every stack process runs inside the lab namespace' {
+            $ids = @($lab.StackServices.Pids)
+            $ids.Count | Should -Be 5   # stand-ins, node_exporter, prometheus, two alertmanagers
+            foreach ($id in $ids) { (& ip netns identify $id) | Should -Be $lab.Namespace }
+        }
+        It 'Prometheus is ready, scrapes itself and node_exporter, and reports the dead target down with its error' {
+            (Invoke-LabCurl $lab "$($mon.PrometheusUrl)/-/ready").Status | Should -Be 200
+            $t = ((Invoke-LabCurl $lab "$($mon.PrometheusUrl)/api/v1/targets?state=active").Body | ConvertFrom-Json).data.activeTargets
+            ($t | Where-Object { $_.labels.job -eq 'node' }).health | Should -Be 'up'
+            ($t | Where-Object { $_.labels.job -eq 'prometheus' }).health | Should -Be 'up'
+            $dead = $t | Where-Object { $_.labels.job -eq 'dead' }
+            $dead.health | Should -Be 'down'
+            $dead.lastError | Should -Match 'connection refused'
+        }
+        It 'both Alertmanagers are ready and clustered, and Prometheus sends to both' {
+            foreach ($u in $mon.AlertmanagerUrl, $mon.Alertmanager2Url) {
+                (Invoke-LabCurl $lab "$u/-/ready").Status | Should -Be 200
+                $st = (Invoke-LabCurl $lab "$u/api/v2/status").Body | ConvertFrom-Json
+                $st.cluster.status | Should -Be 'ready'
+                @($st.cluster.peers).Count | Should -Be 2
+            }
+            $am = ((Invoke-LabCurl $lab "$($mon.PrometheusUrl)/api/v1/alertmanagers").Body | ConvertFrom-Json).data.activeAlertmanagers
+            @($am).Count | Should -Be 2
+        }
+        It 'the Grafana stand-in answers /api/health with database ok' {
+            $r = Invoke-LabCurl $lab "$($mon.GrafanaUrl)/api/health"
+            $r.Status | Should -Be 200
+            ($r.Body | ConvertFrom-Json).database | Should -Be 'ok'
+        }
+        It 'MinIO health routes answer and the tfstate object is a Terraform state v4 of the lab guests' {
+            (Invoke-LabCurl $lab "$($mon.MinioUrl)/minio/health/live").Status | Should -Be 200
+            (Invoke-LabCurl $lab "$($mon.MinioUrl)/minio/health/cluster").Status | Should -Be 200
+            $r = Invoke-LabCurl $lab "$($mon.MinioUrl)/tfstate/lab/terraform.tfstate"   # s3rver serves unsigned GETs
+            $r.Status | Should -Be 200
+            $state = $r.Body | ConvertFrom-Json
+            $state.version | Should -Be 4
+            @($state.outputs.guests.value.PSObject.Properties.Name) | Should -Be @($lab.Guests.Name)
+            $state.outputs.guests.value.'app-01'.type | Should -Be 'lxc'
+        }
+        It 'Get-PveInventory with inventory.source minio-state reads the lab guests from the state object' {
+            $guests = @(Invoke-InPveLab -Lab $lab -ModulePath $env:PVEHEALTH_MODULE -ScriptBlock {
+                $c = Get-Content $Lab.ConfigPath -Raw | ConvertFrom-Json -AsHashtable
+                $c.environments.lab.inventory = @{ source = 'minio-state'; stateObject = 'tfstate/lab/terraform.tfstate' }
+                $path = Join-Path $Lab.Root 'config-minio-state.json'
+                $c | ConvertTo-Json -Depth 10 | Set-Content -Path $path
+                Get-PveInventory -ConfigPath $path -Environment lab | Select-Object Name, Address, Source, @{ n = 'Kind'; e = { "$($_.Kind)" } }
+            })
+            $guests.Count | Should -Be 6
+            ($guests | Where-Object Name -eq 'app-01').Kind | Should -Be 'Lxc'
+            ($guests | Where-Object Name -eq 'db-01').Address | Should -Be $db01.Ip
+            $guests[0].Source | Should -BeLike 'minio-state:*'
+        }
+        It 'a metrics file in the textfile folder reaches Prometheus through node_exporter' {
+            $file = Join-Path $mon.TextfileDirectory 'labtest.prom'
+            Set-Content -Path $file -Value "# HELP pvelab_probe Lab test.`n# TYPE pvelab_probe gauge`npvelab_probe 42" -Encoding utf8NoBOM
+            try {
+                $value = $null
+                $deadline = [DateTime]::UtcNow.AddSeconds(20)
+                while (-not $value -and [DateTime]::UtcNow -lt $deadline) {
+                    $q = (Invoke-LabCurl $lab "$($mon.PrometheusUrl)/api/v1/query?query=pvelab_probe").Body | ConvertFrom-Json
+                    if (@($q.data.result).Count) { $value = $q.data.result[0].value[1] } else { Start-Sleep -Milliseconds 500 }
+                }
+                $value | Should -Be '42'
+            }
+            finally { Remove-Item $file -ErrorAction SilentlyContinue }
+        }
+        It 'is not reachable from the host namespace' {
+            $null = & curl -sS --max-time 2 "$($mon.PrometheusUrl)/-/ready" 2>&1
+            $LASTEXITCODE | Should -Not -Be 0
+        }
+    }
+
     Context 'Invoke-InPveLab' {
         It 'runs a script block in a child pwsh inside the namespace and returns its output' {
             $r = Invoke-InPveLab -Lab $lab -ArgumentList @($web01.Ip, $db01.Ip) -ScriptBlock {
@@ -322,10 +418,12 @@ Describe 'The lab' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
 }
 
 Describe 'Lab teardown' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
-    It 'Stop-PveLab leaves no process, no namespace and no temp folder' {
+    It 'Stop-PveLab leaves no process, no namespace and no temp folder (with the monitoring stack)' {
         $lab = Start-PveLab -GuestCount 2
         $pids = @($lab.Pids)
-        $pids.Count | Should -BeGreaterOrEqual 2
+        $stackPids = @($lab.StackServices.Pids)
+        $stackPids.Count | Should -Be 5
+        $pids.Count | Should -BeGreaterOrEqual 8   # sshd, simulator, keeper, 5 stack services
         foreach ($id in $pids) { Test-LabPidAlive $id | Should -BeTrue }
         Stop-PveLab $lab
         foreach ($id in $pids) { Test-LabPidAlive $id | Should -BeFalse }
@@ -333,47 +431,30 @@ Describe 'Lab teardown' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
         Test-Path $lab.Root | Should -BeFalse
         @(Get-ProcessMentioning $lab.Root).Count | Should -Be 0
     }
-    It 'starts the optional stack-services module inside the namespace, adds its URLs to the config and stops what it started' {
-        $fake = Join-Path ([IO.Path]::GetTempPath()) ("pvelab-fakestack-" + (Get-Random -Maximum 999999) + '.psm1')
-        Set-Content -Path $fake -Encoding utf8NoBOM -Value @'
-function Start-PveStackServices {
-    param([string] $Root)
-    $null = New-Item -ItemType Directory -Path $Root -Force
-    $p = Start-Process -FilePath sleep -ArgumentList '300' -PassThru
-    [pscustomobject]@{ Prometheus = 'http://127.0.0.1:9090'; Grafana = 'http://127.0.0.1:3000'; Alertmanager = 'http://127.0.0.1:9093'
-        S3Endpoint = 'http://127.0.0.1:9000'; Pids = @($p.Id); Namespace = "$(& ip netns identify $PID)" }
-}
-function Stop-PveStackServices { param($Services) }
-'@
+    It '-NoStack starts guests and Proxmox only, quickly' {
+        $lab = Start-PveLab -GuestCount 2 -NoStack
         try {
-            $lab = Start-PveLab -GuestCount 1 -StackModulePath $fake
-            try {
-                $lab.StackServices.Namespace | Should -Be $lab.Namespace
-                $sleepPid = [int]@($lab.StackServices.Pids)[0]
-                Test-LabPidAlive $sleepPid | Should -BeTrue
-                $e = (Get-Content $lab.ConfigPath -Raw | ConvertFrom-Json).environments.lab
-                $e.monitoring.prometheus.url | Should -Be 'http://127.0.0.1:9090'
-                $e.monitoring.grafana.url | Should -Be 'http://127.0.0.1:3000'
-                $e.monitoring.alertmanager.url | Should -Be 'http://127.0.0.1:9093'
-                $e.minio.endpoint | Should -Be 'http://127.0.0.1:9000'
-            }
-            finally { Stop-PveLab $lab }
-            Test-LabPidAlive $sleepPid | Should -BeFalse
+            $lab.StackServices | Should -BeNullOrEmpty
+            $lab.StartupSeconds | Should -BeLessThan 10
+            $e = (Get-Content $lab.ConfigPath -Raw | ConvertFrom-Json).environments.lab
+            $e.PSObject.Properties['monitoring'] | Should -BeNullOrEmpty
+            $e.PSObject.Properties['minio'] | Should -BeNullOrEmpty
         }
-        finally { Remove-Item $fake -ErrorAction SilentlyContinue }
+        finally { Stop-PveLab $lab }
+        Test-Path $lab.Root | Should -BeFalse
     }
-    It 'a start that fails midway (<FailAt>) cleans up after itself' -TestCases @(
-        @{ FailAt = 'namespace' }, @{ FailAt = 'ssh' }, @{ FailAt = 'simulator' }, @{ FailAt = 'config' }
+    It 'a start that fails midway (<FailAt>, stack: <Stack>) cleans up after itself' -TestCases @(
+        @{ FailAt = 'namespace'; Stack = $false }, @{ FailAt = 'ssh'; Stack = $true }, @{ FailAt = 'simulator'; Stack = $false },
+        @{ FailAt = 'stack'; Stack = $true }, @{ FailAt = 'config'; Stack = $true }
     ) {
-        param($FailAt)
+        param($FailAt, $Stack)
         $root = Join-Path ([IO.Path]::GetTempPath()) ("pvelab-failtest-" + (Get-Random -Maximum 999999))
-        # Other labs may run on this machine at the same time: look for this start's own namespace only.
-        $failure = $null
-        try { Start-PveLab -GuestCount 2 -Root $root -FailAt $FailAt } catch { $failure = $_.Exception.Message }
-        $failure | Should -BeLike '*forced failure after*'
-        $failure -match 'namespace (pvelab-[0-9a-f]+)' | Should -BeTrue -Because 'the failure names the namespace it made'
-        $namespace = $Matches[1]
-        @(& ip netns list | ForEach-Object { ($_ -split ' ')[0] }) | Should -Not -Contain $namespace
+        # The failure names the lab's namespace (other labs may start in parallel: compare by name, not by count).
+        $err = { Start-PveLab -GuestCount 2 -Root $root -FailAt $FailAt -NoStack:(-not $Stack) } | Should -Throw "*forced failure after*" -PassThru
+        $null = $err.Exception.Message -match 'namespace (pvelab-[0-9a-f]{8})'
+        $ns = $Matches[1]
+        $ns | Should -Not -BeNullOrEmpty
+        @(& ip netns list | ForEach-Object { ($_ -split ' ')[0] }) | Should -Not -Contain $ns
         Test-Path $root | Should -BeFalse
         @(Get-ProcessMentioning $root).Count | Should -Be 0
     }

@@ -131,7 +131,12 @@ function Start-PveStackServices {
         [Parameter(Mandatory)] [string] $Root,
         [string] $Address = '127.0.0.1',
         [double] $TimeoutSec = 60,
-        [string] $Seed
+        [string] $Seed,
+        # node_exporter's textfile folder (default <Root>/textfile): where pve_health.prom goes.
+        [string] $TextfileDirectory,
+        # Prometheus rule files to load (rule_files); evaluated every -EvaluationInterval.
+        [string[]] $RuleFile = @(),
+        [string] $EvaluationInterval = '1s'
     )
     $null = [System.Net.IPAddress]::Parse($Address)
     foreach ($exe in 'prometheus', 'prometheus-node-exporter', 'prometheus-alertmanager', 'node') {
@@ -146,6 +151,7 @@ function Start-PveStackServices {
         Root = $Root; Address = $Address; Services = $started
         PrometheusUrl = $null; NodeExporterUrl = $null; AlertmanagerUrl = $null; Alertmanager2Url = $null
         GrafanaUrl = $null; MinioUrl = $null; HungUrl = $null; ControlUrl = $null; DeadTarget = $null; Fixtures = $null
+        TextfileDirectory = $null
     }
     try {
         # Stand-ins first: they choose their own ports (no race) and report them on stdout.
@@ -167,7 +173,9 @@ function Start-PveStackServices {
         $s.ControlUrl = "http://${hostPart}:$($ports.control)"
 
         $nodePort = Get-StackFreePort $Address
-        $textfiles = New-Item -ItemType Directory -Force (Join-Path $Root 'textfile')
+        if (-not $TextfileDirectory) { $TextfileDirectory = Join-Path $Root 'textfile' }
+        $textfiles = New-Item -ItemType Directory -Force $TextfileDirectory
+        $s.TextfileDirectory = $textfiles.FullName
         $node = Start-StackProcess -Name 'node_exporter' -FilePath 'prometheus-node-exporter' -LogPath (Join-Path $Root 'node_exporter.log') -Arguments @(
             "--web.listen-address=${hostPart}:$nodePort", "--collector.textfile.directory=$($textfiles.FullName)",
             '--collector.disable-defaults', '--collector.textfile', '--collector.loadavg', '--collector.time')
@@ -177,11 +185,21 @@ function Start-PveStackServices {
         # A port nobody listens on: connection refused on every scrape.
         $s.DeadTarget = "${hostPart}:$(Get-StackFreePort $Address)"
         $promPort = Get-StackFreePort $Address
+        # Alertmanager ports first: Prometheus sends its alerts to both (as an HA pair is configured).
+        $web = @((Get-StackFreePort $Address), (Get-StackFreePort $Address))
+        $gossip = @((Get-StackFreePort $Address), (Get-StackFreePort $Address))
         $promConfig = Join-Path $Root 'prometheus.yml'
+        $rules = if ($RuleFile) { "rule_files:`n" + (($RuleFile | ForEach-Object { "  - '$((Resolve-Path -LiteralPath $_).Path)'" }) -join "`n") } else { '' }
         @"
 global:
   scrape_interval: 1s
   scrape_timeout: 1s
+  evaluation_interval: $EvaluationInterval
+$rules
+alerting:
+  alertmanagers:
+    - static_configs:
+        - targets: ['${hostPart}:$($web[0])', '${hostPart}:$($web[1])']
 scrape_configs:
   - job_name: prometheus
     static_configs:
@@ -201,8 +219,6 @@ scrape_configs:
         $amConfig = Join-Path $Root 'alertmanager.yml'
         "route:`n  receiver: none`nreceivers:`n  - name: none`n" | Set-Content -Path $amConfig -Encoding utf8NoBOM
         $am = @()
-        $web = @((Get-StackFreePort $Address), (Get-StackFreePort $Address))
-        $gossip = @((Get-StackFreePort $Address), (Get-StackFreePort $Address))
         foreach ($i in 0, 1) {
             $peer = $gossip[1 - $i]
             $am += Start-StackProcess -Name "alertmanager$($i + 1)" -FilePath 'prometheus-alertmanager' -LogPath (Join-Path $Root "alertmanager$($i + 1).log") -Arguments @(

@@ -213,18 +213,8 @@ public sealed class GetPveInventoryCommand : PSCmdlet
 
     private void FromConfig()
     {
-        var configPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ConfigLoader.ResolvePath(ConfigPath));
-        PveHealthConfig config;
-        try
-        {
-            config = ConfigLoader.Load(configPath, out var warnings);
-            foreach (var w in warnings) WriteWarning(w);
-        }
-        catch (ConfigException ex)
-        {
-            ThrowTerminatingError(new ErrorRecord(ex, "ConfigInvalid", ErrorCategory.InvalidData, configPath) { ErrorDetails = new ErrorDetails(ex.Message) });
-            return;
-        }
+        var configPath = CmdletConfiguration.ResolvePath(this, ConfigPath);
+        var config = CmdletConfiguration.Load(this, ConfigPath);
         var names = config.Environments.Keys.OrderBy(n => n, StringComparer.OrdinalIgnoreCase)
             .Where(n => Environment is not { Length: > 0 } || Environment.Any(p => Wildcard.IsMatch(p, n))).ToList();
         if (names.Count == 0)

@@ -46,18 +46,7 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
 
     protected override void EndProcessing()
     {
-        var configPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(ConfigLoader.ResolvePath(ConfigPath));
-        PveHealthConfig config;
-        try
-        {
-            config = ConfigLoader.Load(configPath, out var warnings);
-            foreach (var w in warnings) WriteWarning(w);
-        }
-        catch (ConfigException ex)
-        {
-            ThrowStableError("ConfigInvalid", ex.Message, ErrorCategory.InvalidData, configPath, ex);
-            return;
-        }
+        var config = CmdletConfiguration.Load(this, ConfigPath);
 
         var exclusions = LoadExclusions(config);
         var options = new RunOptions

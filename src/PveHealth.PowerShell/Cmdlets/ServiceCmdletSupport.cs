@@ -8,15 +8,13 @@ namespace PveHealth.PowerShell.Cmdlets;
 internal static class ServiceCmdletSupport
 {
     /// <summary>
-    /// Loads the configuration and makes one context per selected environment. Throws ConfigException
-    /// (bad file) or ArgumentException (unknown environment); warnings are unknown keys.
+    /// Loads the configuration (a bad file stops the command: ConfigInvalid) and makes one context per
+    /// selected environment. Throws ArgumentException for an unknown environment.
     /// </summary>
     public static (PveHealthConfig Config, List<EnvironmentContext> Contexts) Load(PSCmdlet cmdlet, string? configPath, string[]? environments,
-        double? timeoutSec, int? throttleLimit, Action<string> warn)
+        double? timeoutSec, int? throttleLimit)
     {
-        var path = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(ConfigLoader.ResolvePath(configPath));
-        var config = ConfigLoader.Load(path, out var warnings);
-        foreach (var w in warnings) warn(w);
+        var config = CmdletConfiguration.Load(cmdlet, configPath);
         var options = Options(timeoutSec ?? config.Defaults.TimeoutSec, throttleLimit ?? config.Defaults.ThrottleLimit, config.Defaults.RunTimeoutSec);
         var planner = new HealthPlanner(config, (_, _) => null);
         var names = planner.SelectEnvironments(new PlanRequest { Environments = environments ?? [], All = environments is null && config.Environments.Count > 1 });

@@ -71,12 +71,7 @@ public sealed class TestPveMonitoringCommand : CheckCmdletBase
             List<EnvironmentContext> contexts;
             try
             {
-                (_, contexts) = ServiceCmdletSupport.Load(this, ConfigPath, Environment, timeout, throttle, WriteWarning);
-            }
-            catch (ConfigException ex)
-            {
-                ThrowStableError("ConfigInvalid", ex.Message, ErrorCategory.InvalidData, ConfigPath, ex);
-                return;
+                (_, contexts) = ServiceCmdletSupport.Load(this, ConfigPath, Environment, timeout, throttle);
             }
             catch (ArgumentException ex)
             {

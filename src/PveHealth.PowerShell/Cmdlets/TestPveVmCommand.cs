@@ -161,21 +161,12 @@ public sealed class TestPveVmCommand : CheckCmdletBase
 
     private Configuration.PveHealthConfig? LoadConfig()
     {
-        var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Configuration.ConfigLoader.ResolvePath(ConfigPath));
-        var explicitPath = ConfigPath is not null || !string.IsNullOrWhiteSpace(System.Environment.GetEnvironmentVariable("PVE_HEALTH_CONFIG"));
+        var path = CmdletConfiguration.ResolvePath(this, ConfigPath);
+        var explicitPath = ConfigPath is not null || !string.IsNullOrWhiteSpace(System.Environment.GetEnvironmentVariable(Configuration.ConfigLoader.PathVariable));
         if (!explicitPath && !File.Exists(path)) return null;
-        try
-        {
-            var config = Configuration.ConfigLoader.Load(path, out var warnings);
-            foreach (var w in warnings) WriteWarning(w);
-            WriteVerbose($"Using the proxmox and ssh sections of {path} for the guests' environments.");
-            return config;
-        }
-        catch (Configuration.ConfigException ex)
-        {
-            ThrowStableError("ConfigInvalid", ex.Message, ErrorCategory.InvalidData, path, ex);
-            return null;
-        }
+        var config = CmdletConfiguration.Load(this, ConfigPath);
+        WriteVerbose($"Using the proxmox and ssh sections of {path} for the guests' environments.");
+        return config;
     }
 
     /// <summary>The environment's sections from the configuration, overridden by the parameters given.</summary>

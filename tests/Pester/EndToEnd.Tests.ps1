@@ -1,0 +1,181 @@
+# The end-to-end proof (issue 6, T016): guest stops -> scheduled run -> textfile -> node_exporter -> Prometheus
+# (the SHIPPED deploy/prometheus/health-alerts.yml, unchanged, for: 1m) -> Alertmanager; guest starts -> resolved.
+# Everything runs in the lab's network namespace (tests/Lab/PveLab.psm1): real node_exporter, Prometheus (scrape and
+# rule evaluation every 1 s) and two clustered Alertmanagers (Prometheus sends to both), the scheduled entry script
+# out/PveHealth/bin/pve-health-check.ps1 run as its own process, exactly as the systemd unit runs it.
+# The timeline (guest stopped -> check done -> metric scraped -> pending -> firing -> received -> resolved) is printed
+# with Write-Host so CI logs show it. Waits are bounded polls; the bounds are generous (the alert's for: is 60 s).
+
+BeforeDiscovery {
+    $script:E2ESkipReason = $null
+    if (-not $IsLinux) { $script:E2ESkipReason = 'the lab needs Linux network namespaces' }
+    elseif ((& id -u) -ne '0') { $script:E2ESkipReason = 'the lab needs root to create a network namespace (run the tests as root)' }
+    else {
+        foreach ($tool in 'nft', 'curl', 'prometheus', 'prometheus-alertmanager', 'prometheus-node-exporter', 'node') {
+            if (-not $script:E2ESkipReason -and -not (Get-Command $tool -ErrorAction SilentlyContinue)) { $script:E2ESkipReason = "$tool is not installed (tools/install-prerequisites.sh)" }
+        }
+        if (-not $script:E2ESkipReason -and -not (Test-Path (Join-Path $PSScriptRoot '../Lab/node_modules/s3rver'))) { $script:E2ESkipReason = 's3rver is not installed (tools/install-prerequisites.sh runs npm ci in tests/Lab)' }
+    }
+    if ($script:E2ESkipReason) { Write-Warning "End-to-end test skipped: $script:E2ESkipReason" }
+}
+
+BeforeAll {
+    Import-Module (Join-Path $PSScriptRoot '../Lab/PveLab.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    $script:Repo = Split-Path (Split-Path $PSScriptRoot)
+    $script:RuleFile = Join-Path $Repo 'deploy/prometheus/health-alerts.yml'
+    $script:Entry = Join-Path (Get-PveHealthModulePath) 'bin/pve-health-check.ps1'
+    $script:Guest = 'web-01'
+    $script:Timeline = [System.Collections.Generic.List[object]]::new()
+    $script:T0 = $null
+
+    function Add-Event {
+        param([string] $What, [string] $Detail = '', [DateTimeOffset] $At = [DateTimeOffset]::UtcNow)
+        $since = if ($script:T0) { ($At - $script:T0).TotalSeconds } else { 0 }
+        $script:Timeline.Add([pscustomobject]@{ At = $At.ToString('HH:mm:ss.fff'); Seconds = [math]::Round($since, 1); Event = $What; Detail = $Detail })
+    }
+    function Show-Timeline {
+        Write-Host ''
+        Write-Host "End-to-end timeline (guest $Guest; seconds since the guest was stopped / started; UTC):"
+        foreach ($e in $script:Timeline) { Write-Host ('  {0}  {1,7:0.0} s  {2}{3}' -f $e.At, $e.Seconds, $e.Event, $(if ($e.Detail) { "  ($($e.Detail))" })) }
+        Write-Host ''
+    }
+    # GET inside the namespace (curl); parsed JSON.
+    function Get-LabJson {
+        param([string] $Url)
+        $out = Invoke-LabNative -Lab $script:Lab -FilePath 'curl' -ArgumentList @('-sS', '--fail', '--max-time', '5', $Url) -AllowFailure
+        if ($LASTEXITCODE) { return $null }
+        ($out -join "`n") | ConvertFrom-Json
+    }
+    # The scheduled entry point as its own process inside the namespace, as pve-health-check.service runs it.
+    function Invoke-EntryScript {
+        $pwsh = @(Get-PwshCommand)
+        $argv = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $script:Entry, '-ConfigPath', $script:Lab.ConfigPath, '-MetricsPath', $script:Prom)
+        $out = Invoke-LabNative -Lab $script:Lab -FilePath $pwsh[0] -ArgumentList $argv -AllowFailure
+        [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out -join "`n") }
+    }
+    function Get-GuestSeries {
+        # pve_health_check_success of the guest's Ping check as Prometheus has it now ($null when absent).
+        $q = [uri]::EscapeDataString("pve_health_check_success{environment=`"lab`",component=`"$Guest`",check=`"Ping`"}")
+        $r = Get-LabJson "$($Lab.Monitoring.PrometheusUrl)/api/v1/query?query=$q"
+        if ($r -and @($r.data.result).Count) { $r.data.result[0].value[1] } else { $null }
+    }
+    function Get-GuestSampleTime {
+        # When Prometheus scraped the guest's current Ping sample (timestamp()), as HH:mm:ss.fff UTC.
+        $q = [uri]::EscapeDataString("timestamp(pve_health_check_success{environment=`"lab`",component=`"$Guest`",check=`"Ping`"})")
+        $r = Get-LabJson "$($Lab.Monitoring.PrometheusUrl)/api/v1/query?query=$q"
+        if ($r -and @($r.data.result).Count) { [DateTimeOffset]::FromUnixTimeMilliseconds([long]([double]$r.data.result[0].value[1] * 1000)).ToString('HH:mm:ss.fff') } else { '?' }
+    }
+    function Get-PromAlert {
+        param([string] $Component = $Guest, [string] $Check = 'Ping')
+        $r = Get-LabJson "$($Lab.Monitoring.PrometheusUrl)/api/v1/alerts"
+        if (-not $r) { return $null }
+        @($r.data.alerts) | Where-Object { $_.labels.alertname -eq 'InfraHealthCheckFailed' -and $_.labels.component -eq $Component -and $_.labels.check -eq $Check } | Select-Object -First 1
+    }
+    function Get-AmAlert {
+        param([string] $Url = $Lab.Monitoring.AlertmanagerUrl, [string] $Check = 'Ping')
+        $r = Get-LabJson "$Url/api/v2/alerts"
+        # Active means: listed and endsAt not in the past (a resolved alert is kept until it is garbage-collected).
+        @($r) | Where-Object { $_ -and $_.labels.alertname -eq 'InfraHealthCheckFailed' -and $_.labels.component -eq $Guest -and $_.labels.check -eq $Check -and
+            (-not $_.endsAt -or [DateTimeOffset]::Parse($_.endsAt) -gt [DateTimeOffset]::UtcNow) } | Select-Object -First 1
+    }
+    function Wait-For {
+        param([string] $What, [double] $TimeoutSec, [scriptblock] $Condition)
+        $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+        while ([DateTime]::UtcNow -lt $deadline) {
+            $v = & $Condition
+            if ($v) { return $v }
+            Start-Sleep -Milliseconds 250
+        }
+        throw "end-to-end: $What did not happen within $TimeoutSec s"
+    }
+}
+
+Describe 'End to end: a stopped guest pages through node_exporter, Prometheus and Alertmanager' -Tag 'Lab', 'EndToEnd' -Skip:([bool]$script:E2ESkipReason) {
+    BeforeAll {
+        Test-Path $Entry | Should -BeTrue -Because 'the build copies deploy/bin/pve-health-check.ps1 to out/PveHealth/bin'
+        $script:Lab = Start-PveLab -GuestCount 6 -PrometheusRuleFile $RuleFile
+        $script:Prom = Join-Path $Lab.Monitoring.TextfileDirectory 'pve_health.prom'
+        Write-Host "Lab with the monitoring stack up in $($Lab.StartupSeconds) s (namespace $($Lab.Namespace))"
+        # All guests up: the lab's scripted stopped guest is started too.
+        foreach ($g in $Lab.Guests | Where-Object Status -ne 'running') { Set-PveLabGuest -Lab $Lab -Name $g.Name -State running }
+    }
+    AfterAll {
+        if ($script:Timeline.Count) { Show-Timeline }
+        if ($script:Lab) { Stop-PveLab $script:Lab }
+    }
+
+    It 'Prometheus loaded the shipped rule file, unchanged, and sends to both Alertmanagers' {
+        $groups = (Get-LabJson "$($Lab.Monitoring.PrometheusUrl)/api/v1/rules").data.groups
+        $g = $groups | Where-Object name -eq 'health-alerts'
+        $g.file | Should -Be (Resolve-Path $RuleFile).Path
+        $rule = $g.rules | Where-Object name -eq 'InfraHealthCheckFailed'
+        $rule.query | Should -Be 'pve_health_check_success == 0'
+        $rule.duration | Should -Be 60
+        @((Get-LabJson "$($Lab.Monitoring.PrometheusUrl)/api/v1/alertmanagers").data.activeAlertmanagers).Count | Should -Be 2
+    }
+
+    It 'all guests up: the scheduled run exports success 1 for the guest, and nothing alerts for it' {
+        $run = Invoke-EntryScript
+        $run.Output | Should -Match ([regex]::Escape("metrics written to $Prom"))
+        $run.ExitCode | Should -BeIn @(0, 1, 2) -Because "the run itself works: $($run.Output)"
+        Wait-For -What "the guest's Ping series = 1 in Prometheus" -TimeoutSec 20 -Condition { (Get-GuestSeries) -eq '1' } | Should -BeTrue
+        # The rule is live: a failure the lab scripts (app-01's Docker is inactive) goes pending meanwhile ...
+        Wait-For -What 'InfraHealthCheckFailed pending for app-01 Docker' -TimeoutSec 20 -Condition { Get-PromAlert -Component 'app-01' -Check 'Docker' } | Should -Not -BeNullOrEmpty
+        # ... while the healthy guest has no alert at all.
+        Get-PromAlert | Should -BeNullOrEmpty
+        Get-AmAlert | Should -BeNullOrEmpty
+    }
+
+    It 'guest stopped: InfraHealthCheckFailed with its environment, component, type and check reaches Alertmanager' {
+        $script:T0 = [DateTimeOffset]::UtcNow
+        Set-PveLabGuest -Lab $Lab -Name $Guest -State stopped
+        Add-Event 'guest stopped' "Set-PveLabGuest -State stopped: API stopped, $(($Lab.Guests | Where-Object Name -eq $Guest).Ip) dropped"
+        $run = Invoke-EntryScript
+        Add-Event 'scheduled check done' "pve-health-check.ps1 exit $($run.ExitCode)"
+        $run.Output | Should -Match "CRITICAL lab/$Guest Vm Ping"
+        $run.ExitCode | Should -Be 2
+        $null = Wait-For -What "the guest's Ping series = 0 in Prometheus" -TimeoutSec 20 -Condition { (Get-GuestSeries) -eq '0' }
+        Add-Event 'metric scraped' "pve_health_check_success{component=`"$Guest`",check=`"Ping`"} = 0 in Prometheus, sample scraped at $(Get-GuestSampleTime)"
+
+        # One bounded loop records the first sighting of each state: pending, firing (Prometheus), received (Alertmanager).
+        $pending = $firing = $received = $null
+        $deadline = [DateTime]::UtcNow.AddSeconds(150)   # for: 60 s + evaluation + send, with a wide margin
+        while (-not $received -and [DateTime]::UtcNow -lt $deadline) {
+            $a = Get-PromAlert
+            if ($a -and -not $pending) { $pending = $a; Add-Event 'alert pending' "Prometheus activeAt $(([DateTimeOffset]::Parse($a.activeAt)).ToString('HH:mm:ss.fff'))" }
+            if ($a -and $a.state -eq 'firing' -and -not $firing) { $firing = $a; Add-Event 'alert firing' 'Prometheus state firing (for: 1m elapsed)' }
+            $am = Get-AmAlert
+            if ($am) { $received = $am; Add-Event 'received by Alertmanager' "startsAt $(([DateTimeOffset]::Parse($am.startsAt)).ToString('HH:mm:ss.fff')), state $($am.status.state)" }
+            else { Start-Sleep -Milliseconds 250 }
+        }
+        $received | Should -Not -BeNullOrEmpty -Because 'the alert must reach Alertmanager within 150 s'
+        $pending | Should -Not -BeNullOrEmpty
+        $received.labels.environment | Should -Be 'lab'
+        $received.labels.component | Should -Be $Guest
+        $received.labels.type | Should -Be 'Vm'
+        $received.labels.check | Should -Be 'Ping'
+        $received.labels.severity | Should -Be 'critical'
+        $received.annotations.summary | Should -Be "lab: $Guest (Vm) failed its Ping check"
+        # Prometheus sends to both Alertmanagers of the HA pair.
+        Wait-For -What 'the alert on the second Alertmanager' -TimeoutSec 20 -Condition { Get-AmAlert -Url $Lab.Monitoring.Alertmanager2Url } | Should -Not -BeNullOrEmpty
+        # Fired only after for: (60 s) of pending (startsAt is whole seconds: a little margin for the rounding).
+        ([DateTimeOffset]::Parse($received.startsAt) - [DateTimeOffset]::Parse($pending.activeAt)).TotalSeconds | Should -BeGreaterOrEqual 55
+    }
+
+    It 'guest started again: the next scheduled run resolves the alert' {
+        $script:T0 = [DateTimeOffset]::UtcNow
+        Set-PveLabGuest -Lab $Lab -Name $Guest -State running
+        Add-Event 'guest started' 'Set-PveLabGuest -State running'
+        $run = Invoke-EntryScript
+        Add-Event 'scheduled check done' "pve-health-check.ps1 exit $($run.ExitCode)"
+        $run.Output | Should -Not -Match "lab/$Guest Vm Ping"
+        $null = Wait-For -What "the guest's Ping series = 1 in Prometheus" -TimeoutSec 20 -Condition { (Get-GuestSeries) -eq '1' }
+        Add-Event 'metric scraped' "pve_health_check_success{component=`"$Guest`",check=`"Ping`"} = 1 in Prometheus, sample scraped at $(Get-GuestSampleTime)"
+        $null = Wait-For -What 'the alert gone from Prometheus' -TimeoutSec 30 -Condition { -not (Get-PromAlert) }
+        Add-Event 'alert inactive in Prometheus' 'gone from /api/v1/alerts'
+        $null = Wait-For -What 'the alert resolved in Alertmanager' -TimeoutSec 60 -Condition { -not (Get-AmAlert) -and -not (Get-AmAlert -Url $Lab.Monitoring.Alertmanager2Url) }
+        Add-Event 'resolved in Alertmanager' 'no active InfraHealthCheckFailed for the guest on either Alertmanager'
+        Get-AmAlert | Should -BeNullOrEmpty
+    }
+}
