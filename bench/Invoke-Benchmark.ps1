@@ -210,7 +210,7 @@ $all = [ordered]@{ Machine = $machine; Sizes = [System.Collections.Generic.List[
 
 foreach ($n in $GuestCount) {
     $stopped = [int][math]::Round($n * $StoppedPercent / 100)
-    $lab = Start-PveLab -GuestCount $n -StoppedCount $stopped -StackModulePath '' -StartTimeoutSec 120
+    $lab = Start-PveLab -GuestCount $n -StoppedCount $stopped -NoStack -StartTimeoutSec 120
     try {
         if (-not $lab.Namespace) { throw 'bench: the lab has no network namespace.' }
         $null = New-Item -ItemType Directory -Force (Join-Path $lab.Root 'bench')
