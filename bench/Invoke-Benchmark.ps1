@@ -120,7 +120,9 @@ function Invoke-PveHealthRun {
     if ($Component) { $cmd += @('-Component', $Component) }
     $m = Invoke-Measured -Lab $Lab -Name $name -Command $cmd
     $data = Get-Content -Raw $json | ConvertFrom-Json
-    $m | Add-Member -NotePropertyMembers @{ Run = $data.runSeconds; RunCpu = $data.runCpuSeconds; Import = $data.importSeconds; Results = @($data.results); Concurrency = "$($data.concurrency)"; Wrong = (Get-WrongVerdicts -Lab $Lab -Results @($data.results)) }
+    $m | Add-Member -NotePropertyMembers @{ Run = $data.runSeconds; RunCpu = $data.runCpuSeconds; Import = $data.importSeconds; Results = @($data.results); Concurrency = "$($data.concurrency)"; WrongList = @(Get-WrongVerdicts -Lab $Lab -Results @($data.results)) }
+    $m | Add-Member -NotePropertyName Wrong -NotePropertyValue $m.WrongList.Count
+    if ($m.Wrong) { Write-Host "bench:   wrong: $(($m.WrongList | Select-Object -First 8) -join '; ')" }
     $m
 }
 
@@ -136,7 +138,8 @@ function Get-WrongVerdicts {
         $truth["$($g.Name)/ApiStatus"] = $up
         $truth["$($g.Name)/GuestAgent"] = $up -and $g.Type -eq 'qemu' -and $g.Agent -eq 'up'
     }
-    @($Results | Where-Object { $truth.ContainsKey("$($_.component)/$($_.check)") -and (($_.status -eq 'Ok') -ne $truth["$($_.component)/$($_.check)"]) }).Count
+    @($Results | Where-Object { $truth.ContainsKey("$($_.component)/$($_.check)") -and (($_.status -eq 'Ok') -ne $truth["$($_.component)/$($_.check)"]) } |
+        ForEach-Object { "$($_.component)/$($_.check) $($_.status) $([math]::Round($_.ms)) ms" })
 }
 
 function Invoke-ShellRun {

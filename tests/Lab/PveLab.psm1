@@ -359,7 +359,18 @@ LogLevel ERROR
     if (-not (Test-Path /run/sshd)) { $null = New-Item -ItemType Directory /run/sshd -Force }
     $null = & /usr/sbin/sshd -t -f $cfg 2>&1
     if ($LASTEXITCODE) { throw "lab: sshd rejects its generated config: $(& /usr/sbin/sshd -t -f $cfg 2>&1)" }
-    $null = Start-LabProcess -Lab $Lab -Name 'sshd' -Command @('/usr/sbin/sshd', '-D', '-e', '-f', $cfg)
+    $sshd = @('/usr/sbin/sshd', '-D', '-e', '-f', $cfg)
+    # bash sources ~/.bashrc when sshd starts it (Debian builds it with SSH_SOURCE_BASHRC), so every guest command
+    # would run this host's ~/.bashrc (here: pyenv init, about 125 ms of CPU per command, most of the lab sshd's cost
+    # per connection). A guest is not this host: in the namespace, sshd runs in its own mount namespace where an
+    # empty file is bound over the login user's ~/.bashrc. The host's file is not touched.
+    $homeDir = ((& getent passwd $Lab.SshUser) -split ':')[5]
+    if ($Lab.Namespace -and $homeDir -and (Test-Path -LiteralPath (Join-Path $homeDir '.bashrc') -PathType Leaf) -and (Test-Path /usr/bin/unshare)) {
+        $emptyRc = Join-Path $ssh 'guest-bashrc'
+        Write-LabFile -Path $emptyRc -Text "# PveLab: the lab's guests do not run the host's ~/.bashrc`n" -Mode 644
+        $sshd = @('/usr/bin/unshare', '--mount', '--propagation', 'private', '/bin/sh', '-c', 'mount --bind "$1" "$0/.bashrc" || exit 1; shift; exec "$@"', $homeDir, $emptyRc) + $sshd
+    }
+    $null = Start-LabProcess -Lab $Lab -Name 'sshd' -Command $sshd
 }
 
 function Start-LabSimulator {

@@ -38,13 +38,15 @@ public class AdaptiveLimitTests
     }
 
     [Fact]
-    public void Answers_near_the_fastest_seen_grow_the_limit_even_on_a_slow_host()
+    public void Answers_near_the_fastest_seen_grow_the_limit_even_above_a_quarter_of_the_timeout()
     {
         var limit = new AdaptiveLimit(4, 64, 2);
-        for (var i = 0; i < 10; i++) Cycle(limit, true, 0.22); // above a fifth of the timeout, but no queueing
+        for (var i = 0; i < 10; i++) Cycle(limit, true, 0.15); // fast: grows
         Assert.Equal(14, limit.Limit);
-        for (var i = 0; i < 10; i++) Cycle(limit, true, 0.36); // queueing (more than 1.5x the fastest), not yet slow: hold
-        Assert.Equal(14, limit.Limit);
+        for (var i = 0; i < 10; i++) Cycle(limit, true, 0.28); // above a quarter, but under twice the fastest: grows
+        Assert.Equal(24, limit.Limit);
+        for (var i = 0; i < 10; i++) Cycle(limit, true, 0.4); // queueing (over twice the fastest), not yet slow: holds
+        Assert.Equal(24, limit.Limit);
     }
 
     [Fact]

@@ -17,9 +17,9 @@ namespace PveHealth.Execution;
 internal sealed class AdaptiveLimit
 {
     /// <summary>Ok answers faster than this part of their timeout grow the limit.</summary>
-    internal const double FastFraction = 0.2;
+    internal const double FastFraction = 0.25;
     /// <summary>Ok answers slower than this part of their timeout shrink it.</summary>
-    internal const double SlowFraction = 0.4;
+    internal const double SlowFraction = 0.5;
 
     private readonly object _gate = new();
     private readonly Queue<TaskCompletionSource<bool>> _waiters = new();
@@ -112,7 +112,7 @@ internal sealed class AdaptiveLimit
                 _slowStart = false;
                 _limit = Math.Max(_min, _limit - 0.5);
             }
-            else if (fraction < FastFraction || fraction < 1.5 * _baseFraction) Grow();
+            else if (fraction < FastFraction || fraction < 2 * _baseFraction) Grow();
         }
         else if (_recentOkFraction < SlowFraction) Grow();
     }

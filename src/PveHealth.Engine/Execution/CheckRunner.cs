@@ -102,7 +102,7 @@ public sealed class CheckRunner
                 reporter.Timeout = timeout;
                 using var unitCts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
                 unitCts.CancelAfter(timeout);
-                // A unit that has reported nothing at 40 % of its timeout is waiting on a silent host (a stopped
+                // A unit that has reported nothing at half its timeout is waiting on a silent host (a stopped
                 // guest), not on a shared resource: its slot goes to the next unit of its kind.
                 _ = Task.Delay(timeout * AdaptiveLimit.SlowFraction, unitCts.Token).ContinueWith(t =>
                 {
