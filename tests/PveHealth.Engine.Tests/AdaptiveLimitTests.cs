@@ -85,17 +85,17 @@ public class AdaptiveLimitTests
     [Fact]
     public void A_shared_bottleneck_keeps_healthy_units_inside_their_timeout()
     {
-        // A server that takes 20 ms of exclusive work per unit: 64 at once would wait 1.3 s, beyond the 0.8 s timeout.
+        // A server that takes 30 ms of exclusive work per unit: 64 at once would wait 1.9 s, beyond the 1.2 s timeout.
         var server = new SemaphoreSlim(1, 1);
-        var units = Enumerable.Range(0, 300).Select(i => (CheckUnit)new SlowUnit($"g{i}", async (r, ct) =>
+        var units = Enumerable.Range(0, 150).Select(i => (CheckUnit)new SlowUnit($"g{i}", async (r, ct) =>
         {
             await server.WaitAsync(ct);
-            try { await Task.Delay(20, ct); } finally { server.Release(); }
+            try { await Task.Delay(30, ct); } finally { server.Release(); }
             r.Report("Ssh", CheckStatus.Ok, "ok");
         })).ToList();
-        var results = new CheckRunner(new RunOptions { ThrottleLimit = 64, CheckTimeout = TimeSpan.FromMilliseconds(800) })
+        var results = new CheckRunner(new RunOptions { ThrottleLimit = 64, CheckTimeout = TimeSpan.FromMilliseconds(1200) })
             .Run(units, CancellationToken.None).OfType<ResultEvent>().Select(e => e.Result).ToList();
         var timedOut = results.Count(r => r.Status != CheckStatus.Ok);
-        Assert.True(timedOut <= 15, $"{timedOut} of 300 healthy units timed out");
+        Assert.True(timedOut <= 15, $"{timedOut} of 150 healthy units timed out");
     }
 }
