@@ -200,6 +200,7 @@ function Start-PveLab {
         Monitoring      = $null
         StackServices   = $null
         StackKeeperPid  = 0
+        ReaperPid       = 0
     }
     $ok = $false
     $script:ActiveLabs.Add($lab)
@@ -220,6 +221,12 @@ function Start-PveLab {
             $lab.Mode = 'loopback'
             $lab.Note = if ($NoNamespace) { 'lab without a namespace (-NoNamespace)' } else { 'not root, so no network namespace: the lab runs on 127.0.0.1 of this host only (every guest at 127.0.0.1 behind one sshd on a free port; a stopped guest is stopped in the API but still answers ping). Run as root for the full lab.' }
             Write-Warning "PveLab: $($lab.Note)"
+        }
+        # The watchdog tears the lab down if this pwsh dies without running Stop-PveLab (SIGTERM, SIGKILL).
+        if ($IsLinux) {
+            $reaperArgs = @('bash', (Join-Path $PSScriptRoot 'reaper.sh'), "$PID", $Root) + @(if ($lab.Namespace) { $lab.Namespace })
+            $reaper = Start-Process -FilePath setsid -ArgumentList $reaperArgs -PassThru -RedirectStandardOutput '/dev/null' -RedirectStandardError (Join-Path ([IO.Path]::GetTempPath()) "pvelab-reaper-$PID.log")
+            $lab.ReaperPid = $reaper.Id
         }
         if ($FailAt -eq 'namespace') { throw "lab: forced failure after the namespace (test hook; namespace $($lab.Namespace))" }
 
@@ -551,6 +558,11 @@ function Stop-PveLab {
             $null = & ip netns delete $Lab.Namespace 2>&1
         }
         if ($Lab.Root -and (Test-Path $Lab.Root)) { Remove-Item -LiteralPath $Lab.Root -Recurse -Force -ErrorAction SilentlyContinue }
+        # Clean teardown done: the watchdog has nothing left to do.
+        if ($Lab.PSObject.Properties['ReaperPid'] -and $Lab.ReaperPid) {
+            $null = & kill -KILL $Lab.ReaperPid 2>$null
+            $Lab.ReaperPid = 0
+        }
         $null = $script:ActiveLabs.Remove($Lab)
     }
 }

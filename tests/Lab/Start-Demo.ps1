@@ -42,6 +42,8 @@ $lab = $null
 $null = New-Item -ItemType Directory -Force -Path $OutputPath
 $OutputPath = (Resolve-Path $OutputPath).Path
 $prom = Join-Path $OutputPath 'pve_health.prom'
+# A file from an earlier demo would be scraped before this run writes its own: start clean.
+Remove-Item -LiteralPath $prom -ErrorAction SilentlyContinue
 try {
     Write-Host "Starting the lab ($GuestCount guests, Proxmox simulator, Prometheus, node_exporter, 2 Alertmanagers, Grafana and MinIO stand-ins)..."
     # node_exporter's textfile folder is the demo's output folder: the pve_health.prom written below is what Prometheus scrapes.

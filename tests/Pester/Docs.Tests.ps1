@@ -8,6 +8,9 @@ BeforeDiscovery {
     $script:RunnableCases = @(foreach ($d in $parsed) {
             foreach ($e in $d.Examples) { if ($e.Runnable -eq 'offline') { @{ Name = $d.Name; Title = $e.Title; Code = $e.Code } } }
         })
+    $script:LabRunnableCases = @(foreach ($d in $parsed) {
+            foreach ($e in $d.Examples) { if ($e.Runnable -eq 'lab') { @{ Name = $d.Name; Title = $e.Title; Code = $e.Code } } }
+        })
 }
 
 BeforeAll {
@@ -161,6 +164,33 @@ exit 0
         $r = Invoke-FreshPwsh -Script $script -TimeoutSec 120
         $r.Error | Should -Not -Match 'ERROR RECORD' -Because "example '$Title' of $Name must not write errors"
         $r.ExitCode | Should -Be 0 -Because "example '$Title' of $Name must succeed: $($r.Error)"
+    }
+}
+
+Describe 'Help examples marked Runnable: lab' -Skip:((& id -u) -ne '0') {
+    # Run inside the lab's namespace, with $env:PVE_HEALTH_CONFIG pointing at the lab's configuration, as an
+    # administrator's shell would have it. Without root there is no lab: skipped.
+    BeforeAll {
+        Import-Module (Join-Path $PSScriptRoot '../Lab/PveLab.psm1') -Force
+        $script:DocLab = Start-PveLab
+    }
+    AfterAll { if ($script:DocLab) { Stop-PveLab $script:DocLab } }
+
+    It 'some examples are marked for the lab' -ForEach @(@{ Count = $script:LabRunnableCases.Count }) {
+        $Count | Should -BeGreaterThan 0
+    }
+
+    It '<Name>: <Title> runs in the lab without error records' -ForEach $script:LabRunnableCases {
+        $r = Invoke-InPveLab -Lab $script:DocLab -ModulePath (Get-PveHealthModulePath) -ArgumentList @($Code, $script:Root) -ScriptBlock {
+            param($Code, $Root)
+            $env:PVE_HEALTH_CONFIG = $Lab.ConfigPath
+            Set-Location -LiteralPath $Root
+            $Error.Clear()
+            $text = try { & ([scriptblock]::Create($Code)) 6>&1 3>&1 | Out-String -Width 200 } catch { "threw: $_" }
+            [pscustomobject]@{ Errors = @($Error | ForEach-Object { "$($_.FullyQualifiedErrorId): $_" }); Text = $text }
+        }
+        $r.Errors | Should -BeNullOrEmpty -Because "example '$Title' of $Name must run in the lab without errors"
+        $r.Text | Should -Not -BeNullOrEmpty -Because 'the example shows something'
     }
 }
 

@@ -418,6 +418,34 @@ Describe 'The lab' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
 }
 
 Describe 'Lab teardown' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
+    It 'tears the lab down when its owner pwsh is killed (<Signal>) before Stop-PveLab runs' -TestCases @(@{ Signal = 'TERM' }, @{ Signal = 'KILL' }) {
+        param($Signal)
+        $module = Join-Path $PSScriptRoot '../Lab/PveLab.psm1'
+        $out = Join-Path ([IO.Path]::GetTempPath()) "pvelab-owner-$([guid]::NewGuid().ToString('n')).txt"
+        $self = [Environment]::ProcessPath
+        $pwsh = if ([IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') { @($self, (Join-Path $PSHOME 'pwsh.dll')) } else { @($self) }
+        $script = "Import-Module '$module'; `$lab = Start-PveLab -NoStack -GuestCount 2; Set-Content '$out' (`$lab.Namespace + ' ' + `$lab.Root); Start-Sleep -Seconds 120"
+        $owner = Start-Process -FilePath $pwsh[0] -ArgumentList (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $script)) -PassThru -RedirectStandardOutput '/dev/null'
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not (Test-Path $out) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 200 }
+            Test-Path $out | Should -BeTrue -Because 'the owner started its lab'
+            $namespace, $root = (Get-Content $out -Raw).Trim() -split ' '
+            @(& ip netns list | ForEach-Object { ($_ -split ' ')[0] }) | Should -Contain $namespace
+            & kill "-$Signal" $owner.Id
+            # The watchdog polls once a second: allow a few rounds.
+            $deadline = [DateTime]::UtcNow.AddSeconds(15)
+            while (((@(& ip netns list | ForEach-Object { ($_ -split ' ')[0] }) -contains $namespace) -or (Test-Path $root)) -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 250 }
+            @(& ip netns list | ForEach-Object { ($_ -split ' ')[0] }) | Should -Not -Contain $namespace
+            Test-Path $root | Should -BeFalse
+            @(Get-ProcessMentioning $root).Count | Should -Be 0
+        }
+        finally {
+            if (-not $owner.HasExited) { $owner.Kill($true) }
+            Remove-Item $out -ErrorAction SilentlyContinue
+        }
+    }
+
     It 'Stop-PveLab leaves no process, no namespace and no temp folder (with the monitoring stack)' {
         $lab = Start-PveLab -GuestCount 2
         $pids = @($lab.Pids)

@@ -174,3 +174,17 @@ public class CheckRunnerTests
     public void Exit_code_follows_the_worst_status_with_Nagios_meanings(CheckStatus[] statuses, int expected)
         => Assert.Equal(expected, CheckStatusExtensions.ExitCode(statuses));
 }
+
+public class ExclusionCheckNamesTests
+{
+    [Fact]
+    public void Every_check_a_provider_can_report_is_a_known_exclusion_check()
+    {
+        var guestChecks = PveHealth.Checks.CheckCatalog.GuestChecks;
+        foreach (var check in guestChecks.Concat(["Quorum", "Node", "Certificate", "Ready", "Health", "Targets", "Peers", "Live", "Cluster", "Credentials", "Bucket", "State", "Lock"]))
+        {
+            Assert.NotNull(PveHealth.Exclusions.ExclusionRule.Parse($"x:{check}", "test", out var error));
+            Assert.Null(error);
+        }
+    }
+}

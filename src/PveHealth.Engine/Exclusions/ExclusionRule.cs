@@ -68,7 +68,7 @@ public sealed class ExclusionRule
 
     /// <summary>Every check name a rule may qualify.</summary>
     public static readonly string[] KnownChecks =
-        ["Ping", "Ssh", "Docker", "ApiStatus", "GuestAgent", "Quorum", "Node", "Ready", "Health", "Targets", "Peers", "Live", "Cluster", "Credentials", "Bucket", "State", "Lock", "Discover"];
+        ["Ping", "Ssh", "Docker", "ApiStatus", "GuestAgent", "Quorum", "Node", "Certificate", "Ready", "Health", "Targets", "Peers", "Live", "Cluster", "Credentials", "Bucket", "State", "Lock", "Discover"];
 
     public override string ToString() => $"{Text} ({Source})";
 }
