@@ -41,7 +41,7 @@ public abstract class CheckUnit
     /// <summary>
     /// Optional per-unit timeout; the runner uses its default (-TimeoutSec) when null.
     /// </summary>
-    public TimeSpan? Timeout { get; init; }
+    public TimeSpan? Timeout { get; internal set; }
 
     /// <summary>
     /// Run the checks and report each one through <paramref name="reporter"/>. The token is cancelled

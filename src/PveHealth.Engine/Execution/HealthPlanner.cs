@@ -18,6 +18,8 @@ public sealed class PlanRequest
     /// <summary>The dry run: sources that would contact a host are not read.</summary>
     public bool DryRun { get; init; }
     public RunOptions Options { get; init; } = new();
+    /// <summary>True when the check timeout was given on the command line (-TimeoutSec): it then wins over an environment's timeoutSec.</summary>
+    public bool TimeoutFromParameter { get; init; }
 }
 
 /// <summary>The checks a run will make, and what was decided without running anything.</summary>
@@ -80,9 +82,10 @@ public sealed class HealthPlanner
         foreach (var name in SelectEnvironments(request))
         {
             var envConfig = _config.Environments[name];
-            var timeout = envConfig.TimeoutSec is double t ? TimeSpan.FromSeconds(t) : (TimeSpan?)null;
+            var timeout = !request.TimeoutFromParameter && envConfig.TimeoutSec is double t ? TimeSpan.FromSeconds(t) : (TimeSpan?)null;
             var context = new EnvironmentContext(name, envConfig, request.Options with { CheckTimeout = timeout ?? request.Options.CheckTimeout });
             plan.EnvironmentNames.Add(name);
+            var first = plan.Units.Count;
             await PlanGuestsAsync(context, request, plan, cancellationToken).ConfigureAwait(false);
             foreach (var provider in CheckCatalog.ServiceProviders)
             {
@@ -91,6 +94,11 @@ public sealed class HealthPlanner
                     if (!Selected(request, unit.Component, unit.Type, provider.Group)) continue;
                     AddWithExclusions(plan, request, unit, provider.Group);
                 }
+            }
+            // The environment's own timeoutSec applies to its units (an explicit -TimeoutSec wins over it).
+            if (timeout is TimeSpan envTimeout)
+            {
+                for (var i = first; i < plan.Units.Count; i++) plan.Units[i].Timeout ??= envTimeout;
             }
         }
         return plan;

@@ -64,6 +64,7 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
             Exclusions = exclusions,
             DryRun = dryRun,
             Options = options,
+            TimeoutFromParameter = MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)),
         };
 
         var planner = new HealthPlanner(config, InventorySourceFactory.Create);
