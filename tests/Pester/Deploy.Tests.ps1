@@ -8,24 +8,8 @@ BeforeAll {
     $script:Deploy = (Resolve-Path (Join-Path $PSScriptRoot '../../deploy')).Path
     $script:Work = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "pvehealth-deploy-$([guid]::NewGuid().ToString('N'))")).FullName
 
-    function script:Invoke-Program {
-        param([string] $File, [string[]] $Arguments, [hashtable] $Environment = @{}, [int] $TimeoutSec = 120)
-        $psi = [Diagnostics.ProcessStartInfo]::new($File)
-        foreach ($a in $Arguments) { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.UseShellExecute = $false
-        $psi.Environment['NO_COLOR'] = '1'
-        foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
-        $p = [Diagnostics.Process]::Start($psi)
-        $out = $p.StandardOutput.ReadToEndAsync()
-        $err = $p.StandardError.ReadToEndAsync()
-        if (-not $p.WaitForExit($TimeoutSec * 1000)) { $p.Kill($true); throw "$File did not finish within $TimeoutSec s" }
-        $p.WaitForExit()
-        $r = [pscustomobject]@{ Output = $out.Result; Error = $err.Result; ExitCode = $p.ExitCode }
-        Write-Host ("    $ {0} {1} -> exit {2}`n{3}" -f $File, ($Arguments -join ' '), $r.ExitCode, (("$($r.Output)$($r.Error)".TrimEnd() -split "`n" | ForEach-Object { "      $_" }) -join "`n"))
-        $r
-    }
+    # The programs run through TestHelpers' Invoke-Program, echoed for the CI log.
+    function script:Invoke-Program { TestHelpers\Invoke-Program @args -Echo }
 }
 
 AfterAll {

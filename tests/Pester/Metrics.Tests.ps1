@@ -8,23 +8,6 @@ BeforeAll {
     $script:Entry = Join-Path $script:ModulePath 'bin/pve-health-check.ps1'
     $script:Work = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "pvehealth-metrics-$([guid]::NewGuid().ToString('N'))")).FullName
 
-    # Runs a program with a deadline; returns Output, Error, ExitCode.
-    function script:Invoke-Program {
-        param([string] $File, [string[]] $Arguments, [hashtable] $Environment = @{}, [int] $TimeoutSec = 120)
-        $psi = [Diagnostics.ProcessStartInfo]::new($File)
-        foreach ($a in $Arguments) { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardOutput = $true
-        $psi.RedirectStandardError = $true
-        $psi.UseShellExecute = $false
-        $psi.Environment['NO_COLOR'] = '1'
-        foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
-        $p = [Diagnostics.Process]::Start($psi)
-        $out = $p.StandardOutput.ReadToEndAsync()
-        $err = $p.StandardError.ReadToEndAsync()
-        if (-not $p.WaitForExit($TimeoutSec * 1000)) { $p.Kill($true); throw "$File did not finish within $TimeoutSec s" }
-        $p.WaitForExit()
-        [pscustomobject]@{ Output = $out.Result; Error = $err.Result; ExitCode = $p.ExitCode }
-    }
 
     # The entry script in a fresh pwsh, optionally inside a network namespace.
     function script:Invoke-Entry {
