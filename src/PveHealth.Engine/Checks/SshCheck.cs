@@ -58,9 +58,14 @@ public sealed class SshCheck : CheckUnit
 
         var connection = new ConnectionInfo(_guest.Address, _ssh.Port, user, new PrivateKeyAuthenticationMethod(user, key))
         {
-            Timeout = reporter.Timeout,
+            Timeout = reporter.Timeout > TimeSpan.FromSeconds(1) ? reporter.Timeout - TimeSpan.FromMilliseconds(250) : reporter.Timeout * 0.8,
         };
         PreferCurve25519(connection);
+        // The connection and handshake get the unit's timeout less a margin, so a silent guest is reported by
+        // this check (with Docker Skipped) rather than by the runner's cut-off.
+        var connectBudget = reporter.Timeout > TimeSpan.FromSeconds(1) ? reporter.Timeout - TimeSpan.FromMilliseconds(250) : reporter.Timeout * 0.8;
+        using var connectDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        connectDeadline.CancelAfter(connectBudget);
         string? rejected = null;
         using var client = new SshClient(connection);
         client.HostKeyReceived += (_, e) =>
@@ -85,15 +90,22 @@ public sealed class SshCheck : CheckUnit
 
         try
         {
-            await client.ConnectAsync(cancellationToken).ConfigureAwait(false);
+            await client.ConnectAsync(connectDeadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             throw;
         }
+        catch (OperationCanceledException)
+        {
+            // Our own connect deadline, a little inside the unit's timeout: the check answers for itself
+            // (Ssh Critical, Docker Skipped) instead of being cut off as "timed out".
+            Fail(reporter, CheckStatus.Critical, $"no SSH answer from {_guest.Address}:{_ssh.Port} within {connectBudget.TotalSeconds:0.#} s");
+            return;
+        }
         catch (Exception ex)
         {
-            Fail(reporter, CheckStatus.Critical, rejected ?? Describe(ex, user, reporter.Timeout));
+            Fail(reporter, CheckStatus.Critical, rejected ?? Describe(ex, user, connectBudget));
             return;
         }
         reporter.Report(SshName, CheckStatus.Ok, $"connected as {user}, host key verified ({client.ConnectionInfo.CurrentHostKeyAlgorithm})");
