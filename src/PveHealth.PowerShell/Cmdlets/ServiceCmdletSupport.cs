@@ -8,16 +8,26 @@ namespace PveHealth.PowerShell.Cmdlets;
 internal static class ServiceCmdletSupport
 {
     /// <summary>
-    /// Loads the configuration (a bad file stops the command: ConfigInvalid) and makes one context per
-    /// selected environment. Throws ArgumentException for an unknown environment.
+    /// Loads the configuration and makes one context per selected environment, with the run options of the first
+    /// (or the parameters' when none is selected). A bad file stops the command (ConfigInvalid), and so does an
+    /// unknown environment (EnvironmentNotFound).
     /// </summary>
-    public static (PveHealthConfig Config, List<EnvironmentContext> Contexts) Load(PSCmdlet cmdlet, string? configPath, string[]? environments,
-        double? timeoutSec, int? throttleLimit)
+    public static (List<EnvironmentContext> Contexts, RunOptions Options) Load(PSCmdlet cmdlet, string? configPath, string[]? environments,
+        double? timeoutSec, int? throttleLimit, double defaultTimeoutSec, int defaultThrottleLimit)
     {
         var config = CmdletConfiguration.Load(cmdlet, configPath);
         var options = Options(timeoutSec ?? config.Defaults.TimeoutSec, throttleLimit ?? config.Defaults.ThrottleLimit, config.Defaults.RunTimeoutSec);
         var planner = new HealthPlanner(config, (_, _) => null);
-        var names = planner.SelectEnvironments(new PlanRequest { Environments = environments ?? [], All = environments is null && config.Environments.Count > 1 });
+        IReadOnlyList<string> names;
+        try
+        {
+            names = planner.SelectEnvironments(new PlanRequest { Environments = environments ?? [], All = environments is null && config.Environments.Count > 1 });
+        }
+        catch (ArgumentException ex)
+        {
+            cmdlet.ThrowTerminatingError(new ErrorRecord(ex, "EnvironmentNotFound", ErrorCategory.ObjectNotFound, environments) { ErrorDetails = new ErrorDetails(ex.Message) });
+            throw; // not reached: ThrowTerminatingError always throws
+        }
         var contexts = new List<EnvironmentContext>();
         foreach (var name in names)
         {
@@ -25,7 +35,7 @@ internal static class ServiceCmdletSupport
             var timeout = timeoutSec is null && env.TimeoutSec is double t ? TimeSpan.FromSeconds(t) : options.CheckTimeout;
             contexts.Add(new EnvironmentContext(name, env, options with { CheckTimeout = timeout }));
         }
-        return (config, contexts);
+        return (contexts, contexts.Count > 0 ? contexts[0].Options : Options(defaultTimeoutSec, defaultThrottleLimit));
     }
 
     public static RunOptions Options(double timeoutSec, int throttleLimit, double runTimeoutSec = 300)

@@ -117,16 +117,7 @@ public sealed class TestPveMinioCommand : CheckCmdletBase
         else
         {
             List<EnvironmentContext> contexts;
-            try
-            {
-                (_, contexts) = ServiceCmdletSupport.Load(this, ConfigPath, Environment, timeout, throttle);
-            }
-            catch (ArgumentException ex)
-            {
-                ThrowStableError("EnvironmentNotFound", ex.Message, ErrorCategory.ObjectNotFound, Environment);
-                return;
-            }
-            options = contexts.Count > 0 ? contexts[0].Options : ServiceCmdletSupport.Options(TimeoutSec, ThrottleLimit);
+            (contexts, options) = ServiceCmdletSupport.Load(this, ConfigPath, Environment, timeout, throttle, TimeoutSec, ThrottleLimit);
             var provider = new MinioCheckProvider();
             foreach (var context in contexts)
             {

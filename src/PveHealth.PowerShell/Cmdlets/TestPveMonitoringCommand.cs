@@ -69,16 +69,7 @@ public sealed class TestPveMonitoringCommand : CheckCmdletBase
         else
         {
             List<EnvironmentContext> contexts;
-            try
-            {
-                (_, contexts) = ServiceCmdletSupport.Load(this, ConfigPath, Environment, timeout, throttle);
-            }
-            catch (ArgumentException ex)
-            {
-                ThrowStableError("EnvironmentNotFound", ex.Message, ErrorCategory.ObjectNotFound, Environment);
-                return;
-            }
-            options = contexts.Count > 0 ? contexts[0].Options : ServiceCmdletSupport.Options(TimeoutSec, ThrottleLimit);
+            (contexts, options) = ServiceCmdletSupport.Load(this, ConfigPath, Environment, timeout, throttle, TimeoutSec, ThrottleLimit);
             foreach (var context in contexts)
             {
                 if (context.Config.Monitoring is not { } mon)
