@@ -92,7 +92,7 @@ public sealed class HealthPlanner
                 foreach (var unit in provider.Create(context))
                 {
                     if (!Selected(request, unit.Component, unit.Type, provider.Group)) continue;
-                    AddWithExclusions(plan, request, unit, provider.Group);
+                    AddWithExclusions(plan, request.Exclusions, unit, provider.Group);
                 }
             }
             // The environment's own timeoutSec applies to its units (an explicit -TimeoutSec wins over it).
@@ -147,35 +147,47 @@ public sealed class HealthPlanner
         {
             var group = guest.Kind.ToString();
             if (!Selected(request, guest.Name, group, group)) continue;
-            foreach (var provider in CheckCatalog.GuestProviders)
-            {
-                var mine = provider.Checks.Where(c => wanted.Contains(c, StringComparer.OrdinalIgnoreCase)).ToList();
-                if (mine.Count == 0) continue;
-                var unit = provider.Create(guest, context, mine, out var skipReason);
-                if (unit is null)
-                {
-                    // Checks not listed explicitly: run what the environment is configured for, quietly.
-                    if (env.Checks is not { Count: > 0 }) continue;
-                    foreach (var check in mine)
-                    {
-                        var rule = request.Exclusions.Find(guest.Name, group, group, check);
-                        plan.Decided.Add(rule is not null
-                            ? Excluded(context.Name, guest.Name, group, check, guest.Address ?? string.Empty, rule)
-                            : new CheckResult(context.Name, guest.Name, group, check, CheckStatus.Skipped, skipReason ?? "not applicable", TimeSpan.Zero, guest.Address));
-                    }
-                    continue;
-                }
-                AddWithExclusions(plan, request, unit, group);
-            }
+            // Checks not listed explicitly: run what the environment is configured for, quietly.
+            PlanGuest(plan, context, guest, wanted, request.Exclusions, reportUnconfigured: env.Checks is { Count: > 0 });
         }
     }
 
-    private static void AddWithExclusions(HealthPlan plan, PlanRequest request, CheckUnit unit, string group)
+    /// <summary>
+    /// The units of one guest for the <paramref name="wanted"/> checks, from every registered provider, with
+    /// exclusions applied (excluded checks become Skipped). A check whose provider cannot run it (no ssh or
+    /// proxmox section, not applicable) becomes Skipped with the reason when <paramref name="reportUnconfigured"/>,
+    /// else it is left out. Used by the planner and by Test-PveVm.
+    /// </summary>
+    public static void PlanGuest(HealthPlan plan, EnvironmentContext context, Guest guest, IReadOnlyList<string> wanted, ExclusionSet exclusions, bool reportUnconfigured)
+    {
+        var group = guest.Kind.ToString();
+        foreach (var provider in CheckCatalog.GuestProviders)
+        {
+            var mine = provider.Checks.Where(c => wanted.Contains(c, StringComparer.OrdinalIgnoreCase)).ToList();
+            if (mine.Count == 0) continue;
+            var unit = provider.Create(guest, context, mine, out var skipReason);
+            if (unit is null)
+            {
+                if (!reportUnconfigured) continue;
+                foreach (var check in mine)
+                {
+                    var rule = exclusions.Find(guest.Name, group, group, check);
+                    plan.Decided.Add(rule is not null
+                        ? Excluded(context.Name, guest.Name, group, check, guest.Address ?? string.Empty, rule)
+                        : new CheckResult(context.Name, guest.Name, group, check, CheckStatus.Skipped, skipReason ?? "not applicable", TimeSpan.Zero, guest.Address));
+                }
+                continue;
+            }
+            AddWithExclusions(plan, exclusions, unit, group);
+        }
+    }
+
+    private static void AddWithExclusions(HealthPlan plan, ExclusionSet exclusions, CheckUnit unit, string group)
     {
         var run = new List<string>();
         foreach (var check in unit.Checks)
         {
-            var rule = request.Exclusions.Find(unit.Component, unit.Type, group, check);
+            var rule = exclusions.Find(unit.Component, unit.Type, group, check);
             if (rule is null) run.Add(check);
             else plan.Decided.Add(Excluded(unit.Environment, unit.Component, unit.Type, check, unit.Target, rule));
         }

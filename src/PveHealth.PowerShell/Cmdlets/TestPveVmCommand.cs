@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using PveHealth.Checks;
+using PveHealth.Exclusions;
 using PveHealth.Execution;
 using PveHealth.Model;
 
@@ -127,7 +128,7 @@ public sealed class TestPveVmCommand : CheckCmdletBase
         var options = new RunOptions { CheckTimeout = TimeSpan.FromSeconds(timeoutSec), ThrottleLimit = ThrottleLimit, RunTimeout = TimeSpan.FromSeconds(Math.Max(300, timeoutSec * 4)) };
         var wanted = (Check is { Length: > 0 } ? Check : CheckCatalog.GuestChecks.ToArray()).ToList();
         var contexts = new Dictionary<string, EnvironmentContext>(StringComparer.OrdinalIgnoreCase);
-        var units = new List<CheckUnit>();
+        var plan = new HealthPlan();
         foreach (var guest in _guests)
         {
             if (!contexts.TryGetValue(guest.Environment, out var context))
@@ -136,15 +137,10 @@ public sealed class TestPveVmCommand : CheckCmdletBase
                 context = new EnvironmentContext(guest.Environment, envConfig, options);
                 contexts[guest.Environment] = context;
             }
-            foreach (var provider in CheckCatalog.GuestProviders)
-            {
-                var mine = provider.Checks.Where(c => wanted.Contains(c, StringComparer.OrdinalIgnoreCase)).ToList();
-                if (mine.Count == 0) continue;
-                var unit = provider.Create(guest, context, mine, out var reason);
-                if (unit is not null) units.Add(unit);
-                else foreach (var c in mine) WriteResult(new CheckResult(guest.Environment, guest.Name, guest.Kind.ToString(), c, CheckStatus.Skipped, reason ?? "not applicable", TimeSpan.Zero, guest.Address));
-            }
+            // The planner's own per-guest step: a check this guest cannot run is Skipped with the reason.
+            HealthPlanner.PlanGuest(plan, context, guest, wanted, new ExclusionSet(), reportUnconfigured: true);
         }
+        foreach (var decided in plan.Decided) WriteResult(decided);
         foreach (var context in contexts.Values)
         {
             if (context.Config.Proxmox is { SkipCertificateCheck: true } p)
@@ -152,10 +148,7 @@ public sealed class TestPveVmCommand : CheckCmdletBase
                 WriteWarning($"TLS certificate verification of the Proxmox API {p.Url} is OFF (-SkipCertificateCheck / proxmox.skipCertificateCheck): the API token can be read by anyone on the path. Pin -CertificateFingerprint instead.");
             }
         }
-        // API checks first: they only wait on the network (one shared /cluster/resources answer), while SSH handshakes
-        // keep CPU and threads busy; started first, the API answers are in before the SSH flood.
-        var ordered = units.Where(u => u is ApiStatusCheck or GuestAgentCheck).Concat(units.Where(u => u is not (ApiStatusCheck or GuestAgentCheck))).ToList();
-        RunAndWrite(ordered, options);
+        RunAndWrite(plan.Units, options);
         WriteSummary();
     }
 
