@@ -55,7 +55,6 @@ public class ConfigLoaderTests
     [InlineData("""{"environments": {"prod": {"inventory": {"source": "ansible"}}}}""", "$.environments.prod.inventory.source", "expected one of terraform-output, terraform, terraform-state, file")]
     [InlineData("""{"environments": {"prod": {"inventory": {"source": "file"}}}}""", "$.environments.prod.inventory.path", "needs a \"path\"")]
     [InlineData("""{"environments": {"prod": {"inventory": {"source": "terraform"}}}}""", "$.environments.prod.inventory.directory", "needs the \"directory\"")]
-    [InlineData("""{"environments": {"prod": {"checks": ["Ping", "Telnet"]}}}""", "$.environments.prod.checks[1]", "found 'Telnet'")]
     [InlineData("""{"environments": {"prod": {"proxmox": {"url": "pve:8006", "tokenId": "a@pve!b", "tokenSecret": {"env": "X"}}}}}""", "$.environments.prod.proxmox.url", "absolute http(s) URL")]
     public void Invalid_values_name_the_path(string json, string path, string expected)
     {

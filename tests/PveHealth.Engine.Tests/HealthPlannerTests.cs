@@ -3,6 +3,7 @@ using PveHealth.Exclusions;
 using PveHealth.Execution;
 using PveHealth.Inventory;
 using PveHealth.Model;
+using PveHealth.Planning;
 using Xunit;
 
 namespace PveHealth.Tests;
@@ -41,6 +42,9 @@ public class HealthPlannerTests
     {
         var request = new PlanRequest { All = true, TimeoutFromParameter = true, Options = new RunOptions { CheckTimeout = TimeSpan.FromSeconds(7) } };
         var plan = await Planner(Config(TwoEnvironments)).BuildAsync(request, CancellationToken.None);
+        // Both environments have units (Assert.All alone passes on an empty plan), and none carries its own timeout.
+        Assert.Contains(plan.Units, u => u.Environment == "fast");
+        Assert.Contains(plan.Units, u => u.Environment == "slow");
         Assert.All(plan.Units, u => Assert.Null(u.Timeout)); // the runner's -TimeoutSec applies
     }
 

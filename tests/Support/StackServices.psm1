@@ -143,7 +143,7 @@ function Start-PveStackServices {
         if (-not (Get-Command $exe -ErrorAction Ignore)) { throw "$exe is not installed: run tools/install-prerequisites.sh." }
     }
     if (-not (Test-Path (Join-Path $script:LabDir 'node_modules/s3rver'))) {
-        throw "s3rver is not installed in $script:LabDir: run tools/install-prerequisites.sh (npm ci there)."
+        throw "s3rver is not installed in $($script:LabDir): run tools/install-prerequisites.sh (npm ci there)."
     }
     New-Item -ItemType Directory -Force $Root | Out-Null
     $started = [System.Collections.Generic.List[object]]::new()

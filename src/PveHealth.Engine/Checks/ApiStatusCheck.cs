@@ -98,7 +98,7 @@ public sealed class ApiStatusCheck : CheckUnit
             var type = _guest.Kind == GuestKind.Lxc ? "lxc" : "qemu";
             try
             {
-                var data = await shared.RequireClient().GetAsync($"nodes/{Uri.EscapeDataString(_guest.Node)}/{type}/{vmid}/status/current", ct, ProxmoxCheckHelpers.Budget(reporter)).ConfigureAwait(false);
+                var data = await shared.RequireClient().GetAsync($"nodes/{Uri.EscapeDataString(_guest.Node)}/{type}/{vmid}/status/current", ct, reporter.Remaining).ConfigureAwait(false);
                 var s = ProxmoxParsers.Str(data, "status") ?? "unknown";
                 reporter.Report(Name, s == "running" ? CheckStatus.Warning : CheckStatus.Critical,
                     $"{s} according to status/current on node {_guest.Node}, but missing from /cluster/resources (cluster state out of sync?)");

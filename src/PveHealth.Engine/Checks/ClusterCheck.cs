@@ -86,6 +86,8 @@ internal sealed class ClusterCheckProvider : IServiceCheckProvider
 {
     public string Group => "Cluster";
 
+    public IReadOnlyList<string> Checks { get; } = [ClusterCheck.CertificateCheck, ClusterCheck.QuorumCheck, ClusterCheck.NodeCheck];
+
     public IEnumerable<CheckUnit> Create(EnvironmentContext environment)
     {
         if (environment.Config.Proxmox is null) yield break;

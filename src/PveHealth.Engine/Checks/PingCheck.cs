@@ -29,8 +29,8 @@ public sealed class PingCheck : CheckUnit
             reporter.Report(Name, CheckStatus.Unknown, $"no address for {_guest.Name} in {(_guest.Source.Length > 0 ? _guest.Source : "the inventory")}");
             return;
         }
-        // The runner bounds the wait; the ICMP timeout is kept inside it so the answer is "no reply", not a cut-off.
-        var budget = reporter.Timeout > TimeSpan.FromSeconds(1) ? reporter.Timeout - TimeSpan.FromMilliseconds(250) : reporter.Timeout * 0.8;
+        // The ICMP timeout is the unit's remaining budget, so the answer is "no reply", not the runner's cut-off.
+        var budget = reporter.Remaining;
         using var ping = new Ping();
         try
         {
@@ -82,4 +82,16 @@ public sealed class PingCheck : CheckUnit
            || ex.InnerException is UnauthorizedAccessException
            || (ex.InnerException?.Message.Contains("permission", StringComparison.OrdinalIgnoreCase) ?? false)
            || (ex.InnerException?.Message.Contains("Operation not permitted", StringComparison.OrdinalIgnoreCase) ?? false);
+}
+
+/// <summary>Makes Ping units: every guest, no configuration needed.</summary>
+internal sealed class PingCheckProvider : IGuestCheckProvider
+{
+    public IReadOnlyList<string> Checks { get; } = [PingCheck.Name];
+
+    public CheckUnit? Create(Guest guest, EnvironmentContext environment, IReadOnlyList<string> wanted, out string? skipReason)
+    {
+        skipReason = null;
+        return new PingCheck(guest);
+    }
 }

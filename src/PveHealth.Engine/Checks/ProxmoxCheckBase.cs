@@ -4,20 +4,13 @@ using PveHealth.Model;
 
 namespace PveHealth.Checks;
 
-/// <summary>Helpers the Proxmox API checks share: deadlines inside the unit's timeout, and status from a failure.</summary>
+/// <summary>Helpers the Proxmox API checks share: a shared answer awaited within the unit's budget, and status from a failure.</summary>
 internal static class ProxmoxCheckHelpers
 {
-    /// <summary>The wait a call may take: inside the unit's timeout, so the check answers "no answer within N s" itself.</summary>
-    public static TimeSpan Budget(CheckReporter reporter)
-    {
-        var left = reporter.Timeout - reporter.Elapsed - TimeSpan.FromMilliseconds(200);
-        return left > TimeSpan.FromMilliseconds(100) ? left : TimeSpan.FromMilliseconds(100);
-    }
-
     /// <summary>Awaits a shared answer within the unit's budget; a timeout becomes a client-side timeout failure.</summary>
     public static async Task<T> AwaitShared<T>(Task<T> task, ProxmoxShared shared, CheckReporter reporter, CancellationToken ct)
     {
-        var budget = Budget(reporter);
+        var budget = reporter.Remaining;
         try
         {
             return await task.WaitAsync(budget, ct).ConfigureAwait(false);

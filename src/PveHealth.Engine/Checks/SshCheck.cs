@@ -56,14 +56,14 @@ public sealed class SshCheck : CheckUnit
             return;
         }
 
+        // The connection and handshake get the unit's remaining budget, so a silent guest is reported by
+        // this check (with Docker Skipped) rather than by the runner's cut-off.
+        var connectBudget = reporter.Remaining;
         var connection = new ConnectionInfo(_guest.Address, _ssh.Port, user, new PrivateKeyAuthenticationMethod(user, key))
         {
-            Timeout = reporter.Timeout > TimeSpan.FromSeconds(1) ? reporter.Timeout - TimeSpan.FromMilliseconds(250) : reporter.Timeout * 0.8,
+            Timeout = connectBudget,
         };
         PreferCurve25519(connection);
-        // The connection and handshake get the unit's timeout less a margin, so a silent guest is reported by
-        // this check (with Docker Skipped) rather than by the runner's cut-off.
-        var connectBudget = reporter.Timeout > TimeSpan.FromSeconds(1) ? reporter.Timeout - TimeSpan.FromMilliseconds(250) : reporter.Timeout * 0.8;
         using var connectDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         connectDeadline.CancelAfter(connectBudget);
         string? rejected = null;

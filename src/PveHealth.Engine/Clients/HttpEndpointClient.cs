@@ -6,7 +6,6 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using PveHealth.Configuration;
-using PveHealth.Execution;
 
 namespace PveHealth.Clients;
 
@@ -106,7 +105,7 @@ public sealed class HttpEndpointClient : IDisposable
     public HttpClient Http { get; }
 
     /// <summary>The one client of this endpoint in this environment.</summary>
-    public static HttpEndpointClient ForEnvironment(EnvironmentContext context, string key, Func<HttpEndpointSettings> settings)
+    public static HttpEndpointClient ForEnvironment(IEnvironmentScope context, string key, Func<HttpEndpointSettings> settings)
         => context.Shared("http:" + key, () => new HttpEndpointClient(settings()));
 
     /// <summary>
@@ -179,14 +178,6 @@ public sealed class HttpEndpointClient : IDisposable
         {
             throw new EndpointUnreachableException(DescribeFailure(ex, url), ex);
         }
-    }
-
-    /// <summary>The time a call may take: what is left of the unit's timeout, less a margin to report it.</summary>
-    public static TimeSpan Budget(CheckReporter reporter)
-    {
-        var left = reporter.Timeout - reporter.Elapsed - TimeSpan.FromMilliseconds(300);
-        var floor = TimeSpan.FromMilliseconds(Math.Min(200, reporter.Timeout.TotalMilliseconds / 4));
-        return left > floor ? left : floor;
     }
 
     /// <summary>One line for a failed request: refused, resolution, TLS, or the message.</summary>

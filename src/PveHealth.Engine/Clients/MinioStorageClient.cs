@@ -93,7 +93,7 @@ public sealed class MinioStorageClient : IDisposable
     public Uri Endpoint => _settings.Endpoint;
 
     /// <summary>The environment's one S3 client.</summary>
-    public static MinioStorageClient ForEnvironment(Execution.EnvironmentContext context, Func<MinioSettings> settings)
+    public static MinioStorageClient ForEnvironment(Configuration.IEnvironmentScope context, Func<MinioSettings> settings)
         => context.Shared("minio-s3", () => new MinioStorageClient(settings()));
 
     public Task<IReadOnlyList<string>> ListBucketsAsync(TimeSpan budget, CancellationToken ct)

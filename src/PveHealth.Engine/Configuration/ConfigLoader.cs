@@ -88,6 +88,7 @@ public static class ConfigLoader
         CollectUnknownKeys(config, "$", found);
         warnings = found.Select(w => $"{path}: {w}").ToList();
         config.Environments = new Dictionary<string, EnvironmentConfig>(config.Environments ?? new(), StringComparer.OrdinalIgnoreCase);
+        config.SourcePath = path;
         ConfigValidator.Validate(config, path);
         return config;
     }

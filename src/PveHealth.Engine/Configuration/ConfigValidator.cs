@@ -1,10 +1,12 @@
 namespace PveHealth.Configuration;
 
-/// <summary>Checks what JSON types cannot: allowed values, absolute URLs, required companions.</summary>
+/// <summary>
+/// Checks what JSON types cannot: allowed values, absolute URLs, required companions. Check names are the
+/// catalog's and are validated by <c>Checks.CheckCatalog.Validate</c> (this layer does not know the checks).
+/// </summary>
 internal static class ConfigValidator
 {
     public static readonly string[] InventorySources = ["terraform-output", "terraform", "terraform-state", "file", "proxmox", "minio-state"];
-    public static readonly string[] GuestChecks = ["Ping", "Ssh", "Docker", "ApiStatus", "GuestAgent"];
 
     public static void Validate(PveHealthConfig config, string path)
     {
@@ -54,21 +56,11 @@ internal static class ConfigValidator
                 {
                     throw new ConfigException(path, at + ".inventory.addressFamily", $"expected ipv4, ipv6 or any; found '{family}'.");
                 }
-                if (inv.AddressCidr is { } cidr && (!Clients.Proxmox.ProxmoxParsers.TryParseCidr(cidr, out _, out var bits) || bits is null))
+                if (inv.AddressCidr is { } cidr && (!NetworkValues.TryParseCidr(cidr, out _, out var bits) || bits is null))
                 {
                     throw new ConfigException(path, at + ".inventory.addressCidr", $"expected a network such as \"10.20.0.0/16\"; found '{cidr}'.");
                 }
                 if (inv.Concurrency is int c && c is < 1 or > 64) throw new ConfigException(path, at + ".inventory.concurrency", "expected a whole number from 1 to 64.");
-            }
-            if (env.Checks is { } checks)
-            {
-                for (var i = 0; i < checks.Count; i++)
-                {
-                    if (!GuestChecks.Contains(checks[i], StringComparer.OrdinalIgnoreCase))
-                    {
-                        throw new ConfigException(path, $"{at}.checks[{i}]", $"expected one of {string.Join(", ", GuestChecks)}; found '{checks[i]}'.");
-                    }
-                }
             }
             if (env.Proxmox is { } pve)
             {
@@ -79,7 +71,7 @@ internal static class ConfigValidator
                 }
                 Secret(path, at + ".proxmox.tokenSecret", pve.TokenSecret, required: true);
                 if (pve.TimeoutSec is double pt) Positive(path, at + ".proxmox.timeoutSec", pt);
-                if (pve.Fingerprint is { Length: > 0 } fp && Clients.Proxmox.ProxmoxClient.ParseFingerprint(fp) is null)
+                if (pve.Fingerprint is { Length: > 0 } fp && NetworkValues.ParseFingerprint(fp) is null)
                 {
                     throw new ConfigException(path, at + ".proxmox.fingerprint", "expected the SHA-256 of the server certificate: 64 hex digits, colons optional (pvenode cert info).");
                 }

@@ -1,10 +1,11 @@
 using System.Text.RegularExpressions;
+using PveHealth.Checks;
 
 namespace PveHealth.Exclusions;
 
 /// <summary>
 /// One exclusion: a wildcard pattern matched against a component's name, its type or its group
-/// (Vm, Lxc, Monitoring, Minio), optionally qualified by a check ("web-01:Docker").
+/// (Vm, Lxc, or a service group of the catalog), optionally qualified by a check ("web-01:Docker").
 /// </summary>
 public sealed class ExclusionRule
 {
@@ -66,43 +67,8 @@ public sealed class ExclusionRule
         return new ExclusionRule(pattern, check.Length == 0 ? null : check, source);
     }
 
-    /// <summary>Every check name a rule may qualify.</summary>
-    public static readonly string[] KnownChecks =
-        ["Ping", "Ssh", "Docker", "ApiStatus", "GuestAgent", "Quorum", "Node", "Certificate", "Ready", "Health", "Targets", "Peers", "Live", "Cluster", "Credentials", "Bucket", "State", "Lock", "Discover"];
+    /// <summary>Every check name a rule may qualify: the catalog's.</summary>
+    public static IReadOnlyList<string> KnownChecks => CheckCatalog.AllChecks;
 
     public override string ToString() => $"{Text} ({Source})";
-}
-
-/// <summary>PowerShell-style wildcards (* ? [abc]), case-insensitive.</summary>
-public static class Wildcard
-{
-    public static bool HasWildcard(string pattern) => pattern.IndexOfAny(['*', '?', '[']) >= 0;
-
-    public static Regex ToRegex(string pattern)
-    {
-        var sb = new System.Text.StringBuilder("^");
-        for (var i = 0; i < pattern.Length; i++)
-        {
-            var c = pattern[i];
-            switch (c)
-            {
-                case '*': sb.Append(".*"); break;
-                case '?': sb.Append('.'); break;
-                case '[':
-                    var end = pattern.IndexOf(']', i + 1);
-                    if (end > i + 1)
-                    {
-                        sb.Append('[').Append(pattern[(i + 1)..end].Replace("\\", "\\\\")).Append(']');
-                        i = end;
-                    }
-                    else sb.Append("\\[");
-                    break;
-                default: sb.Append(Regex.Escape(c.ToString())); break;
-            }
-        }
-        sb.Append('$');
-        return new Regex(sb.ToString(), RegexOptions.IgnoreCase | RegexOptions.CultureInvariant | RegexOptions.Singleline);
-    }
-
-    public static bool IsMatch(string pattern, string value) => ToRegex(pattern).IsMatch(value);
 }

@@ -30,6 +30,31 @@ public sealed class CheckReporter
     /// <summary>Time since the unit started.</summary>
     public TimeSpan Elapsed => _clock.Elapsed;
 
+    /// <summary>
+    /// The deadline rule, the one place it is computed: the time the next wait (an HTTP call, an API answer, an SSH
+    /// handshake, an ICMP echo) may take. It is what is left of the unit's timeout less <see cref="Margin"/>, so the
+    /// check reports "no answer within N s" itself before the runner cuts the unit off as "timed out"; never less
+    /// than <see cref="Floor"/> (a call started late still gets a chance to answer). Checks pass it to every client
+    /// call and never compute margins of their own.
+    /// </summary>
+    public TimeSpan Remaining => RemainingOf(Timeout, _clock.Elapsed);
+
+    /// <summary>Time kept back at the end of the unit's timeout to report: 250 ms, or a fifth of a short timeout.</summary>
+    public static TimeSpan Margin(TimeSpan timeout) => Min(TimeSpan.FromMilliseconds(250), timeout / 5);
+
+    /// <summary>The least a call is given: 100 ms, or a tenth of a short timeout.</summary>
+    public static TimeSpan Floor(TimeSpan timeout) => Min(TimeSpan.FromMilliseconds(100), timeout / 10);
+
+    /// <summary><see cref="Remaining"/> for a unit with <paramref name="timeout"/> that has run for <paramref name="elapsed"/>.</summary>
+    public static TimeSpan RemainingOf(TimeSpan timeout, TimeSpan elapsed)
+    {
+        var left = timeout - elapsed - Margin(timeout);
+        var floor = Floor(timeout);
+        return left > floor ? left : floor;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+
     /// <summary>Report one of the unit's own checks. Duration defaults to the time since the unit started.</summary>
     public void Report(string check, CheckStatus status, string detail, TimeSpan? duration = null)
         => Report(new CheckResult(_unit.Environment, _unit.Component, _unit.Type, check, status, detail,

@@ -158,7 +158,8 @@ public sealed class CheckRunner
                 var unanswered = reporter.Seal();
                 if (unanswered.Count > 0)
                 {
-                    reporter.ReportMissing(unanswered, status,
+                    // A unit that ends without answering for a declared check is the checker's own fault: Unknown.
+                    reporter.ReportMissing(unanswered, failure is null ? CheckStatus.Unknown : status,
                         failure ?? "internal error: the check ended without reporting a result");
                 }
             }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using PveHealth.Checks;
 using PveHealth.Configuration;
 
 namespace PveHealth.PowerShell.Cmdlets;
@@ -21,6 +22,7 @@ internal static class CmdletConfiguration
         try
         {
             var config = ConfigLoader.Load(path, out var warnings);
+            CheckCatalog.Validate(config);
             foreach (var w in warnings) cmdlet.WriteWarning(w);
             return config;
         }

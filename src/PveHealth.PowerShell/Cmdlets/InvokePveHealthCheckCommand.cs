@@ -2,6 +2,7 @@ using System.Management.Automation;
 using PveHealth.Configuration;
 using PveHealth.Exclusions;
 using PveHealth.Execution;
+using PveHealth.Planning;
 using PveHealth.Inventory;
 using PveHealth.Model;
 

@@ -1,6 +1,7 @@
 using System.Management.Automation;
 using PveHealth.Configuration;
 using PveHealth.Execution;
+using PveHealth.Planning;
 
 namespace PveHealth.PowerShell.Cmdlets;
 

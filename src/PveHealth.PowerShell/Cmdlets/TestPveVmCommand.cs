@@ -2,6 +2,7 @@ using System.Management.Automation;
 using PveHealth.Checks;
 using PveHealth.Exclusions;
 using PveHealth.Execution;
+using PveHealth.Planning;
 using PveHealth.Model;
 
 namespace PveHealth.PowerShell.Cmdlets;
@@ -40,9 +41,10 @@ public sealed class TestPveVmCommand : CheckCmdletBase
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Environment { get; set; }
 
-    /// <summary>Checks to run; default all that this version provides.</summary>
+    /// <summary>Checks to run (the catalog's guest checks; completed with Tab); default all that this version provides.</summary>
     [Parameter]
-    [ValidateSet("Ping", "Ssh", "Docker", "ApiStatus", "GuestAgent")]
+    [ValidateGuestCheck]
+    [ArgumentCompleter(typeof(GuestCheckCompleter))]
     public string[]? Check { get; set; }
 
     /// <summary>SSH user (default root).</summary>

@@ -38,7 +38,7 @@ public sealed class MinioHealthCheck : EndpointCheckUnit
             }
             try
             {
-                var answer = await client.GetAsync(route, HttpEndpointClient.Budget(reporter), cancellationToken).ConfigureAwait(false);
+                var answer = await client.GetAsync(route, reporter.Remaining, cancellationToken).ConfigureAwait(false);
                 if (answer.IsSuccess) reporter.Report(check, CheckStatus.Ok, ok + TlsNote(client));
                 else reporter.Report(check, CheckStatus.Critical, $"{bad}: {route}: {answer.Describe()}");
             }
@@ -124,7 +124,7 @@ public sealed class MinioStorageCheck : CheckUnit
         // Credentials first: every other call needs them, and a refused endpoint or rejected key ends the unit.
         try
         {
-            var buckets = await client.ListBucketsAsync(HttpEndpointClient.Budget(reporter), cancellationToken).ConfigureAwait(false);
+            var buckets = await client.ListBucketsAsync(reporter.Remaining, cancellationToken).ConfigureAwait(false);
             if (Runs(Credentials)) reporter.Report(Credentials, CheckStatus.Ok, $"keys accepted; {buckets.Count} buckets visible");
         }
         catch (StorageException ex)
@@ -144,7 +144,7 @@ public sealed class MinioStorageCheck : CheckUnit
                 string detail;
                 try
                 {
-                    var exists = await client.BucketExistsAsync(bucket, HttpEndpointClient.Budget(reporter), cancellationToken).ConfigureAwait(false);
+                    var exists = await client.BucketExistsAsync(bucket, reporter.Remaining, cancellationToken).ConfigureAwait(false);
                     (status, detail) = exists ? (CheckStatus.Ok, "exists") : (CheckStatus.Critical, $"bucket {bucket} does not exist");
                 }
                 catch (StorageException ex)
@@ -177,7 +177,7 @@ public sealed class MinioStorageCheck : CheckUnit
             {
                 var prefix = keyPattern[..keyPattern.IndexOfAny(['*', '?', '['])];
                 var regex = Wildcard.ToRegex(keyPattern);
-                objects = (await client.ListAsync(bucket, prefix, HttpEndpointClient.Budget(reporter), ct).ConfigureAwait(false))
+                objects = (await client.ListAsync(bucket, prefix, reporter.Remaining, ct).ConfigureAwait(false))
                     .Where(o => regex.IsMatch(o.Key) && !o.Key.EndsWith(".tflock", StringComparison.Ordinal))
                     .OrderBy(o => o.Key, StringComparer.Ordinal).ToList();
                 if (objects.Count == 0)
@@ -188,7 +188,7 @@ public sealed class MinioStorageCheck : CheckUnit
             }
             else
             {
-                var stat = await client.StatAsync(bucket, keyPattern, HttpEndpointClient.Budget(reporter), ct).ConfigureAwait(false);
+                var stat = await client.StatAsync(bucket, keyPattern, reporter.Remaining, ct).ConfigureAwait(false);
                 if (stat is null)
                 {
                     Report(reporter, pattern, State, CheckStatus.Critical, $"state object not found: {pattern}", started);
@@ -223,7 +223,7 @@ public sealed class MinioStorageCheck : CheckUnit
         byte[] data;
         try
         {
-            data = await client.DownloadAsync(obj.Bucket, obj.Key, _options.MaxStateBytes, HttpEndpointClient.Budget(reporter), ct).ConfigureAwait(false);
+            data = await client.DownloadAsync(obj.Bucket, obj.Key, _options.MaxStateBytes, reporter.Remaining, ct).ConfigureAwait(false);
         }
         catch (StorageException ex)
         {
@@ -260,7 +260,7 @@ public sealed class MinioStorageCheck : CheckUnit
         var lockKey = state.Key + ".tflock";
         try
         {
-            var stat = await client.StatAsync(state.Bucket, lockKey, HttpEndpointClient.Budget(reporter), ct).ConfigureAwait(false);
+            var stat = await client.StatAsync(state.Bucket, lockKey, reporter.Remaining, ct).ConfigureAwait(false);
             if (stat is null)
             {
                 Report(reporter, state.Path, Lock, CheckStatus.Ok, "not locked", started);
@@ -270,7 +270,7 @@ public sealed class MinioStorageCheck : CheckUnit
             string? unreadable = null;
             try
             {
-                var data = await client.DownloadAsync(state.Bucket, lockKey, MaxLockBytes, HttpEndpointClient.Budget(reporter), ct).ConfigureAwait(false);
+                var data = await client.DownloadAsync(state.Bucket, lockKey, MaxLockBytes, reporter.Remaining, ct).ConfigureAwait(false);
                 info = TerraformLock.Parse(data);
             }
             catch (StateInvalidException ex)
@@ -321,6 +321,9 @@ public sealed class MinioStorageCheck : CheckUnit
 public sealed class MinioCheckProvider : IServiceCheckProvider
 {
     public string Group => "Minio";
+
+    public IReadOnlyList<string> Checks { get; } =
+        [MinioHealthCheck.Live, MinioHealthCheck.Ready, MinioHealthCheck.Cluster, MinioStorageCheck.Credentials, MinioStorageCheck.Bucket, MinioStorageCheck.State, MinioStorageCheck.Lock];
 
     public IEnumerable<CheckUnit> Create(EnvironmentContext environment)
     {

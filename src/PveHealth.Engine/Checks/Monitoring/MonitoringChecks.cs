@@ -38,7 +38,7 @@ public abstract class EndpointCheckUnit : CheckUnit
     {
         try
         {
-            var answer = await client.GetAsync(route, HttpEndpointClient.Budget(reporter), ct).ConfigureAwait(false);
+            var answer = await client.GetAsync(route, reporter.Remaining, ct).ConfigureAwait(false);
             if (answer.IsSuccess)
             {
                 reporter.Report(check, CheckStatus.Ok, okText + TlsNote(client));
@@ -80,7 +80,7 @@ public sealed class PrometheusCheck : EndpointCheckUnit
         HttpAnswer answer;
         try
         {
-            answer = await client.GetAsync("/api/v1/targets?state=active", HttpEndpointClient.Budget(reporter), cancellationToken).ConfigureAwait(false);
+            answer = await client.GetAsync("/api/v1/targets?state=active", reporter.Remaining, cancellationToken).ConfigureAwait(false);
         }
         catch (EndpointUnreachableException ex)
         {
@@ -163,7 +163,7 @@ public sealed class AlertmanagerCheck : EndpointCheckUnit
         }
         try
         {
-            var answer = await client.GetAsync("/api/v2/status", HttpEndpointClient.Budget(reporter), cancellationToken).ConfigureAwait(false);
+            var answer = await client.GetAsync("/api/v2/status", reporter.Remaining, cancellationToken).ConfigureAwait(false);
             if (!answer.IsSuccess)
             {
                 reporter.Report(Peers, CheckStatus.Critical, $"/api/v2/status: {answer.Describe()}");
@@ -210,7 +210,7 @@ public sealed class GrafanaCheck : EndpointCheckUnit
         if (client is null) return;
         try
         {
-            var answer = await client.GetAsync("/api/health", HttpEndpointClient.Budget(reporter), cancellationToken).ConfigureAwait(false);
+            var answer = await client.GetAsync("/api/health", reporter.Remaining, cancellationToken).ConfigureAwait(false);
             var (status, detail) = Evaluate(answer);
             reporter.Report(Health, status, detail + (status == CheckStatus.Ok ? TlsNote(client) : string.Empty));
         }
@@ -240,6 +240,8 @@ public sealed class GrafanaCheck : EndpointCheckUnit
 public sealed class MonitoringCheckProvider : IServiceCheckProvider
 {
     public string Group => "Monitoring";
+
+    public IReadOnlyList<string> Checks { get; } = [PrometheusCheck.Ready, PrometheusCheck.Targets, AlertmanagerCheck.Peers, GrafanaCheck.Health];
 
     public IEnumerable<CheckUnit> Create(EnvironmentContext environment)
     {

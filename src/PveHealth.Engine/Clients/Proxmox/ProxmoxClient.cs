@@ -263,14 +263,7 @@ public sealed class ProxmoxClient : IDisposable
     }
 
     /// <summary>64 hex digits, colons/spaces optional, "SHA256:" prefix allowed. Null when malformed.</summary>
-    public static byte[]? ParseFingerprint(string text)
-    {
-        var t = text.Trim();
-        if (t.StartsWith("sha256:", StringComparison.OrdinalIgnoreCase) || t.StartsWith("sha256=", StringComparison.OrdinalIgnoreCase)) t = t[7..];
-        var hex = new string(t.Where(c => c is not (':' or ' ' or '-')).ToArray());
-        if (hex.Length != 64) return null;
-        try { return Convert.FromHexString(hex); } catch (FormatException) { return null; }
-    }
+    public static byte[]? ParseFingerprint(string text) => Configuration.NetworkValues.ParseFingerprint(text);
 
     public static string FormatFingerprint(byte[] hash) => string.Join(':', hash.Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
 

@@ -199,19 +199,7 @@ public static class ProxmoxParsers
 
     /// <summary>"a.b.c.d", "a.b.c.d/nn", "fe80::1/64", "fe80::1%eth0".</summary>
     public static bool TryParseCidr(string text, out IPAddress address, out int? prefix)
-    {
-        prefix = null;
-        var t = text.Trim();
-        var slash = t.IndexOf('/');
-        if (slash >= 0)
-        {
-            if (int.TryParse(t[(slash + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var p)) prefix = p;
-            t = t[..slash];
-        }
-        if (IPAddress.TryParse(t, out var ip)) { address = ip; return true; }
-        address = IPAddress.None;
-        return false;
-    }
+        => Configuration.NetworkValues.TryParseCidr(text, out address, out prefix);
 
     /// <summary>Proxmox tags: "a;b" (older servers: "a,b" or spaces).</summary>
     public static IReadOnlyList<string> SplitTags(string? tags)

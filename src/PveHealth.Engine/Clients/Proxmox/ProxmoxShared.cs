@@ -1,4 +1,4 @@
-using PveHealth.Execution;
+using PveHealth.Configuration;
 using PveHealth.Model;
 
 namespace PveHealth.Clients.Proxmox;
@@ -27,12 +27,12 @@ public sealed class ProxmoxShared
     public ProxmoxApiException? SetupError { get; }
 
     /// <summary>The environment's shared Proxmox state; null when the environment has no proxmox section.</summary>
-    public static ProxmoxShared? For(EnvironmentContext env)
+    public static ProxmoxShared? For(IEnvironmentScope env)
     {
         if (env.Config.Proxmox is not { } config) return null;
         return env.Shared("proxmox", () =>
         {
-            try { return new ProxmoxShared(ProxmoxClient.Create(config, env.Options.CheckTimeout), null); }
+            try { return new ProxmoxShared(ProxmoxClient.Create(config, env.CheckTimeout), null); }
             catch (ProxmoxApiException ex) { return new ProxmoxShared(null, ex); }
         });
     }

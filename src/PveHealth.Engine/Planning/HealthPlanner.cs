@@ -1,10 +1,11 @@
 using PveHealth.Checks;
 using PveHealth.Configuration;
 using PveHealth.Exclusions;
+using PveHealth.Execution;
 using PveHealth.Inventory;
 using PveHealth.Model;
 
-namespace PveHealth.Execution;
+namespace PveHealth.Planning;
 
 /// <summary>What Invoke-PveHealthCheck asked for.</summary>
 public sealed class PlanRequest
@@ -12,7 +13,7 @@ public sealed class PlanRequest
     /// <summary>Environment names (wildcards allowed); empty with <see cref="All"/> false means "the only one".</summary>
     public IReadOnlyList<string> Environments { get; init; } = [];
     public bool All { get; init; }
-    /// <summary>Vm, Lxc, Monitoring, Minio, Cluster, or component names, wildcards allowed; empty means everything.</summary>
+    /// <summary>Groups of the catalog (Vm, Lxc, Monitoring, Minio, Cluster, ...) or component names, wildcards allowed; empty means everything.</summary>
     public IReadOnlyList<string> Components { get; init; } = [];
     public ExclusionSet Exclusions { get; init; } = new();
     /// <summary>The dry run: sources that would contact a host are not read.</summary>
@@ -42,7 +43,7 @@ public sealed class HealthPlan
 /// </summary>
 public sealed class HealthPlanner
 {
-    public const string InventoryCheck = "Discover";
+    public const string InventoryCheck = CheckCatalog.InventoryCheck;
 
     private readonly PveHealthConfig _config;
     private readonly Func<string, EnvironmentConfig, IInventorySource?> _inventoryFactory;
@@ -198,10 +199,8 @@ public sealed class HealthPlanner
     private static CheckResult Excluded(string env, string component, string type, string check, string target, ExclusionRule rule)
         => new(env, component, type, check, CheckStatus.Skipped, $"excluded by '{rule.Text}' ({rule.Source})", TimeSpan.Zero, target);
 
-    private static readonly string[] ServiceGroups = ["Monitoring", "Minio", "Cluster"];
-
     private static bool IsServiceGroup(string pattern)
-        => ServiceGroups.Any(g => Wildcard.IsMatch(pattern, g)) && !pattern.Contains('*') && !pattern.Contains('?');
+        => CheckCatalog.ServiceGroups.Any(g => Wildcard.IsMatch(pattern, g)) && !pattern.Contains('*') && !pattern.Contains('?');
 
     private static bool Selected(PlanRequest request, string component, string type, string group)
         => request.Components.Count == 0 || request.Components.Any(p =>

@@ -1,0 +1,15 @@
+using PveHealth.Execution;
+
+namespace PveHealth.Checks;
+
+/// <summary>Makes the check units of an environment's services (monitoring stack, MinIO, Proxmox cluster).</summary>
+public interface IServiceCheckProvider
+{
+    /// <summary>Component group: Monitoring, Minio, Cluster. -Component and exclusions select by it.</summary>
+    string Group { get; }
+
+    /// <summary>Every check name the provider's units can report (validation, completion, exclusions and docs read it).</summary>
+    IReadOnlyList<string> Checks { get; }
+
+    IEnumerable<CheckUnit> Create(EnvironmentContext environment);
+}
