@@ -44,6 +44,8 @@ public sealed class CheckResult
     public string TimestampUtc => FormatTimestamp(Timestamp);
     /// <summary>Address or URL that was contacted (empty when none).</summary>
     public string Target { get; }
+    /// <summary>Numbers the check measured (exported as their own gauges by Export-PveHealthMetrics); usually empty.</summary>
+    public IReadOnlyList<Measurement> Measurements { get; init; } = [];
 
     public override string ToString() => $"{Component} {Check}: {Status} - {Detail}";
 
