@@ -18,6 +18,7 @@
         'Test-PveMinio'
         'Invoke-PveHealthCheck'
         'Export-PveHealthMetrics'
+        'ConvertTo-PveHealthReport'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

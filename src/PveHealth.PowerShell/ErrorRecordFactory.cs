@@ -44,6 +44,8 @@ internal static class ErrorRecordFactory
         EngineFailure.CredentialRequired => ErrorCategory.InvalidArgument,
         EngineFailure.NoMonitoringConfigured => ErrorCategory.ObjectNotFound,
         EngineFailure.NoMinioConfigured => ErrorCategory.ObjectNotFound,
+        EngineFailure.InvalidCheckResult => ErrorCategory.InvalidData,
+        EngineFailure.ReportWriteFailed => ErrorCategory.WriteError,
         _ => ErrorCategory.NotSpecified,
     };
 }

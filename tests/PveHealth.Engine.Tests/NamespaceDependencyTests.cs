@@ -23,6 +23,7 @@ public class NamespaceDependencyTests
         "PveHealth.Exclusions",    // rules naming the catalog's checks
         "PveHealth.Planning",      // configuration + request → units
         "PveHealth.Metrics",       // results → Prometheus text
+        "PveHealth.Reports",       // results → HTML, Markdown, JSON reports
     ];
 
     [Fact]

@@ -21,12 +21,7 @@ internal static class ResultInput
         if (baseObject is null) return null;
         pso ??= PSObject.AsPSObject(baseObject);
         if (CheckResultReader.TryRead(name => Value(pso, name), out var result, out var problem)) return result;
-        error = new ErrorRecord(
-            new ArgumentException($"Not a usable check result: {problem}."),
-            "InvalidCheckResult", ErrorCategory.InvalidData, input)
-        {
-            ErrorDetails = new ErrorDetails($"Not a usable check result: {problem}."),
-        };
+        error = ErrorRecordFactory.Create(EngineFailure.InvalidCheckResult, $"Not a usable check result: {problem}.", input);
         return null;
     }
 
