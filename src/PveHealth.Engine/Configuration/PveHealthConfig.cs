@@ -50,6 +50,8 @@ public sealed class EnvironmentConfig : ConfigSection
     public List<string>? Checks { get; set; }
     public MonitoringConfig? Monitoring { get; set; }
     public MinioConfig? Minio { get; set; }
+    /// <summary>Thresholds of the NodeHealth group (certificates, disks, HA, updates); defaults when absent.</summary>
+    public NodeHealthConfig? NodeHealth { get; set; }
     /// <summary>Per-environment check timeout, in seconds.</summary>
     public double? TimeoutSec { get; set; }
 }

@@ -18,6 +18,9 @@ namespace PveHealth.Metrics;
 /// <item><c>pve_health_run_duration_seconds{environment}</c>: from the earliest check start to the newest result.</item>
 /// <item><c>pve_health_checks{environment,status}</c>: checks per status (ok, warning, critical, unknown, skipped), every status
 /// written, zeros included.</item>
+/// <item><c>pve_health_certificate_expiry_seconds{environment,component,type,check}</c>: Unix time at which a certificate
+/// expires (its notAfter, like blackbox_exporter's probe_ssl_earliest_cert_expiry), for the results that carry
+/// <see cref="CheckResult.ExpiresAt"/> (NodeCertificate, TlsCertificate); the family is written only when there are any.</item>
 /// </list>
 /// Skipped checks (excluded, not applicable) are neither successes nor failures: they get no
 /// success/status/duration series (a 1 would claim health nobody measured, a 0 would page) and are only
@@ -68,6 +71,13 @@ public static class PrometheusTextWriter
             {
                 Sample(sb, "pve_health_checks", [("environment", g.Key), ("status", status.ToString().ToLowerInvariant())], g.Count(r => r.Status == status));
             }
+        }
+
+        var certificates = runnable.Where(r => r.ExpiresAt is not null).ToList();
+        if (certificates.Count > 0)
+        {
+            Family(sb, "pve_health_certificate_expiry_seconds", "Unix time at which the certificate expires (notAfter), per node certificate file and HTTPS endpoint; alert on it minus time().");
+            foreach (var r in certificates) Sample(sb, "pve_health_certificate_expiry_seconds", CheckLabels(r), r.ExpiresAt!.Value.ToUnixTimeSeconds());
         }
         return sb.ToString();
     }

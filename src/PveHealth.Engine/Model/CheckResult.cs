@@ -34,6 +34,11 @@ public sealed class CheckResult
     public DateTimeOffset Timestamp { get; }
     /// <summary>Address or URL that was contacted (empty when none).</summary>
     public string Target { get; }
+    /// <summary>
+    /// Certificate checks (NodeCertificate, TlsCertificate): when the certificate expires (its notAfter); null for
+    /// every other check. Exported as <c>pve_health_certificate_expiry_seconds</c>.
+    /// </summary>
+    public DateTimeOffset? ExpiresAt { get; init; }
 
     public override string ToString() => $"{Component} {Check}: {Status} - {Detail}";
 
