@@ -17,31 +17,21 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../Lab/PveLab.psm1') -Force
     $script:ModulePath = Get-PveHealthModulePath
 
-    # Results come back through Export-Clixml: the Status enum arrives as its number; give it its name again.
-    function ConvertTo-PlainResult {
-        param($Items)
-        $names = 'Ok', 'Warning', 'Critical', 'Unknown', 'Skipped'
-        foreach ($r in @($Items)) {
-            if ($null -ne $r -and $r.PSObject.Properties['Check'] -and $r.PSObject.Properties['Status']) {
-                $s = "$($r.Status)"
-                [pscustomobject]@{ Environment = $r.Environment; Component = $r.Component; Type = $r.Type; Check = $r.Check
-                    Status = $(if ($s -match '^\d$') { $names[[int]$s] } else { $s }); Detail = $r.Detail; ExpiresAt = $r.ExpiresAt }
-            }
-        }
-    }
     function Invoke-LabRun {
         param($Lab, [string[]] $Component = @('NodeHealth'), [int] $TimeoutSec = 5)
         $null = Invoke-PveLabApi -Lab $Lab -Path '/_lab/reset-counters' -Method POST -Token 'none' -Headers @{ 'X-Lab-Control' = $Lab.ControlToken } -Body '{}'
         $run = Invoke-InPveLab $Lab -ModulePath $script:ModulePath -ArgumentList ($Component -join ','), $TimeoutSec {
             param([string] $Component, $TimeoutSec)
             $sw = [Diagnostics.Stopwatch]::StartNew()
-            $results = @(Invoke-PveHealthCheck -All -ConfigPath $Lab.ConfigPath -Component ($Component -split ',') -TimeoutSec $TimeoutSec -InformationAction Ignore)
+            # Status as its name (Export-Clixml would carry the enum as a number).
+            $results = @(Invoke-PveHealthCheck -All -ConfigPath $Lab.ConfigPath -Component ($Component -split ',') -TimeoutSec $TimeoutSec -InformationAction Ignore |
+                ForEach-Object { [pscustomobject]@{ Environment = $_.Environment; Component = $_.Component; Type = $_.Type; Check = $_.Check; Status = "$($_.Status)"; Detail = $_.Detail; ExpiresAt = $_.ExpiresAt } })
             [pscustomobject]@{ Results = $results; Seconds = $sw.Elapsed.TotalSeconds }
         }
         $state = Get-PveLabState $Lab
         $requests = 0
         foreach ($p in $state.requests.PSObject.Properties) { $requests += [int]$p.Value }
-        [pscustomobject]@{ Results = @(ConvertTo-PlainResult $run.Results); Seconds = $run.Seconds; Requests = $requests; RequestList = $state.requests }
+        [pscustomobject]@{ Results = @($run.Results); Seconds = $run.Seconds; Requests = $requests; RequestList = $state.requests }
     }
     function Find-Row {
         param($Results, [string] $Environment = 'lab', [string] $Component, [string] $Check)

@@ -33,7 +33,7 @@ public class NodeHealthParserTests
     [InlineData(40, CheckStatus.Ok, "valid until")]
     [InlineData(20, CheckStatus.Warning, "expires in 20 days")]
     [InlineData(5, CheckStatus.Critical, "expires in 5 days")]
-    [InlineData(-3, CheckStatus.Critical, "EXPIRED 3 days ago")]
+    [InlineData(-3, CheckStatus.Critical, "EXPIRED 3 days 0 h ago")]
     public void Certificate_verdict_uses_the_configured_thresholds(double days, CheckStatus expected, string text)
     {
         var now = new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
