@@ -25,7 +25,7 @@ BeforeAll {
             $sw = [Diagnostics.Stopwatch]::StartNew()
             # Status as its name (Export-Clixml would carry the enum as a number).
             $results = @(Invoke-PveHealthCheck -All -ConfigPath $Lab.ConfigPath -Component ($Component -split ',') -TimeoutSec $TimeoutSec -InformationAction Ignore |
-                ForEach-Object { [pscustomobject]@{ Environment = $_.Environment; Component = $_.Component; Type = $_.Type; Check = $_.Check; Status = "$($_.Status)"; Detail = $_.Detail; ExpiresAt = $_.ExpiresAt } })
+                ForEach-Object { [pscustomobject]@{ Environment = $_.Environment; Component = $_.Component; Type = $_.Type; Check = $_.Check; Status = "$($_.Status)"; Detail = $_.Detail; Expiry = @($_.Measurements | Where-Object Name -eq 'pve_health_certificate_expiry_seconds' | ForEach-Object Value) } })
             [pscustomobject]@{ Results = $results; Seconds = $sw.Elapsed.TotalSeconds }
         }
         $state = Get-PveLabState $Lab
@@ -58,7 +58,8 @@ Describe 'NodeHealth against the lab: every scripted case' -Tag 'Lab', 'NodeHeal
         $r[0].Status | Should -Be 'Critical'
         $r[0].Type | Should -Be 'Certificate'
         $r[0].Detail | Should -BeLike 'pveproxy-ssl.pem (/CN=pve1.lab.invalid) expires in 4 days*, on 20*UTC (Critical under 7 days): renew*'
-        $r[0].ExpiresAt | Should -Not -BeNullOrEmpty
+        @($r[0].Expiry).Count | Should -Be 1
+        ($r[0].Expiry[0] - [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()) / 86400 | Should -BeGreaterThan 4.9
     }
 
     It 'the other node certificates are Ok, one row per node and file' {

@@ -78,6 +78,7 @@ public class CheckCatalogTests
         Assert.Equal(["Vm", "Lxc", "Monitoring", "Minio", "Cluster"], CheckCatalog.Groups.Take(5));
         Assert.Equal(CheckCatalog.ServiceProviders.Select(p => p.Group).Distinct(), CheckCatalog.Groups.Skip(2));
         Assert.Contains("NodeHealth", CheckCatalog.Groups);
+        Assert.Contains("Storage", CheckCatalog.Groups);
         Assert.Equal(["Ready", "Targets", "Peers", "Health"], CheckCatalog.ChecksOf("monitoring"));
     }
 

@@ -140,7 +140,9 @@ public class NodeHealthCheckTests : IDisposable
         Assert.Equal((CheckStatus.Critical, "Certificate", "NodeCertificate"), (proxy.Status, proxy.Type, proxy.Check));
         Assert.Contains("expires in 4 days", proxy.Detail);
         Assert.Contains("pvenode acme cert renew", proxy.Detail);
-        Assert.NotNull(proxy.ExpiresAt);
+        var expiry = Assert.Single(proxy.Measurements);
+        Assert.Equal("pve_health_certificate_expiry_seconds", expiry.Name);
+        Assert.InRange(expiry.Value - DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 4.9 * 86400, 5 * 86400);
         Assert.Contains("EXPIRED", results["pve2/pve-ssl.pem"].Detail);
         Assert.Equal(1, Requests("/nodes/pve1/certificates/info"));
         Assert.Equal(1, Requests("/nodes/pve2/certificates/info"));
@@ -198,7 +200,10 @@ public class CertificateMetricTests
         var expires = new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
         var text = PrometheusTextWriter.Render(
         [
-            new CheckResult("lab", "pve1/pveproxy-ssl.pem", "Certificate", "NodeCertificate", CheckStatus.Critical, "expires", TimeSpan.Zero) { ExpiresAt = expires },
+            new CheckResult("lab", "pve1/pveproxy-ssl.pem", "Certificate", "NodeCertificate", CheckStatus.Critical, "expires", TimeSpan.Zero)
+            {
+                Measurements = [CertificateVerdict.ExpiryMeasurement("pve1/pveproxy-ssl.pem", "Certificate", "NodeCertificate", expires)],
+            },
             new CheckResult("lab", "web-01", "Vm", "Ping", CheckStatus.Ok, "ok", TimeSpan.Zero),
         ]);
         Assert.Contains("# TYPE pve_health_certificate_expiry_seconds gauge\n", text);

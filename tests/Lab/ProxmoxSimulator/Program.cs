@@ -89,6 +89,7 @@ app.Map("/_lab/{**rest}", async (HttpContext ctx, string? rest) =>
                 if (body["online"] is JsonValue o) n.Online = o.GetValue<bool>();
                 return Results.Json(n, LabState.Json);
             default:
+                if (RecoveryRoutes.Control(ctx, parts, body)) return Results.Empty; // RecoveryRoutes.cs
                 return Results.NotFound(new { error = "unknown control route" });
         }
     }
@@ -119,6 +120,7 @@ return;
 void Handle(HttpContext ctx, string method, string[] segs, string path)
 {
     var get = HttpMethods.IsGet(method);
+    if (RecoveryRoutes.Handle(ctx, method, segs, lab)) return; // storage, backups, tasks, replication, snapshots
     var health = port2 > 0 && ctx.Connection.LocalPort == port2 ? lab.SecondNodeHealth : lab.NodeHealth;
     switch (segs)
     {

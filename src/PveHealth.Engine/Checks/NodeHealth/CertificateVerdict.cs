@@ -29,6 +29,18 @@ public static class CertificateVerdict
         return (CheckStatus.Ok, $"valid until {when} ({Span(left)} left)");
     }
 
+    /// <summary>The metric of a certificate's notAfter (Unix time, like blackbox_exporter's probe_ssl_earliest_cert_expiry).</summary>
+    public const string ExpiryMetric = "pve_health_certificate_expiry_seconds";
+
+    /// <summary>
+    /// <c>pve_health_certificate_expiry_seconds{environment,component,type,check}</c>: the notAfter as Unix time, so a
+    /// Prometheus rule (CertificateExpiresSoon) compares it with time() between runs.
+    /// </summary>
+    public static Measurement ExpiryMeasurement(string component, string type, string check, DateTimeOffset notAfter)
+        => new(ExpiryMetric, notAfter.ToUnixTimeSeconds(),
+            "Unix time at which the certificate expires (notAfter), per node certificate file and HTTPS endpoint; alert on it minus time().",
+            ("component", component), ("type", type), ("check", check));
+
     /// <summary>"4 days 23 h", "1 day 3 h", "40 min" (whole units, never rounded up past a threshold).</summary>
     public static string Span(TimeSpan t)
     {

@@ -6,7 +6,7 @@ namespace PveHealth.Checks.NodeHealth;
 /// <summary>
 /// <c>NodeCertificate</c>: <c>GET /nodes/{n}/certificates/info</c> once per online node (any authenticated user may
 /// read it); one result per node and file (component <c>pve1/pveproxy-ssl.pem</c>, Type Certificate) with the days
-/// until <c>notafter</c>, judged by <see cref="CertificateVerdict"/>. Each result carries <see cref="CheckResult.ExpiresAt"/>.
+/// until <c>notafter</c>, judged by <see cref="CertificateVerdict"/>. Each result carries the notAfter as the measurement <c>pve_health_certificate_expiry_seconds</c>.
 /// </summary>
 public sealed class NodeCertificateCheck : NodeHealthUnit
 {

@@ -86,7 +86,10 @@ public abstract class NodeHealthUnit : CheckUnit
 
     /// <summary>A result for a component of its own (pve1/tank, pve1/pveproxy-ssl.pem, vm:100).</summary>
     protected CheckResult Result(CheckReporter reporter, string component, CheckStatus status, string detail, DateTimeOffset? expiresAt = null)
-        => new(Environment, component, Type, Check, status, detail, reporter.Elapsed, Target) { ExpiresAt = expiresAt };
+        => new(Environment, component, Type, Check, status, detail, reporter.Elapsed, Target)
+        {
+            Measurements = expiresAt is { } at ? [CertificateVerdict.ExpiryMeasurement(component, Type, Check, at)] : [],
+        };
 
     protected static string Inv(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 }
