@@ -220,14 +220,6 @@ public abstract class CheckCmdletBase : PSCmdlet
         return true;
     }
 
-    /// <summary>Writes a non-terminating error with a stable id.</summary>
-    protected void WriteStableError(string id, string message, ErrorCategory category, object? target, Exception? inner = null)
-        => WriteError(new ErrorRecord(inner ?? new InvalidOperationException(message), id, category, target) { ErrorDetails = new ErrorDetails(message) });
-
-    /// <summary>Stops the command with an error that has a stable id (bad configuration and other dead ends).</summary>
-    protected void ThrowStableError(string id, string message, ErrorCategory category, object? target, Exception? inner = null)
-        => ThrowTerminatingError(new ErrorRecord(inner ?? new InvalidOperationException(message), id, category, target) { ErrorDetails = new ErrorDetails(message) });
-
     /// <summary>The checks the units declared that have no result yet, in plan order, for the progress line and the cancel line.</summary>
     private sealed class PendingChecks
     {
