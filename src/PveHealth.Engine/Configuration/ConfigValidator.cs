@@ -26,6 +26,7 @@ internal static class ConfigValidator
             if (env is null) throw new ConfigException(path, at, "expected an object, found null.");
             if (env.TimeoutSec is double t) Positive(path, at + ".timeoutSec", t);
             Ping(path, at + ".ping", env.Ping, d.Ping);
+            RecoveryConfigValidator.Validate(path, at, env);
             if (env.Inventory is { } inv)
             {
                 if (string.IsNullOrWhiteSpace(inv.Source) || !InventorySources.Contains(inv.Source, StringComparer.OrdinalIgnoreCase))
