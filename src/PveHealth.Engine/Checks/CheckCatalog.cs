@@ -26,6 +26,8 @@ public static class CheckCatalog
         new Minio.MinioCheckProvider(),
         new ClusterCheckProvider(),
         new Recovery.StorageCheckProvider(),
+        new Recovery.BackupCheckProvider(),
+        new NodeHealth.NodeHealthCheckProvider(),
     ];
 
     /// <summary>The planner's own check: an inventory that cannot be read (Type Inventory).</summary>
