@@ -29,6 +29,7 @@ public static class CheckCatalog
         new Recovery.BackupCheckProvider(),
         new Recovery.ReplicationCheckProvider(),
         new Recovery.SnapshotCheckProvider(),
+        new NodeHealth.NodeHealthCheckProvider(),
     ];
 
     /// <summary>The planner's own check: an inventory that cannot be read (Type Inventory).</summary>
