@@ -121,7 +121,7 @@ Describe 'deploy/install.sh' {
         $dest = Join-Path $script:Work 'dest'
         $r = Invoke-Program -File 'bash' -Arguments @((Join-Path $script:Deploy 'install.sh'), '--skip-pwsh', '--module', $script:ModulePath) -Environment @{ DESTDIR = $dest }
         $r.ExitCode | Should -Be 0 -Because $r.Error
-        foreach ($f in 'usr/local/share/powershell/Modules/PveHealth/PveHealth.psd1', 'usr/local/share/powershell/Modules/PveHealth/PveHealth.PowerShell.dll',
+        foreach ($f in 'usr/local/share/powershell/Modules/PveHealth/PveHealth.psd1', 'usr/local/share/powershell/Modules/PveHealth/PveHealth.PowerShell.dll', 'usr/local/share/powershell/Modules/PveHealth/PveHealth.Model.dll',
             'usr/local/share/powershell/Modules/PveHealth/dependencies/PveHealth.Engine.dll', 'usr/local/share/powershell/Modules/PveHealth/bin/pve-health-check.ps1',
             'etc/systemd/system/pve-health-check.service', 'etc/systemd/system/pve-health-check.timer',
             'etc/pve-health/config.json', 'etc/pve-health/exclusions.conf',

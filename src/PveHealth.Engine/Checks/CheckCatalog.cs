@@ -26,6 +26,7 @@ public static class CheckCatalog
         new Minio.MinioCheckProvider(),
         new ClusterCheckProvider(),
         new Recovery.StorageCheckProvider(),
+        new Recovery.BackupCheckProvider(),
     ];
 
     /// <summary>The planner's own check: an inventory that cannot be read (Type Inventory).</summary>

@@ -174,6 +174,11 @@ public sealed class TestPveVmCommand : CheckCmdletBase
         {
             envConfig.Ssh = fromFile.Ssh;
             envConfig.Proxmox = fromFile.Proxmox;
+            envConfig.Ping = fromFile.Ping;
+        }
+        else if (config is not null)
+        {
+            envConfig.Ping = config.Defaults.Ping;
         }
         if (KeyFile is not null)
         {
