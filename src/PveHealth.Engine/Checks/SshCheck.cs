@@ -115,8 +115,18 @@ public sealed class SshCheck : CheckUnit
             var started = reporter.Elapsed;
             var commandText = string.IsNullOrWhiteSpace(_ssh.DockerCommand) ? DefaultDockerCommand : _ssh.DockerCommand;
             using var command = client.CreateCommand(commandText);
-            await command.ExecuteAsync(cancellationToken).ConfigureAwait(false);
-            var output = CheckResult.OneLine(command.Result);
+            string stdout, stderr;
+            try
+            {
+                (stdout, stderr) = await ExecuteBoundedAsync(command, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InputTooLargeException ex)
+            {
+                reporter.Report(DockerName, CheckStatus.Unknown, $"'{commandText}': {ex.Message}; the command was stopped", reporter.Elapsed - started);
+                client.Disconnect();
+                return;
+            }
+            var output = CheckResult.OneLine(stdout);
             if (output.Length > 120) output = output[..120] + "...";
             var duration = reporter.Elapsed - started;
             if (command.ExitStatus == 0)
@@ -125,12 +135,43 @@ public sealed class SshCheck : CheckUnit
             }
             else
             {
-                var error = CheckResult.OneLine(command.Error);
+                var error = CheckResult.OneLine(stderr);
+                if (error.Length > 200) error = error[..200] + "...";
                 var said = output.Length > 0 ? output : error.Length > 0 ? error : "no output";
                 reporter.Report(DockerName, CheckStatus.Critical, $"docker not active: '{commandText}' exited {command.ExitStatus?.ToString() ?? "without status"} ({said})", duration);
             }
         }
         client.Disconnect();
+    }
+
+    /// <summary>
+    /// Runs <paramref name="command"/> reading its output and error output as they arrive, each up to
+    /// <see cref="BoundedInput.SshOutputBytes"/>: more (a <c>cat /dev/zero</c>) cancels the command and throws
+    /// <see cref="InputTooLargeException"/>, so memory stays bounded whatever the guest prints.
+    /// </summary>
+    internal static async Task<(string Output, string Error)> ExecuteBoundedAsync(SshCommand command, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var execute = command.ExecuteAsync(stop.Token);
+        var output = BoundedInput.ReadProcessStreamAsync(command.OutputStream, BoundedInput.SshOutputBytes, "the output of the command", stop.Cancel, stop.Token);
+        var error = BoundedInput.ReadProcessStreamAsync(command.ExtendedOutputStream, BoundedInput.SshOutputBytes, "the error output of the command", stop.Cancel, stop.Token);
+        try
+        {
+            await execute.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Cancelled by an overflowing reader: its exception says why.
+        }
+        foreach (var read in new[] { output, error })
+        {
+            try { await read.ConfigureAwait(false); }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { }
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        if (output.IsFaulted) await output.ConfigureAwait(false);
+        if (error.IsFaulted) await error.ConfigureAwait(false);
+        return (output.IsCompletedSuccessfully ? output.Result : string.Empty, error.IsCompletedSuccessfully ? error.Result : string.Empty);
     }
 
     private void Fail(CheckReporter reporter, CheckStatus status, string detail)
@@ -182,15 +223,20 @@ public sealed class SshCheck : CheckUnit
     private static string Normalize(string fingerprint)
         => fingerprint.StartsWith("SHA256:", StringComparison.Ordinal) ? fingerprint.TrimEnd('=') : "SHA256:" + fingerprint.TrimEnd('=');
 
+    /// <summary>Largest private key file read (an RSA-16384 key in PEM is under 16 KiB).</summary>
+    private const long MaxKeyFileBytes = 1024 * 1024;
+
     private static PrivateKeyFile LoadKey(SshConfig ssh)
     {
         if (string.IsNullOrWhiteSpace(ssh.KeyFile)) throw new SshSetupException("no SSH key configured (ssh.keyFile)");
         try
         {
             var passphrase = ssh.Passphrase is null ? null : SecretResolver.Resolve(ssh.Passphrase, "ssh.passphrase");
-            return passphrase is null ? new PrivateKeyFile(ssh.KeyFile) : new PrivateKeyFile(ssh.KeyFile, passphrase);
+            var bytes = new MemoryStream(BoundedInput.ReadFile(ssh.KeyFile, MaxKeyFileBytes, $"SSH key {ssh.KeyFile}"));
+            return passphrase is null ? new PrivateKeyFile(bytes) : new PrivateKeyFile(bytes, passphrase);
         }
         catch (SecretUnavailableException ex) { throw new SshSetupException(ex.Message); }
+        catch (InputTooLargeException ex) { throw new SshSetupException(ex.Message); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new SshSetupException($"cannot read SSH key {ssh.KeyFile}: {ex.Message}"); }
         catch (SshPassPhraseNullOrEmptyException) { throw new SshSetupException($"SSH key {ssh.KeyFile} is encrypted: configure ssh.passphrase"); }
         catch (SshException ex) { throw new SshSetupException($"cannot load SSH key {ssh.KeyFile}: {ex.Message}"); }

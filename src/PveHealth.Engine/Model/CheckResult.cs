@@ -2,7 +2,8 @@ namespace PveHealth.Model;
 
 /// <summary>
 /// The one record every check emits. Property types are fixed; scripts filter on <see cref="Status"/>,
-/// never on text. <see cref="Detail"/> is one line a person can act on and never holds a secret.
+/// never on text. <see cref="Detail"/> is one line a person can act on and never holds a secret
+/// (every registered credential is scrubbed here, whatever a server echoed back: <see cref="SecretScrubber"/>).
 /// </summary>
 public sealed class CheckResult
 {
@@ -14,9 +15,9 @@ public sealed class CheckResult
         Type = type ?? string.Empty;
         Check = check ?? string.Empty;
         Status = status;
-        Detail = OneLine(detail);
+        Detail = OneLine(SecretScrubber.Scrub(detail ?? string.Empty));
         Duration = duration < TimeSpan.Zero ? TimeSpan.Zero : duration;
-        Target = target ?? string.Empty;
+        Target = SecretScrubber.Scrub(target ?? string.Empty);
         Timestamp = timestamp ?? DateTimeOffset.UtcNow;
     }
 

@@ -98,9 +98,9 @@ public abstract class CheckCmdletBase : PSCmdlet
 
     /// <summary>Writes a non-terminating error with a stable id.</summary>
     protected void WriteStableError(string id, string message, ErrorCategory category, object? target, Exception? inner = null)
-        => WriteError(new ErrorRecord(inner ?? new InvalidOperationException(message), id, category, target) { ErrorDetails = new ErrorDetails(message) });
+        => WriteError(new ErrorRecord(inner ?? new InvalidOperationException(message), id, category, target) { ErrorDetails = ErrorText.Details(message) });
 
     /// <summary>Stops the command with an error that has a stable id (bad configuration and other dead ends).</summary>
     protected void ThrowStableError(string id, string message, ErrorCategory category, object? target, Exception? inner = null)
-        => ThrowTerminatingError(new ErrorRecord(inner ?? new InvalidOperationException(message), id, category, target) { ErrorDetails = new ErrorDetails(message) });
+        => ThrowTerminatingError(new ErrorRecord(inner ?? new InvalidOperationException(message), id, category, target) { ErrorDetails = ErrorText.Details(message) });
 }

@@ -28,7 +28,7 @@ internal static class CmdletConfiguration
         }
         catch (ConfigException ex)
         {
-            cmdlet.ThrowTerminatingError(new ErrorRecord(ex, "ConfigInvalid", ErrorCategory.InvalidData, path) { ErrorDetails = new ErrorDetails(ex.Message) });
+            cmdlet.ThrowTerminatingError(new ErrorRecord(ex, "ConfigInvalid", ErrorCategory.InvalidData, path) { ErrorDetails = ErrorText.Details(ex.Message) });
             throw; // not reached: ThrowTerminatingError always throws
         }
     }

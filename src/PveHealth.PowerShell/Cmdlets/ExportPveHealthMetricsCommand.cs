@@ -66,7 +66,7 @@ public sealed class ExportPveHealthMetricsCommand : PSCmdlet
                 MetricsExportFailure.PathIsDirectory => ("MetricsPathIsDirectory", ErrorCategory.InvalidArgument),
                 _ => ("MetricsWriteFailed", ErrorCategory.WriteError),
             };
-            WriteError(new ErrorRecord(ex, id, category, path) { ErrorDetails = new ErrorDetails(ex.Message) });
+            WriteError(new ErrorRecord(ex, id, category, path) { ErrorDetails = ErrorText.Details(ex.Message) });
         }
     }
 }

@@ -140,13 +140,13 @@ public sealed class GetPveInventoryCommand : PSCmdlet
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "InventoryUnreadable", ErrorCategory.ReadError, target) { ErrorDetails = new ErrorDetails($"{target}: {ex.Message}") });
+            ThrowTerminatingError(new ErrorRecord(ex, "InventoryUnreadable", ErrorCategory.ReadError, target) { ErrorDetails = ErrorText.Details($"{target}: {ex.Message}") });
         }
     }
 
     private void FromFile(string path, string label, InventoryConfig options)
     {
-        var text = File.ReadAllText(path);
+        var text = BoundedInput.ReadFileText(path, BoundedInput.InventoryBytes, path);
         switch (Detect(path, text))
         {
             case FileKind.Inventory:
@@ -208,7 +208,7 @@ public sealed class GetPveInventoryCommand : PSCmdlet
             "TerraformFailed" => ErrorCategory.InvalidResult,
             _ => ErrorCategory.InvalidData,
         };
-        return new ErrorRecord(ex, ex.ErrorId, category, target) { ErrorDetails = new ErrorDetails(ex.Message) };
+        return new ErrorRecord(ex, ex.ErrorId, category, target) { ErrorDetails = ErrorText.Details(ex.Message) };
     }
 
     private void FromConfig()
@@ -220,7 +220,7 @@ public sealed class GetPveInventoryCommand : PSCmdlet
         if (names.Count == 0)
         {
             ThrowTerminatingError(new ErrorRecord(new ArgumentException("no environment matched"), "EnvironmentNotFound", ErrorCategory.ObjectNotFound, Environment)
-            { ErrorDetails = new ErrorDetails($"no environment of {configPath} matches {string.Join(", ", Environment ?? [])}; configured: {string.Join(", ", config.Environments.Keys)}.") });
+            { ErrorDetails = ErrorText.Details($"no environment of {configPath} matches {string.Join(", ", Environment ?? [])}; configured: {string.Join(", ", config.Environments.Keys)}.") });
         }
         foreach (var name in names)
         {

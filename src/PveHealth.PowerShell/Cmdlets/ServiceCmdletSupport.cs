@@ -26,7 +26,7 @@ internal static class ServiceCmdletSupport
         }
         catch (ArgumentException ex)
         {
-            cmdlet.ThrowTerminatingError(new ErrorRecord(ex, "EnvironmentNotFound", ErrorCategory.ObjectNotFound, environments) { ErrorDetails = new ErrorDetails(ex.Message) });
+            cmdlet.ThrowTerminatingError(new ErrorRecord(ex, "EnvironmentNotFound", ErrorCategory.ObjectNotFound, environments) { ErrorDetails = ErrorText.Details(ex.Message) });
             throw; // not reached: ThrowTerminatingError always throws
         }
         var contexts = new List<EnvironmentContext>();
