@@ -478,7 +478,7 @@ public class HostileYamlTests
         var ex = Fails("guests: &g\n  - name: web-01\n    tags: *g\n");
         Assert.Contains("/etc/pve-health/inventory.yaml: line 3", ex.Message);
         Assert.Contains("aliases", ex.Message);
-        Assert.Equal("InventoryInvalid", ex.ErrorId);
+        Assert.Equal("InventoryInvalid", ex.Failure.ToString());
     }
 
     [Fact]
@@ -507,7 +507,7 @@ public class HostileYamlTests
         var ex = Fails("guests:\n  - name: \"web\\ud800\"\n");
         Assert.Contains("/etc/pve-health/inventory.yaml: ", ex.Message);
         Assert.Contains("line 2", ex.Message);
-        Assert.Equal("InventoryInvalid", ex.ErrorId);
+        Assert.Equal("InventoryInvalid", ex.Failure.ToString());
     }
 
     [Fact]
@@ -529,7 +529,7 @@ public class HostileInventoryTests
         var ex = Assert.Throws<InventoryException>(() => TerraformOutputReader.Read(json, "terraform-output:out.json", "prod", null, isState: false));
         Assert.Contains("terraform-output:out.json: $.vms: ", ex.Message);
         Assert.Contains("UTF-16", ex.Message);
-        Assert.Equal("InventoryInvalid", ex.ErrorId);
+        Assert.Equal("InventoryInvalid", ex.Failure.ToString());
     }
 
     [Fact]
@@ -577,7 +577,7 @@ public class HostileInventoryTests
         var source = new InventoryFileSource("/dev/zero", "prod");
         var (ex, allocated, elapsed) = await Measure.Run(() => Assert.ThrowsAsync<InventoryException>(() => source.GetGuestsAsync(CancellationToken.None)));
         Assert.Contains("larger than 64 MiB", ex.Message);
-        Assert.Equal("InventoryTooLarge", ex.ErrorId);
+        Assert.Equal("InventoryTooLarge", ex.Failure.ToString());
         Assert.True(allocated < 400 * Measure.MiB, $"allocated {allocated / Measure.MiB} MiB");
         Assert.True(elapsed < TimeSpan.FromSeconds(10), $"took {elapsed}");
     }
@@ -594,7 +594,7 @@ public class HostileInventoryTests
             var source = new TerraformCommandSource(dir.FullName, "prod", new InventoryConfig { Source = "terraform", Directory = dir.FullName, Executable = exe, TimeoutSec = 20 });
             var (ex, allocated, elapsed) = await Measure.Run(() => Assert.ThrowsAsync<InventoryException>(() => source.GetGuestsAsync(CancellationToken.None)));
             Assert.Contains("larger than 64 MiB", ex.Message);
-            Assert.Equal("InventoryTooLarge", ex.ErrorId);
+            Assert.Equal("InventoryTooLarge", ex.Failure.ToString());
             Assert.True(allocated < 400 * Measure.MiB, $"allocated {allocated / Measure.MiB} MiB");
             Assert.True(elapsed < TimeSpan.FromSeconds(15), $"took {elapsed}");
         }

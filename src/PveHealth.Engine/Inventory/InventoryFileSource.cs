@@ -64,7 +64,7 @@ public static class InventoryFileReader
             catch (UnsafeJsonException ex)
             {
                 var line = LineOf(lines, ex.JsonPath) is long l ? $" (line {l})" : string.Empty;
-                throw new InventoryException($"{path}: {ex.JsonPath}: {ex.Reason}{line}.", ex) { JsonPath = ex.JsonPath, ErrorId = "InventoryInvalid" };
+                throw new InventoryException($"{path}: {ex.JsonPath}: {ex.Reason}{line}.", ex) { JsonPath = ex.JsonPath, Failure = EngineFailure.InventoryInvalid };
             }
         }
         else
@@ -75,11 +75,11 @@ public static class InventoryFileReader
             }
             catch (UnsafeJsonException ex) when (ex.InnerException is JsonException j)
             {
-                throw new InventoryException($"{path}: {SafeJson.Describe(j)}.", ex) { ErrorId = "InventoryInvalid" };
+                throw new InventoryException($"{path}: {SafeJson.Describe(j)}.", ex) { Failure = EngineFailure.InventoryInvalid };
             }
             catch (UnsafeJsonException ex)
             {
-                throw new InventoryException($"{path}: {ex.JsonPath}: {ex.Reason}.", ex) { JsonPath = ex.JsonPath, ErrorId = "InventoryInvalid" };
+                throw new InventoryException($"{path}: {ex.JsonPath}: {ex.Reason}.", ex) { JsonPath = ex.JsonPath, Failure = EngineFailure.InventoryInvalid };
             }
         }
         using (doc)
@@ -90,7 +90,7 @@ public static class InventoryFileReader
             }
             catch (InventoryException ex) when (ex.JsonPath is not null && LineOf(lines, ex.JsonPath) is long line)
             {
-                throw new InventoryException($"{ex.Message.TrimEnd('.')} (line {line}).") { JsonPath = ex.JsonPath, ErrorId = ex.ErrorId };
+                throw new InventoryException($"{ex.Message.TrimEnd('.')} (line {line}).") { JsonPath = ex.JsonPath, Failure = ex.Failure };
             }
         }
     }
@@ -240,11 +240,11 @@ public static class InventoryFileReader
             switch (parser.Current)
             {
                 case YamlDotNet.Core.Events.AnchorAlias alias:
-                    throw new InventoryException($"{path}: line {alias.Start.Line}: YAML aliases (*{alias.Value}) are not supported in an inventory file; write the value out.") { ErrorId = "InventoryInvalid" };
+                    throw new InventoryException($"{path}: line {alias.Start.Line}: YAML aliases (*{alias.Value}) are not supported in an inventory file; write the value out.") { Failure = EngineFailure.InventoryInvalid };
                 case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart:
                     if (++depth > MaxYamlDepth)
                     {
-                        throw new InventoryException($"{path}: line {parser.Current.Start.Line}: nested deeper than {MaxYamlDepth} levels; an inventory file is a few levels deep.") { ErrorId = "InventoryInvalid" };
+                        throw new InventoryException($"{path}: line {parser.Current.Start.Line}: nested deeper than {MaxYamlDepth} levels; an inventory file is a few levels deep.") { Failure = EngineFailure.InventoryInvalid };
                     }
                     nodes++;
                     break;
@@ -257,7 +257,7 @@ public static class InventoryFileReader
             }
             if (nodes > MaxYamlNodes)
             {
-                throw new InventoryException($"{path}: line {parser.Current!.Start.Line}: more than {MaxYamlNodes} YAML nodes; too large for an inventory file.") { ErrorId = "InventoryInvalid" };
+                throw new InventoryException($"{path}: line {parser.Current!.Start.Line}: more than {MaxYamlNodes} YAML nodes; too large for an inventory file.") { Failure = EngineFailure.InventoryInvalid };
             }
         }
     }
@@ -327,11 +327,11 @@ public sealed class InventoryFileSource : IInventorySource
         }
         catch (InputTooLargeException ex)
         {
-            throw new InventoryException(ex.Message + ".") { ErrorId = "InventoryTooLarge" };
+            throw new InventoryException(ex.Message + ".") { Failure = EngineFailure.InventoryTooLarge };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new InventoryException($"{_path}: cannot read the inventory file: {ex.Message}") { ErrorId = "InventoryUnreadable" };
+            throw new InventoryException($"{_path}: cannot read the inventory file: {ex.Message}") { Failure = EngineFailure.InventoryUnreadable };
         }
         var result = InventoryFileReader.Read(text, _path, _environment);
         if (result.Groups.Count == 0) return result.Guests;

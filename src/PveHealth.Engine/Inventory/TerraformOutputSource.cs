@@ -21,13 +21,13 @@ public static class TerraformOutputReader
         }
         catch (UnsafeJsonException ex) when (ex.InnerException is JsonException j)
         {
-            throw new InventoryException($"{source}: {SafeJson.Describe(j)}", ex) { ErrorId = "InventoryInvalid" };
+            throw new InventoryException($"{source}: {SafeJson.Describe(j)}", ex) { Failure = EngineFailure.InventoryInvalid };
         }
         catch (UnsafeJsonException ex)
         {
             // The path is cut at the output's name: keys below it belong to the value, which may be sensitive.
             var at = OutputLevel(ex.JsonPath, isState);
-            throw new InventoryException($"{source}: {at}: {ex.Reason}{(at != ex.JsonPath ? " (inside this output)" : string.Empty)}.", ex) { JsonPath = at, ErrorId = "InventoryInvalid" };
+            throw new InventoryException($"{source}: {at}: {ex.Reason}{(at != ex.JsonPath ? " (inside this output)" : string.Empty)}.", ex) { JsonPath = at, Failure = EngineFailure.InventoryInvalid };
         }
         using (doc)
         {
@@ -158,11 +158,11 @@ public sealed class TerraformFileSource : IInventorySource
         }
         catch (InputTooLargeException ex)
         {
-            throw new InventoryException(ex.Message + ".") { ErrorId = "InventoryTooLarge" };
+            throw new InventoryException(ex.Message + ".") { Failure = EngineFailure.InventoryTooLarge };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new InventoryException($"{_path}: cannot read the file: {ex.Message}") { ErrorId = "InventoryUnreadable" };
+            throw new InventoryException($"{_path}: cannot read the file: {ex.Message}") { Failure = EngineFailure.InventoryUnreadable };
         }
         return TerraformOutputReader.Read(text, _path, _environment, _options, _isState);
     }

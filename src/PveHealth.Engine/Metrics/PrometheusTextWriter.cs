@@ -45,7 +45,7 @@ public static class PrometheusTextWriter
         foreach (var r in runnable) Sample(sb, "pve_health_check_success", CheckLabels(r), r.Status is CheckStatus.Ok or CheckStatus.Warning ? 1 : 0);
 
         Family(sb, "pve_health_check_status", "Check status with Nagios meanings: 0 ok, 1 warning, 2 critical, 3 unknown.");
-        foreach (var r in runnable) Sample(sb, "pve_health_check_status", CheckLabels(r), (int)r.Status);
+        foreach (var r in runnable) Sample(sb, "pve_health_check_status", CheckLabels(r), r.Status.NagiosCode());
 
         Family(sb, "pve_health_check_duration_seconds", "How long the check took, in seconds.");
         foreach (var r in runnable) Sample(sb, "pve_health_check_duration_seconds", CheckLabels(r), r.Duration.TotalSeconds);
@@ -93,7 +93,7 @@ public static class PrometheusTextWriter
     }
 
     /// <summary>Rank for duplicates: Skipped &lt; Ok &lt; Warning &lt; Unknown &lt; Critical.</summary>
-    private static int Rank(CheckStatus s) => s == CheckStatus.Skipped ? -1 : s.Severity();
+    private static int Rank(CheckStatus s) => s.Severity();
 
     private static bool Worse(CheckResult candidate, CheckResult kept)
     {
