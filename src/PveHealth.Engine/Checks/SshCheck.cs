@@ -145,34 +145,47 @@ public sealed class SshCheck : CheckUnit
     }
 
     /// <summary>
-    /// Runs <paramref name="command"/> reading its output and error output as they arrive, each up to
-    /// <see cref="BoundedInput.SshOutputBytes"/>: more (a <c>cat /dev/zero</c>) cancels the command and throws
-    /// <see cref="InputTooLargeException"/>, so memory stays bounded whatever the guest prints.
+    /// Runs <paramref name="command"/> watching how much output and error output it has buffered (every 20 ms): more
+    /// than <see cref="BoundedInput.SshOutputBytes"/> (a <c>cat /dev/zero</c>) cancels the command and throws
+    /// <see cref="InputTooLargeException"/>, so memory stays bounded (the cap plus what arrives in one interval)
+    /// whatever the guest prints.
     /// </summary>
     internal static async Task<(string Output, string Error)> ExecuteBoundedAsync(SshCommand command, CancellationToken cancellationToken)
     {
+        const long cap = BoundedInput.SshOutputBytes;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var execute = command.ExecuteAsync(stop.Token);
-        var output = BoundedInput.ReadProcessStreamAsync(command.OutputStream, BoundedInput.SshOutputBytes, "the output of the command", stop.Cancel, stop.Token);
-        var error = BoundedInput.ReadProcessStreamAsync(command.ExtendedOutputStream, BoundedInput.SshOutputBytes, "the error output of the command", stop.Cancel, stop.Token);
+        InputTooLargeException? tooLarge = null;
+        while (!execute.IsCompleted)
+        {
+            await Task.WhenAny(execute, Task.Delay(20, cancellationToken)).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested) break;
+            if (Buffered(command.OutputStream) > cap) tooLarge = new InputTooLargeException("the output of the command", cap);
+            else if (Buffered(command.ExtendedOutputStream) > cap) tooLarge = new InputTooLargeException("the error output of the command", cap);
+            if (tooLarge is not null)
+            {
+                stop.Cancel();
+                break;
+            }
+        }
         try
         {
             await execute.ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (tooLarge is not null && !cancellationToken.IsCancellationRequested)
         {
-            // Cancelled by an overflowing reader: its exception says why.
         }
-        foreach (var read in new[] { output, error })
-        {
-            try { await read.ConfigureAwait(false); }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested) { }
-        }
-        cancellationToken.ThrowIfCancellationRequested();
-        if (output.IsFaulted) await output.ConfigureAwait(false);
-        if (error.IsFaulted) await error.ConfigureAwait(false);
-        return (output.IsCompletedSuccessfully ? output.Result : string.Empty, error.IsCompletedSuccessfully ? error.Result : string.Empty);
+        if (tooLarge is not null) throw tooLarge;
+        return (Capped(command.Result), Capped(command.Error));
     }
+
+    private static long Buffered(Stream? stream)
+    {
+        try { return stream?.Length ?? 0; }
+        catch (Exception ex) when (ex is NotSupportedException or ObjectDisposedException) { return 0; }
+    }
+
+    private static string Capped(string text) => text.Length > BoundedInput.SshOutputBytes ? text[..(int)BoundedInput.SshOutputBytes] : text;
 
     private void Fail(CheckReporter reporter, CheckStatus status, string detail)
     {
