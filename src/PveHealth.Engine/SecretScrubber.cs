@@ -28,6 +28,7 @@ public static class SecretScrubber
             if (Array.IndexOf(_secrets, secret) >= 0) return;
             // Longest first: a secret that contains another is replaced whole.
             _secrets = [.. _secrets.Append(secret).OrderByDescending(s => s.Length)];
+            Model.CheckResult.Scrubber ??= Scrub;
         }
     }
 

@@ -25,6 +25,8 @@ public static class CheckCatalog
         new Monitoring.MonitoringCheckProvider(),
         new Minio.MinioCheckProvider(),
         new ClusterCheckProvider(),
+        new Recovery.StorageCheckProvider(),
+        new Recovery.BackupCheckProvider(),
     ];
 
     /// <summary>The planner's own check: an inventory that cannot be read (Type Inventory).</summary>
