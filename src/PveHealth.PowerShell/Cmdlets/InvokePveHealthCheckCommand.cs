@@ -190,7 +190,7 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
             string text;
             try
             {
-                text = File.ReadAllText(path);
+                text = BoundedInput.ReadFileText(path, BoundedInput.ExclusionFileBytes, $"the exclusions file {path}");
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
