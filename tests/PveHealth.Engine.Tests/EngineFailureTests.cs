@@ -15,8 +15,8 @@ public class EngineFailureTests
             "ConfigInvalid", "EnvironmentNotFound", "InventoryInvalid", "InventoryUnreadable", "TerraformNotFound", "TerraformFailed",
             "TerraformTimeout", "MetricsFolderNotFound", "MetricsAccessDenied", "MetricsPathIsDirectory", "MetricsWriteFailed",
             "ExclusionFileNotFound", "ExclusionFileUnreadable", "ExclusionLineInvalid", "ExcludeInvalid", "InvalidUrl",
-            "InvalidStateObject", "CredentialRequired", "NoMonitoringConfigured", "NoMinioConfigured", "InvalidCheckResult",
-            "ReportWriteFailed",
+            "InvalidStateObject", "CredentialRequired", "NoMonitoringConfigured", "NoMinioConfigured", "InventoryTooLarge",
+            "InvalidCheckResult", "ReportWriteFailed",
         ];
         Assert.Equal(ids, Enum.GetNames<EngineFailure>());
     }
