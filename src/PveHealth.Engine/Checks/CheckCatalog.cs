@@ -27,6 +27,7 @@ public static class CheckCatalog
         new ClusterCheckProvider(),
         new Recovery.StorageCheckProvider(),
         new Recovery.BackupCheckProvider(),
+        new NodeHealth.NodeHealthCheckProvider(),
     ];
 
     /// <summary>The planner's own check: an inventory that cannot be read (Type Inventory).</summary>
