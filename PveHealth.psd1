@@ -16,6 +16,7 @@
         'Test-PveVm'
         'Test-PveMonitoring'
         'Test-PveMinio'
+        'Test-PveDrift'
         'Invoke-PveHealthCheck'
         'Export-PveHealthMetrics'
     )

@@ -16,7 +16,8 @@ public class CheckCatalogTests
             "proxmox": { "url": "https://127.0.0.1:8006", "tokenId": "a@pve!b", "tokenSecret": { "env": "X" }, "skipCertificateCheck": true },
             "ssh": { "keyFile": "/k", "knownHostsFile": "/kh" },
             "monitoring": { "prometheus": { "url": "http://127.0.0.1:9090" }, "alertmanager": { "url": "http://127.0.0.1:9093" }, "grafana": { "url": "http://127.0.0.1:3000" } },
-            "minio": { "endpoint": "http://127.0.0.1:9000", "accessKey": { "env": "A" }, "secretKey": { "env": "S" }, "buckets": ["b"], "stateObjects": ["b/k"] } } } }
+            "minio": { "endpoint": "http://127.0.0.1:9000", "accessKey": { "env": "A" }, "secretKey": { "env": "S" }, "buckets": ["b"], "stateObjects": ["b/k"] },
+            "drift": { "stateObjects": ["b/env:/*/k"] } } } }
         """;
 
     private static EnvironmentContext Lab()
@@ -74,7 +75,7 @@ public class CheckCatalogTests
     [Fact]
     public void Groups_are_the_guest_kinds_then_the_service_providers_groups()
     {
-        Assert.Equal(["Vm", "Lxc", "Monitoring", "Minio", "Cluster"], CheckCatalog.Groups);
+        Assert.Equal(["Vm", "Lxc", "Monitoring", "Minio", "Cluster", "Drift"], CheckCatalog.Groups);
         Assert.Equal(["Ready", "Targets", "Peers", "Health"], CheckCatalog.ChecksOf("monitoring"));
     }
 

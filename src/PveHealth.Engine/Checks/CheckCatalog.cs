@@ -25,6 +25,7 @@ public static class CheckCatalog
         new Monitoring.MonitoringCheckProvider(),
         new Minio.MinioCheckProvider(),
         new ClusterCheckProvider(),
+        new Drift.DriftCheckProvider(),
     ];
 
     /// <summary>The planner's own check: an inventory that cannot be read (Type Inventory).</summary>

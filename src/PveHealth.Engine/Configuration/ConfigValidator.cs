@@ -105,6 +105,7 @@ internal static class ConfigValidator
                 if (minio.MaxStateAgeHours is double h) Positive(path, at + ".minio.maxStateAgeHours", h);
                 if (minio.MaxLockAgeMinutes is double m) Positive(path, at + ".minio.maxLockAgeMinutes", m);
             }
+            DriftConfigValidator.Validate(path, at, env);
         }
     }
 

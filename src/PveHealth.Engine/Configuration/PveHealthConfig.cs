@@ -50,6 +50,8 @@ public sealed class EnvironmentConfig : ConfigSection
     public List<string>? Checks { get; set; }
     public MonitoringConfig? Monitoring { get; set; }
     public MinioConfig? Minio { get; set; }
+    /// <summary>Drift between the Terraform state and the cluster (the Drift group).</summary>
+    public DriftConfig? Drift { get; set; }
     /// <summary>Per-environment check timeout, in seconds.</summary>
     public double? TimeoutSec { get; set; }
 }
