@@ -32,10 +32,11 @@ BeforeAll {
         foreach ($p in $state.requests.PSObject.Properties) { if ($p.Name -like $Pattern) { $n += [int]$p.Value } }
         $n
     }
-    # Results come back through Export-Clixml: the Status enum arrives as its number; give it its name again.
+    # Results come back through Export-Clixml: the Status enum arrives as its number; give it its name again
+    # (the enum is in severity order: Skipped 0, Ok 1, Warning 2, Unknown 3, Critical 4).
     function ConvertTo-PlainResult {
         param($Items)
-        $names = 'Ok', 'Warning', 'Critical', 'Unknown', 'Skipped'
+        $names = 'Skipped', 'Ok', 'Warning', 'Unknown', 'Critical'
         foreach ($r in @($Items)) {
             if ($null -ne $r -and $r.PSObject.Properties['Check'] -and $r.PSObject.Properties['Status']) {
                 $s = "$($r.Status)"

@@ -185,8 +185,14 @@ Describe 'Get-PveInventory from the configuration' {
         (Get-PveInventory -ConfigPath $script:Cfg -Environment 'p*', state | ForEach-Object Environment | Sort-Object -Unique) | Should -Be @('prod', 'state')
     }
 
-    It 'an unknown environment is EnvironmentNotFound' {
-        { Get-PveInventory -ConfigPath $script:Cfg -Environment qa } | Should -Throw -ErrorId 'EnvironmentNotFound,*'
+    It 'an unknown environment is EnvironmentNotFound, the same record as every other command' {
+        $e = { Get-PveInventory -ConfigPath $script:Cfg -Environment qa } | Should -Throw -ErrorId 'EnvironmentNotFound,*' -PassThru
+        $e.TargetObject | Should -Be 'qa'
+        $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        $e.ToString() | Should -BeLike "environment 'qa' is not in *; configured: *"
+        $i = { Invoke-PveHealthCheck -ConfigPath $script:Cfg -Environment qa -WhatIf } | Should -Throw -ErrorId 'EnvironmentNotFound,*' -PassThru
+        $i.ToString() | Should -Be $e.ToString()
+        $i.TargetObject | Should -Be 'qa'
     }
 
     It 'uses $env:PVE_HEALTH_CONFIG without -ConfigPath' {

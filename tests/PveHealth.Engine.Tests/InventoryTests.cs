@@ -215,7 +215,7 @@ public class InventoryFileReaderTests
         var ex = await Assert.ThrowsAsync<InventoryException>(() => new InventoryFileSource(path, "qa").GetGuestsAsync(CancellationToken.None));
         Assert.Contains("groups: prod, staging", ex.Message);
         var missing = await Assert.ThrowsAsync<InventoryException>(() => new InventoryFileSource("/nonexistent/inv.yaml", "qa").GetGuestsAsync(CancellationToken.None));
-        Assert.Equal("InventoryUnreadable", missing.ErrorId);
+        Assert.Equal(EngineFailure.InventoryUnreadable, missing.Failure);
     }
 
     internal static string FindRoot()
@@ -261,7 +261,7 @@ public class TerraformCommandSourceTests : IDisposable
     public async Task A_failing_terraform_reports_exit_code_and_stderr_but_no_output_value()
     {
         var ex = await Assert.ThrowsAsync<InventoryException>(() => Source("export FAKE_TERRAFORM_EXIT=3 FAKE_TERRAFORM_STDERR='Error: No state file was found!'").GetGuestsAsync(CancellationToken.None));
-        Assert.Equal("TerraformFailed", ex.ErrorId);
+        Assert.Equal(EngineFailure.TerraformFailed, ex.Failure);
         Assert.Contains("exit code 3", ex.Message);
         Assert.Contains("No state file was found!", ex.Message);
     }
@@ -271,7 +271,7 @@ public class TerraformCommandSourceTests : IDisposable
     {
         var clock = Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<InventoryException>(() => Source("export FAKE_TERRAFORM_SLEEP=30", timeoutSec: 0.5).GetGuestsAsync(CancellationToken.None));
-        Assert.Equal("TerraformTimeout", ex.ErrorId);
+        Assert.Equal(EngineFailure.TerraformTimeout, ex.Failure);
         Assert.Contains("did not finish within 0.5 s", ex.Message);
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"took {clock.Elapsed}");
     }
@@ -283,7 +283,7 @@ public class TerraformCommandSourceTests : IDisposable
         File.WriteAllText(output, """{"vms": {"sensitive": true, "value": [{"name": "a", "ip": {"pw": "S3cr3t-in-output"}}]}}""");
         var options = new InventoryConfig { Executable = Wrapper($"export FAKE_TERRAFORM_OUTPUT='{output}'"), Outputs = ["vms"] };
         var ex = await Assert.ThrowsAsync<InventoryException>(() => new TerraformCommandSource(_dir, "prod", options).GetGuestsAsync(CancellationToken.None));
-        Assert.Equal("InventoryInvalid", ex.ErrorId);
+        Assert.Equal(EngineFailure.InventoryInvalid, ex.Failure);
         Assert.DoesNotContain("S3cr3t-in-output", ex.ToString());
     }
 
@@ -291,7 +291,7 @@ public class TerraformCommandSourceTests : IDisposable
     public void A_missing_executable_is_TerraformNotFound()
     {
         var ex = Assert.Throws<InventoryException>(() => TerraformCommandSource.ResolveExecutable("/nonexistent/terraform"));
-        Assert.Equal("TerraformNotFound", ex.ErrorId);
+        Assert.Equal(EngineFailure.TerraformNotFound, ex.Failure);
     }
 
     [Fact]

@@ -162,7 +162,7 @@ public class AtomicFileWriterTests : IDisposable
     public void A_missing_folder_is_FolderNotFound()
     {
         var ex = Assert.Throws<MetricsExportException>(() => AtomicFileWriter.Write(Path.Combine(_dir, "missing", "x.prom"), "x\n"));
-        Assert.Equal(MetricsExportFailure.FolderNotFound, ex.Failure);
+        Assert.Equal(EngineFailure.MetricsFolderNotFound, ex.Failure);
     }
 
     [Fact]
@@ -170,7 +170,7 @@ public class AtomicFileWriterTests : IDisposable
     {
         var target = Directory.CreateDirectory(Path.Combine(_dir, "dir.prom")).FullName;
         var ex = Assert.Throws<MetricsExportException>(() => AtomicFileWriter.Write(target, "x\n"));
-        Assert.Equal(MetricsExportFailure.PathIsDirectory, ex.Failure);
+        Assert.Equal(EngineFailure.MetricsPathIsDirectory, ex.Failure);
         Assert.True(Directory.Exists(target));
     }
 

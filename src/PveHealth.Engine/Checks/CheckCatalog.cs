@@ -25,6 +25,7 @@ public static class CheckCatalog
         new Monitoring.MonitoringCheckProvider(),
         new Minio.MinioCheckProvider(),
         new ClusterCheckProvider(),
+        new Recovery.StorageCheckProvider(),
         new Drift.DriftCheckProvider(),
     ];
 

@@ -1,10 +1,10 @@
 namespace PveHealth.Configuration;
 
 /// <summary>A configuration that cannot be used. The message names the file, the JSON path and what was expected.</summary>
-public sealed class ConfigException : Exception
+public sealed class ConfigException : EngineException
 {
     public ConfigException(string path, string jsonPath, string message, Exception? inner = null)
-        : base(Format(path, jsonPath, message), inner)
+        : base(EngineFailure.ConfigInvalid, Format(path, jsonPath, message), path, inner)
     {
         FilePath = path;
         JsonPath = jsonPath;

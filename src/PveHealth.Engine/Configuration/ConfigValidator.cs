@@ -24,6 +24,7 @@ internal static class ConfigValidator
             var at = $"$.environments.{name}";
             if (env is null) throw new ConfigException(path, at, "expected an object, found null.");
             if (env.TimeoutSec is double t) Positive(path, at + ".timeoutSec", t);
+            RecoveryConfigValidator.Validate(path, at, env);
             if (env.Inventory is { } inv)
             {
                 if (string.IsNullOrWhiteSpace(inv.Source) || !InventorySources.Contains(inv.Source, StringComparer.OrdinalIgnoreCase))

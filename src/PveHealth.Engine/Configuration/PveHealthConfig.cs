@@ -54,6 +54,14 @@ public sealed class EnvironmentConfig : ConfigSection
     public DriftConfig? Drift { get; set; }
     /// <summary>Per-environment check timeout, in seconds.</summary>
     public double? TimeoutSec { get; set; }
+    /// <summary>Thresholds of the Storage group (RecoveryConfig.cs).</summary>
+    public StorageCheckConfig? Storage { get; set; }
+    /// <summary>Thresholds of the Backups group.</summary>
+    public BackupCheckConfig? Backups { get; set; }
+    /// <summary>Thresholds of the Replication group.</summary>
+    public ReplicationCheckConfig? Replication { get; set; }
+    /// <summary>Thresholds of the Snapshots group.</summary>
+    public SnapshotCheckConfig? Snapshots { get; set; }
 }
 
 /// <summary>

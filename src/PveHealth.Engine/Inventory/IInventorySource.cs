@@ -16,12 +16,10 @@ public interface IInventorySource
 }
 
 /// <summary>An inventory that cannot be read. The message names the source and, for JSON, the path that is wrong; it never holds a sensitive value.</summary>
-public sealed class InventoryException : Exception
+public sealed class InventoryException : EngineException
 {
-    public InventoryException(string message, Exception? inner = null) : base(message, inner) { }
-
-    /// <summary>Stable id for the PowerShell error record: InventoryInvalid, InventoryUnreadable, TerraformNotFound, TerraformFailed, TerraformTimeout.</summary>
-    public string ErrorId { get; init; } = "InventoryInvalid";
+    /// <summary>An inventory failure; <see cref="EngineException.Failure"/> is InventoryInvalid unless set (InventoryUnreadable, TerraformNotFound, TerraformFailed, TerraformTimeout).</summary>
+    public InventoryException(string message, Exception? inner = null) : base(EngineFailure.InventoryInvalid, message, null, inner) { }
 
     /// <summary>JSON path of the value that is wrong, when the error is about one.</summary>
     public string? JsonPath { get; init; }

@@ -78,7 +78,7 @@ public static class InventoryFileReader
             }
             catch (InventoryException ex) when (ex.JsonPath is not null && LineOf(lines, ex.JsonPath) is long line)
             {
-                throw new InventoryException($"{ex.Message.TrimEnd('.')} (line {line}).") { JsonPath = ex.JsonPath, ErrorId = ex.ErrorId };
+                throw new InventoryException($"{ex.Message.TrimEnd('.')} (line {line}).") { JsonPath = ex.JsonPath, Failure = ex.Failure };
             }
         }
     }
@@ -271,7 +271,7 @@ public sealed class InventoryFileSource : IInventorySource
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new InventoryException($"{_path}: cannot read the inventory file: {ex.Message}") { ErrorId = "InventoryUnreadable" };
+            throw new InventoryException($"{_path}: cannot read the inventory file: {ex.Message}") { Failure = EngineFailure.InventoryUnreadable };
         }
         var result = InventoryFileReader.Read(text, _path, _environment);
         if (result.Groups.Count == 0) return result.Guests;

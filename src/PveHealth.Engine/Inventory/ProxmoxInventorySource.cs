@@ -39,7 +39,7 @@ public sealed class ProxmoxInventorySource : IInventorySource
     {
         ProxmoxClient client;
         try { client = _client ?? ProxmoxClient.Create(_proxmox, _timeout); }
-        catch (ProxmoxApiException ex) { throw new InventoryException($"{Description}: {ex.Message}") { ErrorId = "InventoryUnreadable" }; }
+        catch (ProxmoxApiException ex) { throw new InventoryException($"{Description}: {ex.Message}") { Failure = EngineFailure.InventoryUnreadable }; }
         try
         {
             IReadOnlyList<PveResource> resources;
@@ -49,7 +49,7 @@ public sealed class ProxmoxInventorySource : IInventorySource
             }
             catch (ProxmoxApiException ex)
             {
-                throw new InventoryException($"{Description}: cannot list guests: {ex.Message}") { ErrorId = "InventoryUnreadable" };
+                throw new InventoryException($"{Description}: cannot list guests: {ex.Message}") { Failure = EngineFailure.InventoryUnreadable };
             }
             var selected = resources.Where(r => !r.Template).Where(Belongs).OrderBy(r => r.VmId).ToList();
             var templates = resources.Count(r => r.Template);
@@ -112,7 +112,7 @@ public sealed class ProxmoxInventorySource : IInventorySource
         }
         catch (ProxmoxApiException ex)
         {
-            throw new InventoryException($"{Description}: {ex.Message}") { ErrorId = "InventoryUnreadable" };
+            throw new InventoryException($"{Description}: {ex.Message}") { Failure = EngineFailure.InventoryUnreadable };
         }
     }
 }

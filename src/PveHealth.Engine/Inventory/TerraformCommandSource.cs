@@ -46,7 +46,7 @@ public sealed class TerraformCommandSource : IInventorySource
         return FindOnPath("terraform") ?? FindOnPath("tofu") ?? throw NotFound("neither terraform nor tofu is on PATH; install one or set inventory.executable (-TerraformExecutable)");
     }
 
-    private static InventoryException NotFound(string why) => new($"cannot run terraform: {why}.") { ErrorId = "TerraformNotFound" };
+    private static InventoryException NotFound(string why) => new($"cannot run terraform: {why}.") { Failure = EngineFailure.TerraformNotFound };
 
     private static string? FindOnPath(string name)
     {
@@ -63,7 +63,7 @@ public sealed class TerraformCommandSource : IInventorySource
     {
         if (!Directory.Exists(_directory))
         {
-            throw new InventoryException($"{_directory}: the Terraform directory does not exist.") { ErrorId = "InventoryUnreadable" };
+            throw new InventoryException($"{_directory}: the Terraform directory does not exist.") { Failure = EngineFailure.InventoryUnreadable };
         }
         var exe = ResolveExecutable(_executable);
         var name = System.IO.Path.GetFileName(exe);
@@ -89,7 +89,7 @@ public sealed class TerraformCommandSource : IInventorySource
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            throw new InventoryException($"cannot start {exe}: {ex.Message}") { ErrorId = "TerraformNotFound" };
+            throw new InventoryException($"cannot start {exe}: {ex.Message}") { Failure = EngineFailure.TerraformNotFound };
         }
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
@@ -104,7 +104,7 @@ public sealed class TerraformCommandSource : IInventorySource
         {
             Kill(process);
             if (cancellationToken.IsCancellationRequested) throw;
-            throw new InventoryException($"{name} output -json in {_directory} did not finish within {_timeout.TotalSeconds:0.#} s and was stopped; raise inventory.timeoutSec (-TimeoutSec) or check the state backend.") { ErrorId = "TerraformTimeout" };
+            throw new InventoryException($"{name} output -json in {_directory} did not finish within {_timeout.TotalSeconds:0.#} s and was stopped; raise inventory.timeoutSec (-TimeoutSec) or check the state backend.") { Failure = EngineFailure.TerraformTimeout };
         }
         // The pipes close when the process (and any child holding them) ends; bound that wait too.
         string output, errors;
@@ -116,11 +116,11 @@ public sealed class TerraformCommandSource : IInventorySource
         catch (TimeoutException)
         {
             Kill(process);
-            throw new InventoryException($"{name} output -json in {_directory} exited but left a child process holding its output open.") { ErrorId = "TerraformTimeout" };
+            throw new InventoryException($"{name} output -json in {_directory} exited but left a child process holding its output open.") { Failure = EngineFailure.TerraformTimeout };
         }
         if (process.ExitCode != 0)
         {
-            throw new InventoryException($"{name} output -json in {_directory} failed with exit code {process.ExitCode}: {Summarize(errors)}") { ErrorId = "TerraformFailed" };
+            throw new InventoryException($"{name} output -json in {_directory} failed with exit code {process.ExitCode}: {Summarize(errors)}") { Failure = EngineFailure.TerraformFailed };
         }
         return TerraformOutputReader.Read(output, $"{name} output -json in {_directory}", _environment, _options, isState: false);
     }

@@ -140,7 +140,7 @@ public sealed class TerraformFileSource : IInventorySource
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new InventoryException($"{_path}: cannot read the file: {ex.Message}") { ErrorId = "InventoryUnreadable" };
+            throw new InventoryException($"{_path}: cannot read the file: {ex.Message}") { Failure = EngineFailure.InventoryUnreadable };
         }
         return TerraformOutputReader.Read(text, _path, _environment, _options, _isState);
     }

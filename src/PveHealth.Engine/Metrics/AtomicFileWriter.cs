@@ -2,30 +2,16 @@ using System.Text;
 
 namespace PveHealth.Metrics;
 
-/// <summary>Why an atomic write failed; each maps to one stable error id in the cmdlet.</summary>
-public enum MetricsExportFailure
-{
-    /// <summary>The target's folder does not exist.</summary>
-    FolderNotFound,
-    /// <summary>The folder (or the target) may not be written by this user.</summary>
-    AccessDenied,
-    /// <summary>The target path is a directory.</summary>
-    PathIsDirectory,
-    /// <summary>Any other I/O failure (disk full, read-only file system...).</summary>
-    IoError,
-}
-
 /// <summary>A failed atomic write. The previous file at the target is untouched and no temp file is left.</summary>
-public sealed class MetricsExportException : Exception
+public sealed class MetricsExportException : EngineException
 {
-    public MetricsExportException(MetricsExportFailure failure, string path, string message, Exception? inner = null)
-        : base(message, inner)
+    /// <summary><paramref name="failure"/> is one of the Metrics* failures.</summary>
+    public MetricsExportException(EngineFailure failure, string path, string message, Exception? inner = null)
+        : base(failure, message, path, inner)
     {
-        Failure = failure;
         Path = path;
     }
 
-    public MetricsExportFailure Failure { get; }
     public string Path { get; }
 }
 
@@ -50,16 +36,16 @@ public static class AtomicFileWriter
         var name = System.IO.Path.GetFileName(full);
         if (string.IsNullOrEmpty(folder) || string.IsNullOrEmpty(name))
         {
-            throw new MetricsExportException(MetricsExportFailure.PathIsDirectory, full, $"{full}: not a file path.");
+            throw new MetricsExportException(EngineFailure.MetricsPathIsDirectory, full, $"{full}: not a file path.");
         }
         if (!Directory.Exists(folder))
         {
-            throw new MetricsExportException(MetricsExportFailure.FolderNotFound, full,
+            throw new MetricsExportException(EngineFailure.MetricsFolderNotFound, full,
                 $"{full}: the folder {folder} does not exist; create it (node_exporter's --collector.textfile.directory) or choose another -Path.");
         }
         if (Directory.Exists(full))
         {
-            throw new MetricsExportException(MetricsExportFailure.PathIsDirectory, full, $"{full}: is a directory; -Path must name a file such as {System.IO.Path.Combine(full, "pve_health.prom")}.");
+            throw new MetricsExportException(EngineFailure.MetricsPathIsDirectory, full, $"{full}: is a directory; -Path must name a file such as {System.IO.Path.Combine(full, "pve_health.prom")}.");
         }
 
         var temp = System.IO.Path.Combine(folder, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
@@ -88,10 +74,10 @@ public static class AtomicFileWriter
             TryDelete(temp);
             if (ex is UnauthorizedAccessException)
             {
-                throw new MetricsExportException(MetricsExportFailure.AccessDenied, full,
+                throw new MetricsExportException(EngineFailure.MetricsAccessDenied, full,
                     $"{full}: permission denied writing in {folder}; the user running the check needs write access to that folder (ReadWritePaths= in the unit).", ex);
             }
-            throw new MetricsExportException(MetricsExportFailure.IoError, full, $"{full}: cannot write the metrics file: {ex.Message}", ex);
+            throw new MetricsExportException(EngineFailure.MetricsWriteFailed, full, $"{full}: cannot write the metrics file: {ex.Message}", ex);
         }
     }
 

@@ -18,6 +18,8 @@ namespace PveHealth.Metrics;
 /// <item><c>pve_health_run_duration_seconds{environment}</c>: from the earliest check start to the newest result.</item>
 /// <item><c>pve_health_checks{environment,status}</c>: checks per status (ok, warning, critical, unknown, skipped), every status
 /// written, zeros included.</item>
+/// <item>Measured values (<see cref="CheckResult.Measurements"/>, for example <c>pve_health_storage_used_ratio{environment,node,storage}</c>):
+/// one gauge family per name after the fixed families, sorted by name; a repeated sample (same name and labels) keeps the last.</item>
 /// </list>
 /// Skipped checks (excluded, not applicable) are neither successes nor failures: they get no
 /// success/status/duration series (a 1 would claim health nobody measured, a 0 would page) and are only
@@ -45,7 +47,7 @@ public static class PrometheusTextWriter
         foreach (var r in runnable) Sample(sb, "pve_health_check_success", CheckLabels(r), r.Status is CheckStatus.Ok or CheckStatus.Warning ? 1 : 0);
 
         Family(sb, "pve_health_check_status", "Check status with Nagios meanings: 0 ok, 1 warning, 2 critical, 3 unknown.");
-        foreach (var r in runnable) Sample(sb, "pve_health_check_status", CheckLabels(r), (int)r.Status);
+        foreach (var r in runnable) Sample(sb, "pve_health_check_status", CheckLabels(r), r.Status.NagiosCode());
 
         Family(sb, "pve_health_check_duration_seconds", "How long the check took, in seconds.");
         foreach (var r in runnable) Sample(sb, "pve_health_check_duration_seconds", CheckLabels(r), r.Duration.TotalSeconds);
@@ -69,8 +71,46 @@ public static class PrometheusTextWriter
                 Sample(sb, "pve_health_checks", [("environment", g.Key), ("status", status.ToString().ToLowerInvariant())], g.Count(r => r.Status == status));
             }
         }
+        RenderMeasurements(sb, checks);
         return sb.ToString();
     }
+
+    private static void RenderMeasurements(StringBuilder sb, List<CheckResult> checks)
+    {
+        var families = new SortedDictionary<string, (string Help, SortedDictionary<string, ((string, string)[] Labels, double Value)> Samples)>(StringComparer.Ordinal);
+        foreach (var r in checks)
+        {
+            foreach (var m in r.Measurements)
+            {
+                if (m is null || !IsMetricName(m.Name) || FixedFamilies.Contains(m.Name)) continue;
+                if (m.Labels.Any(l => !IsLabelName(l.Name) || l.Name == "environment")) continue;
+                var labels = new (string, string)[m.Labels.Count + 1];
+                labels[0] = ("environment", r.Environment);
+                for (var i = 0; i < m.Labels.Count; i++) labels[i + 1] = (m.Labels[i].Name, m.Labels[i].Value ?? string.Empty);
+                if (!families.TryGetValue(m.Name, out var family))
+                {
+                    family = (m.Help, new SortedDictionary<string, ((string, string)[], double)>(StringComparer.Ordinal));
+                    families[m.Name] = family;
+                }
+                family.Samples[string.Join("\u0000", labels.Select(l => l.Item1 + "=" + l.Item2))] = (labels, m.Value);
+            }
+        }
+        foreach (var (name, family) in families)
+        {
+            Family(sb, name, family.Help);
+            foreach (var sample in family.Samples.Values) Sample(sb, name, sample.Labels, sample.Value);
+        }
+    }
+
+    /// <summary>The families every export has; a measurement may not reuse their names.</summary>
+    public static IReadOnlyList<string> FixedFamilies { get; } =
+        ["pve_health_check_success", "pve_health_check_status", "pve_health_check_duration_seconds", "pve_health_last_run_timestamp_seconds", "pve_health_run_duration_seconds", "pve_health_checks"];
+
+    private static bool IsMetricName(string? name)
+        => !string.IsNullOrEmpty(name) && name.StartsWith("pve_health_", StringComparison.Ordinal) && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_');
+
+    private static bool IsLabelName(string? name)
+        => !string.IsNullOrEmpty(name) && !name.StartsWith("__", StringComparison.Ordinal) && name[0] is (>= 'a' and <= 'z') or '_' && name.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_');
 
     private static readonly CheckStatus[] StatusOrder = [CheckStatus.Ok, CheckStatus.Warning, CheckStatus.Critical, CheckStatus.Unknown, CheckStatus.Skipped];
 
@@ -93,7 +133,7 @@ public static class PrometheusTextWriter
     }
 
     /// <summary>Rank for duplicates: Skipped &lt; Ok &lt; Warning &lt; Unknown &lt; Critical.</summary>
-    private static int Rank(CheckStatus s) => s == CheckStatus.Skipped ? -1 : s.Severity();
+    private static int Rank(CheckStatus s) => s.Severity();
 
     private static bool Worse(CheckResult candidate, CheckResult kept)
     {

@@ -34,6 +34,8 @@ public sealed class CheckResult
     public DateTimeOffset Timestamp { get; }
     /// <summary>Address or URL that was contacted (empty when none).</summary>
     public string Target { get; }
+    /// <summary>Numbers the check measured (exported as their own gauges by Export-PveHealthMetrics); usually empty.</summary>
+    public IReadOnlyList<Measurement> Measurements { get; init; } = [];
 
     public override string ToString() => $"{Component} {Check}: {Status} - {Detail}";
 

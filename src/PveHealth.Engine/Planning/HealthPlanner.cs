@@ -54,23 +54,32 @@ public sealed class HealthPlanner
         _inventoryFactory = inventoryFactory;
     }
 
-    /// <summary>Resolves -Environment/-All to configured names; throws ArgumentException with the choices when nothing matches.</summary>
-    public IReadOnlyList<string> SelectEnvironments(PlanRequest request)
+    /// <summary>Resolves -Environment/-All to configured names; see <see cref="SelectEnvironments(PveHealthConfig, IReadOnlyList{string}, bool)"/>.</summary>
+    public IReadOnlyList<string> SelectEnvironments(PlanRequest request) => SelectEnvironments(_config, request.Environments, request.All);
+
+    /// <summary>
+    /// The one rule every command uses to resolve -Environment: <paramref name="all"/> gives every configured environment;
+    /// no names gives the only one; each name (wildcards allowed) must match at least one. Anything else throws an
+    /// <see cref="EngineException"/> EnvironmentNotFound naming the choices, whose target is the name that matched nothing.
+    /// </summary>
+    public static IReadOnlyList<string> SelectEnvironments(PveHealthConfig config, IReadOnlyList<string> wanted, bool all)
     {
-        var names = _config.Environments.Keys.OrderBy(n => n, StringComparer.OrdinalIgnoreCase).ToList();
-        if (request.All) return names;
-        if (request.Environments.Count == 0)
+        var names = config.Environments.Keys.OrderBy(n => n, StringComparer.OrdinalIgnoreCase).ToList();
+        if (all) return names;
+        if (wanted.Count == 0)
         {
             if (names.Count == 1) return names;
-            throw new ArgumentException($"{_config.SourcePath} defines {names.Count} environments ({string.Join(", ", names)}): choose with -Environment or use -All.");
+            throw new EngineException(EngineFailure.EnvironmentNotFound,
+                $"{config.SourcePath} defines {names.Count} environments ({string.Join(", ", names)}): choose with -Environment or use -All.", config.SourcePath);
         }
         var selected = new List<string>();
-        foreach (var wanted in request.Environments)
+        foreach (var pattern in wanted)
         {
-            var matches = names.Where(n => Wildcard.IsMatch(wanted, n)).ToList();
+            var matches = names.Where(n => Wildcard.IsMatch(pattern, n)).ToList();
             if (matches.Count == 0)
             {
-                throw new ArgumentException($"environment '{wanted}' is not in {_config.SourcePath}; configured: {string.Join(", ", names)}.");
+                throw new EngineException(EngineFailure.EnvironmentNotFound,
+                    $"environment '{pattern}' is not in {config.SourcePath}; configured: {string.Join(", ", names)}.", pattern);
             }
             selected.AddRange(matches.Where(m => !selected.Contains(m, StringComparer.OrdinalIgnoreCase)));
         }

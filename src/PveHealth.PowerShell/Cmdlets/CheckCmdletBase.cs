@@ -95,12 +95,4 @@ public abstract class CheckCmdletBase : PSCmdlet
         var text = $"{total} {(total == 1 ? "check" : "checks")}: {(total == 0 ? "none run" : string.Join(", ", parts))} in {_runClock.Elapsed.TotalSeconds:0.0} s";
         WriteInformation(new HostInformationMessage { Message = text, NoNewLine = false }, ["PSHOST", "PveHealthSummary"]);
     }
-
-    /// <summary>Writes a non-terminating error with a stable id.</summary>
-    protected void WriteStableError(string id, string message, ErrorCategory category, object? target, Exception? inner = null)
-        => WriteError(new ErrorRecord(inner ?? new InvalidOperationException(message), id, category, target) { ErrorDetails = new ErrorDetails(message) });
-
-    /// <summary>Stops the command with an error that has a stable id (bad configuration and other dead ends).</summary>
-    protected void ThrowStableError(string id, string message, ErrorCategory category, object? target, Exception? inner = null)
-        => ThrowTerminatingError(new ErrorRecord(inner ?? new InvalidOperationException(message), id, category, target) { ErrorDetails = new ErrorDetails(message) });
 }

@@ -28,7 +28,7 @@ internal static class CmdletConfiguration
         }
         catch (ConfigException ex)
         {
-            cmdlet.ThrowTerminatingError(new ErrorRecord(ex, "ConfigInvalid", ErrorCategory.InvalidData, path) { ErrorDetails = new ErrorDetails(ex.Message) });
+            cmdlet.ThrowTerminatingError(ErrorRecordFactory.From(ex, path));
             throw; // not reached: ThrowTerminatingError always throws
         }
     }

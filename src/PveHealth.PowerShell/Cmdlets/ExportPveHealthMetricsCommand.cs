@@ -59,14 +59,7 @@ public sealed class ExportPveHealthMetricsCommand : PSCmdlet
         }
         catch (MetricsExportException ex)
         {
-            var (id, category) = ex.Failure switch
-            {
-                MetricsExportFailure.FolderNotFound => ("MetricsFolderNotFound", ErrorCategory.ObjectNotFound),
-                MetricsExportFailure.AccessDenied => ("MetricsAccessDenied", ErrorCategory.PermissionDenied),
-                MetricsExportFailure.PathIsDirectory => ("MetricsPathIsDirectory", ErrorCategory.InvalidArgument),
-                _ => ("MetricsWriteFailed", ErrorCategory.WriteError),
-            };
-            WriteError(new ErrorRecord(ex, id, category, path) { ErrorDetails = new ErrorDetails(ex.Message) });
+            WriteError(ErrorRecordFactory.From(ex, path));
         }
     }
 }

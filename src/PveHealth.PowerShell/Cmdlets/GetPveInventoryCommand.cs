@@ -4,6 +4,7 @@ using PveHealth.Configuration;
 using PveHealth.Exclusions;
 using PveHealth.Inventory;
 using PveHealth.Model;
+using PveHealth.Planning;
 
 namespace PveHealth.PowerShell.Cmdlets;
 
@@ -130,9 +131,9 @@ public sealed class GetPveInventoryCommand : PSCmdlet
                     break;
             }
         }
-        catch (InventoryException ex)
+        catch (EngineException ex)
         {
-            ThrowTerminatingError(Record(ex, target));
+            ThrowTerminatingError(ErrorRecordFactory.From(ex, target));
         }
         catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
         {
@@ -140,7 +141,7 @@ public sealed class GetPveInventoryCommand : PSCmdlet
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            ThrowTerminatingError(new ErrorRecord(ex, "InventoryUnreadable", ErrorCategory.ReadError, target) { ErrorDetails = new ErrorDetails($"{target}: {ex.Message}") });
+            ThrowTerminatingError(ErrorRecordFactory.Create(EngineFailure.InventoryUnreadable, $"{target}: {ex.Message}", target, ex));
         }
     }
 
@@ -198,30 +199,11 @@ public sealed class GetPveInventoryCommand : PSCmdlet
         }
     }
 
-    private static ErrorRecord Record(InventoryException ex, object? target)
-    {
-        var category = ex.ErrorId switch
-        {
-            "InventoryUnreadable" => ErrorCategory.ReadError,
-            "TerraformNotFound" => ErrorCategory.ObjectNotFound,
-            "TerraformTimeout" => ErrorCategory.OperationTimeout,
-            "TerraformFailed" => ErrorCategory.InvalidResult,
-            _ => ErrorCategory.InvalidData,
-        };
-        return new ErrorRecord(ex, ex.ErrorId, category, target) { ErrorDetails = new ErrorDetails(ex.Message) };
-    }
-
     private void FromConfig()
     {
-        var configPath = CmdletConfiguration.ResolvePath(this, ConfigPath);
         var config = CmdletConfiguration.Load(this, ConfigPath);
-        var names = config.Environments.Keys.OrderBy(n => n, StringComparer.OrdinalIgnoreCase)
-            .Where(n => Environment is not { Length: > 0 } || Environment.Any(p => Wildcard.IsMatch(p, n))).ToList();
-        if (names.Count == 0)
-        {
-            ThrowTerminatingError(new ErrorRecord(new ArgumentException("no environment matched"), "EnvironmentNotFound", ErrorCategory.ObjectNotFound, Environment)
-            { ErrorDetails = new ErrorDetails($"no environment of {configPath} matches {string.Join(", ", Environment ?? [])}; configured: {string.Join(", ", config.Environments.Keys)}.") });
-        }
+        // Default: every environment. EnvironmentNotFound (a name that matches none) comes from the planner's one rule.
+        var names = HealthPlanner.SelectEnvironments(config, Environment ?? [], all: Environment is not { Length: > 0 });
         foreach (var name in names)
         {
             try
@@ -241,7 +223,7 @@ public sealed class GetPveInventoryCommand : PSCmdlet
             }
             catch (InventoryException ex)
             {
-                WriteError(Record(ex, name));
+                WriteError(ErrorRecordFactory.From(ex, name));
             }
         }
     }

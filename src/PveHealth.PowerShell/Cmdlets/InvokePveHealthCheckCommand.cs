@@ -74,9 +74,9 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
         {
             plan = planner.BuildAsync(request, Cancellation).GetAwaiter().GetResult();
         }
-        catch (ArgumentException ex)
+        catch (EngineException ex)
         {
-            ThrowStableError("EnvironmentNotFound", ex.Message, ErrorCategory.ObjectNotFound, Environment);
+            ThrowTerminatingError(ErrorRecordFactory.From(ex));
             return;
         }
         catch (OperationCanceledException)
@@ -124,13 +124,13 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
-                ThrowStableError("ExclusionFileUnreadable", $"{path}: cannot read the exclusions file: {ex.Message}", ErrorCategory.ReadError, path, ex);
+                ThrowTerminatingError(ErrorRecordFactory.Create(EngineFailure.ExclusionFileUnreadable, $"{path}: cannot read the exclusions file: {ex.Message}", path, ex));
                 return new ExclusionSet();
             }
             set = ExclusionSet.ParseFile(path, text, out var errors);
             foreach (var error in errors)
             {
-                WriteStableError("ExclusionLineInvalid", error + "; the line is ignored.", ErrorCategory.InvalidData, path);
+                WriteError(ErrorRecordFactory.Create(EngineFailure.ExclusionLineInvalid, error + "; the line is ignored.", path));
             }
             WriteVerbose($"{set.Rules.Count} exclusion rules from {path}.");
         }
@@ -138,7 +138,7 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
         {
             if (explicitPath is not null)
             {
-                ThrowStableError("ExclusionFileNotFound", $"{path}: exclusions file not found.", ErrorCategory.ObjectNotFound, path);
+                ThrowTerminatingError(ErrorRecordFactory.Create(EngineFailure.ExclusionFileNotFound, $"{path}: exclusions file not found.", path));
             }
             WriteVerbose($"No exclusions file at {path}.");
             set = new ExclusionSet();
@@ -148,7 +148,7 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
             var rule = ExclusionRule.Parse(text, "-Exclude", out var error);
             if (rule is null)
             {
-                ThrowStableError("ExcludeInvalid", $"-Exclude: {error}.", ErrorCategory.InvalidArgument, text);
+                ThrowTerminatingError(ErrorRecordFactory.Create(EngineFailure.ExcludeInvalid, $"-Exclude: {error}.", text));
             }
             else set.Add(rule);
         }

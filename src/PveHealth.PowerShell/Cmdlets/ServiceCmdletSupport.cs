@@ -24,9 +24,9 @@ internal static class ServiceCmdletSupport
         {
             names = planner.SelectEnvironments(new PlanRequest { Environments = environments ?? [], All = environments is null && config.Environments.Count > 1 });
         }
-        catch (ArgumentException ex)
+        catch (EngineException ex)
         {
-            cmdlet.ThrowTerminatingError(new ErrorRecord(ex, "EnvironmentNotFound", ErrorCategory.ObjectNotFound, environments) { ErrorDetails = new ErrorDetails(ex.Message) });
+            cmdlet.ThrowTerminatingError(ErrorRecordFactory.From(ex));
             throw; // not reached: ThrowTerminatingError always throws
         }
         var contexts = new List<EnvironmentContext>();

@@ -72,7 +72,7 @@ public sealed class TestPveMinioCommand : CheckCmdletBase
             var url = ServiceCmdletSupport.HttpUrl(Endpoint);
             if (url is null)
             {
-                ThrowStableError("InvalidUrl", $"-Endpoint: expected an absolute http(s) URL, for example http://minio:9000; found '{Endpoint}'.", ErrorCategory.InvalidArgument, Endpoint);
+                ThrowTerminatingError(ErrorRecordFactory.Create(EngineFailure.InvalidUrl, $"-Endpoint: expected an absolute http(s) URL, for example http://minio:9000; found '{Endpoint}'.", Endpoint));
                 return;
             }
             foreach (var so in StateObject ?? [])
@@ -80,12 +80,12 @@ public sealed class TestPveMinioCommand : CheckCmdletBase
                 var slash = so.IndexOf('/');
                 if (slash <= 0 || slash == so.Length - 1)
                 {
-                    ThrowStableError("InvalidStateObject", $"-StateObject: expected \"bucket/key\", for example tfstate/prod/terraform.tfstate; found '{so}'.", ErrorCategory.InvalidArgument, so);
+                    ThrowTerminatingError(ErrorRecordFactory.Create(EngineFailure.InvalidStateObject, $"-StateObject: expected \"bucket/key\", for example tfstate/prod/terraform.tfstate; found '{so}'.", so));
                 }
             }
             if (Credential is null && (Bucket is not null || StateObject is not null))
             {
-                ThrowStableError("CredentialRequired", "-Bucket and -StateObject need -Credential (user name = access key, password = secret key).", ErrorCategory.InvalidArgument, null);
+                ThrowTerminatingError(ErrorRecordFactory.Create(EngineFailure.CredentialRequired, "-Bucket and -StateObject need -Credential (user name = access key, password = secret key).", null));
             }
             if (SkipCertificateCheck.IsPresent)
             {
@@ -129,7 +129,7 @@ public sealed class TestPveMinioCommand : CheckCmdletBase
             }
             if (units.Count == 0)
             {
-                WriteStableError("NoMinioConfigured", "no minio section in the selected environments: add one or pass -Endpoint and -Credential.", ErrorCategory.ObjectNotFound, ConfigPath);
+                WriteError(ErrorRecordFactory.Create(EngineFailure.NoMinioConfigured, "no minio section in the selected environments: add one or pass -Endpoint and -Credential.", ConfigPath));
             }
         }
         RunAndWrite(units, options);

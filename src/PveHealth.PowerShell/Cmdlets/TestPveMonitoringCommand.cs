@@ -85,7 +85,7 @@ public sealed class TestPveMonitoringCommand : CheckCmdletBase
             }
             if (units.Count == 0)
             {
-                WriteStableError("NoMonitoringConfigured", "no monitoring endpoint is configured in the selected environments: add a \"monitoring\" section or pass -PrometheusUrl, -GrafanaUrl, -AlertmanagerUrl.", ErrorCategory.ObjectNotFound, ConfigPath);
+                WriteError(ErrorRecordFactory.Create(EngineFailure.NoMonitoringConfigured, "no monitoring endpoint is configured in the selected environments: add a \"monitoring\" section or pass -PrometheusUrl, -GrafanaUrl, -AlertmanagerUrl.", ConfigPath));
             }
         }
         RunAndWrite(units, options);
@@ -97,7 +97,7 @@ public sealed class TestPveMonitoringCommand : CheckCmdletBase
         if (url is null) return null;
         if (ServiceCmdletSupport.HttpUrl(url) is null)
         {
-            ThrowStableError("InvalidUrl", $"-{parameter}: expected an absolute http(s) URL, for example http://prometheus:9090; found '{url}'.", ErrorCategory.InvalidArgument, url);
+            ThrowTerminatingError(ErrorRecordFactory.Create(EngineFailure.InvalidUrl, $"-{parameter}: expected an absolute http(s) URL, for example http://prometheus:9090; found '{url}'.", url));
         }
         return new EndpointConfig { Url = url, SkipCertificateCheck = SkipCertificateCheck.IsPresent };
     }

@@ -71,6 +71,7 @@ app.Map("/_lab/{**rest}", async (HttpContext ctx, string? rest) =>
                 if (body["online"] is JsonValue o) n.Online = o.GetValue<bool>();
                 return Results.Json(n, LabState.Json);
             default:
+                if (RecoveryRoutes.Control(ctx, parts, body)) return Results.Empty; // RecoveryRoutes.cs
                 return Results.NotFound(new { error = "unknown control route" });
         }
     }
@@ -101,6 +102,7 @@ return;
 void Handle(HttpContext ctx, string method, string[] segs, string path)
 {
     var get = HttpMethods.IsGet(method);
+    if (RecoveryRoutes.Handle(ctx, method, segs, lab)) return; // storage, backups, tasks, replication, snapshots
     switch (segs)
     {
         case ["version"] when get:

@@ -1,0 +1,62 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using PveHealth.Clients.Proxmox;
+using PveHealth.Execution;
+
+namespace PveHealth.Checks.Recovery;
+
+/// <summary>
+/// What the Storage, Backups, Replication and Snapshots checks of one environment share in one run: each node's
+/// storage list and each listing they both need, fetched once on first use (like <see cref="ProxmoxShared"/>), so
+/// the request count grows with nodes and storages, never with the number of units asking.
+/// </summary>
+internal sealed class RecoveryShared
+{
+    private readonly ConcurrentDictionary<string, Lazy<Task<JsonElement>>> _gets = new(StringComparer.Ordinal);
+
+    private RecoveryShared(ProxmoxShared proxmox) => Proxmox = proxmox;
+
+    public ProxmoxShared Proxmox { get; }
+
+    public static RecoveryShared For(EnvironmentContext env)
+        => env.Shared("proxmox-recovery", () => new RecoveryShared(ProxmoxShared.For(env)!));
+
+    /// <summary>
+    /// One GET shared by every unit of the run (the first caller starts it, under the client's own deadline); awaited
+    /// within the unit's budget.
+    /// </summary>
+    public Task<JsonElement> GetAsync(string path, CheckReporter reporter, CancellationToken ct)
+    {
+        var client = Proxmox.RequireClient();
+        var task = _gets.GetOrAdd(path, p => new Lazy<Task<JsonElement>>(() => client.GetAsync(p, CancellationToken.None), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+        return ProxmoxCheckHelpers.AwaitShared(task, Proxmox, reporter, ct);
+    }
+
+    public async Task<IReadOnlyList<PveStorage>> StoragesAsync(string node, CheckReporter reporter, CancellationToken ct)
+        => RecoveryParsers.ParseStorages(node, await GetAsync($"nodes/{Uri.EscapeDataString(node)}/storage", reporter, ct).ConfigureAwait(false));
+
+    /// <summary>The cluster's nodes (shared /cluster/status answer).</summary>
+    public Task<PveClusterStatus> ClusterStatusAsync(CheckReporter reporter, CancellationToken ct)
+        => ProxmoxCheckHelpers.AwaitShared(Proxmox.ClusterStatusAsync(ct), Proxmox, reporter, ct);
+
+    /// <summary>"12 GiB", "1.5 TiB".</summary>
+    public static string Bytes(long? bytes)
+    {
+        if (bytes is not long b) return "?";
+        string[] units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+        double v = b;
+        var i = 0;
+        while (v >= 1024 && i < units.Length - 1) { v /= 1024; i++; }
+        return i == 0 ? $"{b} B" : v.ToString(v >= 100 ? "0" : "0.#", System.Globalization.CultureInfo.InvariantCulture) + " " + units[i];
+    }
+
+    /// <summary>"3 h", "2.1 d", "45 min".</summary>
+    public static string Age(TimeSpan age)
+    {
+        if (age < TimeSpan.Zero) age = TimeSpan.Zero;
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        if (age.TotalHours < 1) return $"{(int)age.TotalMinutes} min";
+        if (age.TotalHours < 72) return age.TotalHours.ToString("0.#", ci) + " h";
+        return age.TotalDays.ToString("0.#", ci) + " d";
+    }
+}
