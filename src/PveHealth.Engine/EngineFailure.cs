@@ -47,6 +47,8 @@ public enum EngineFailure
     NoMonitoringConfigured,
     /// <summary>The selected environments have no minio section.</summary>
     NoMinioConfigured,
+    /// <summary>The selected environments have no drift (and proxmox) section.</summary>
+    NoDriftConfigured,
 }
 
 /// <summary>

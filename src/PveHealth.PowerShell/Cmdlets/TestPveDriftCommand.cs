@@ -64,7 +64,7 @@ public sealed class TestPveDriftCommand : CheckCmdletBase
         }
         if (units.Count == 0)
         {
-            WriteStableError("NoDriftConfigured", "no environment selected has a \"drift\" and a \"proxmox\" section: add them (see Get-Help about_PveHealth, docs/HEALTH-CHECKS.md#drift-the-estate-as-declared), or pass -StatePath with an environment that has a proxmox section.", ErrorCategory.ObjectNotFound, ConfigPath);
+            WriteError(ErrorRecordFactory.Create(EngineFailure.NoDriftConfigured, "no environment selected has a \"drift\" and a \"proxmox\" section: add them (see Get-Help about_PveHealth, docs/HEALTH-CHECKS.md#drift-the-estate-as-declared), or pass -StatePath with an environment that has a proxmox section.", ConfigPath));
         }
         RunAndWrite(units, options);
         WriteSummary();
