@@ -7,6 +7,7 @@ PACKAGES=(
   openssh-server openssh-client
   prometheus prometheus-alertmanager prometheus-node-exporter
   systemd
+  tmux
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

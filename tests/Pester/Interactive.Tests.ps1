@@ -16,7 +16,7 @@ BeforeAll {
     }
 }
 
-Describe 'Status severity order' {
+Describe 'Interactive: Status severity order' {
     BeforeAll {
         $script:Mixed = @('Skipped', 'Critical', 'Ok', 'Unknown', 'Warning', 'Skipped', 'Ok') | ForEach-Object { New-Result "g-$_" $_ }
     }
@@ -37,5 +37,75 @@ Describe 'Status severity order' {
         $text | Should -Match 'pve_health_check_status\{[^}]*component="g-Critical"[^}]*\} 2\n'
         $text | Should -Match 'pve_health_check_status\{[^}]*component="g-Unknown"[^}]*\} 3\n'
         $text | Should -Not -Match 'component="g-Skipped"'
+    }
+}
+
+Describe 'Interactive: Table views' {
+    It 'prints control characters of Detail and Component as visible stand-ins, the object keeps them' {
+        $r = New-Result "evil`e[2Jname" 'Critical' -Detail "moved`e[31mred`a bell`u{202E}rtl"
+        $text = $r | Format-Table | Out-String -Width 200
+        $text | Should -Not -Match "`e"
+        $text | Should -Not -Match "`a"
+        $text | Should -Not -Match "`u{202E}"
+        $text | Should -Match ([regex]::Escape("moved`u{241B}[31mred`u{2407} bell`u{FFFD}rtl"))
+        $text | Should -Match ([regex]::Escape("evil`u{241B}[2Jname"))
+        $r.Detail | Should -BeExactly "moved`e[31mred`a bell`u{202E}rtl"
+    }
+    It 'keeps Duration whole at 80 and 200 columns and gives Detail the rest, wrapped' {
+        $r = New-Result 'web-01' 'Critical' -Detail ('no SSH answer from 127.10.0.3:22 within 2.7 s ' * 3) -Seconds 12.3456
+        foreach ($width in 80, 200) {
+            $lines = @(($r | Format-Table | Out-String -Width $width) -split "`r?`n" | Where-Object { $_ })
+            $lines[0] | Should -Match '^Component\s+Status\s+Check\s+Detail\s+Duration$'
+            $lines[2] | Should -Match '^web-01\s+Critical\s+Ping\s+no SSH answer .*\s12\.3 s$'
+            $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual $width }
+        }
+    }
+    It 'shortens a long component in the middle so its distinguishing end stays' {
+        $text = New-Result 'prometheus-scrape-target-node-07' 'Ok' | Format-Table | Out-String -Width 120
+        $text | Should -Match 'prometheu…-node-07'
+    }
+    It 'has a Wide view with Environment, Type and Target' {
+        $text = New-Result 'web-01' 'Ok' | Format-Table -View Wide | Out-String -Width 200
+        $text | Should -Match '^\s*Environment\s+Component\s+Type\s+Check\s+Status\s+Duration\s+Target\s+Detail'
+    }
+}
+
+Describe 'Interactive: Runs: environment column, -ByComponent, summary placement' {
+    BeforeAll {
+        $inv2 = Join-Path $TestDrive 'two.json'
+        @{ guests = @(@{ name = 'loop-01'; kind = 'vm'; address = '127.0.0.1' }) } | ConvertTo-Json -Depth 5 | Set-Content $inv2
+        $script:TwoCfg = Join-Path $TestDrive 'two-envs'
+        $null = New-Item -ItemType Directory $script:TwoCfg
+        $script:TwoCfg = New-TestConfig -Folder $script:TwoCfg -Environments @{
+            one = @{ inventory = @{ source = 'file'; path = $inv2 }; checks = @('Ping') }
+            two = @{ inventory = @{ source = 'file'; path = $inv2 }; checks = @('Ping') }
+        } -Defaults @{ exclusionPath = $noExclusions }
+    }
+    It 'shows the Environment column when several environments are checked, not for one' {
+        $two = @(Invoke-PveHealthCheck -All -ConfigPath $script:TwoCfg)
+        $two.Count | Should -Be 2
+        $two[0].PSObject.TypeNames[0] | Should -Be 'PveHealth.Model.CheckResult#Environment'
+        ($two | Out-String -Width 120) | Should -Match '(?m)^Environment\s+Component\s+Status'
+        $one = @(Invoke-PveHealthCheck -All -ConfigPath $script:OneCfg)
+        ($one | Out-String -Width 120) | Should -Match '(?m)^Component\s+Status'
+    }
+    It '-ByComponent writes one row per component with one column per check' {
+        $rows = @(Invoke-PveHealthCheck -All -ConfigPath $script:TwoCfg -ByComponent)
+        $rows.Count | Should -Be 2
+        "$($rows[0].Ping)" | Should -Be 'Ok'
+        $rows[0].Ssh | Should -BeNullOrEmpty
+        "$($rows[0].Status)" | Should -Be 'Ok'
+        $rows[0].Results.Count | Should -Be 1
+        ($rows | Out-String -Width 120) | Should -Match '(?m)^Environment\s+Name\s+Ping\s+Ssh\s+Docker\s+ApiStatus\s+GuestAgent'
+    }
+    It 'prints the summary after the rows when the command ends the pipeline, never when its output is captured' {
+        $cfg = $script:OneCfg
+        $shown = Invoke-FreshPwsh -Script "Invoke-PveHealthCheck -All -ConfigPath '$cfg'; 'END'"
+        $shown.Output | Should -Match '(?s)loop-01\s+Ok.*1 check: 1 Ok in [0-9.]+ s.*END'
+        foreach ($captured in @('$r = Invoke-PveHealthCheck -All -ConfigPath ''{0}''; "END $($r.Count)"', '$n = @(Invoke-PveHealthCheck -All -ConfigPath ''{0}'').Count; "END $n"', 'Invoke-PveHealthCheck -All -ConfigPath ''{0}'' > /dev/null; ''END 1''')) {
+            $r = Invoke-FreshPwsh -Script ($captured -f $cfg)
+            $r.Output | Should -Not -Match 'check: ' -Because $captured
+            $r.Output | Should -Match 'END 1'
+        }
     }
 }

@@ -157,6 +157,77 @@ Describe 'Export-PveHealthMetrics' {
     }
 }
 
+Describe 'Export-PveHealthMetrics with deserialized, CSV or empty input' {
+    BeforeAll {
+        $script:Live = Join-Path $script:Work 'live.prom'
+        $script:Odd, $script:NoAddress | Export-PveHealthMetrics -Path $script:Live -InformationAction Ignore
+        $script:LiveText = [IO.File]::ReadAllText($script:Live)
+    }
+
+    It 'Import-Clixml results (as from Receive-Job or a remote session) give the same file as the live objects' {
+        $xml = Join-Path $script:Work 'results.xml'
+        $script:Odd, $script:NoAddress | Export-Clixml -Path $xml
+        $back = Import-Clixml $xml
+        $back[0].PSObject.TypeNames[0] | Should -Be 'Deserialized.PveHealth.Model.CheckResult'
+        $path = Join-Path $script:Work 'clixml.prom'
+        $back | Export-PveHealthMetrics -Path $path -ErrorVariable errs -InformationAction Ignore
+        $errs | Should -BeNullOrEmpty
+        [IO.File]::ReadAllText($path) | Should -BeExactly $script:LiveText
+    }
+
+    It 'Export-Csv then Import-Csv gives the same file: Status by name, DurationSeconds and TimestampUtc culture-free' {
+        $csv = Join-Path $script:Work 'results.csv'
+        $script:Odd, $script:NoAddress | Export-Csv -Path $csv -NoTypeInformation
+        $rows = Import-Csv $csv
+        $rows[1].Status | Should -BeExactly 'Unknown'
+        $rows[0].DurationSeconds | Should -Match '^\d+(\.\d{1,3})?$'
+        $rows[0].TimestampUtc | Should -Match '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$'
+        $path = Join-Path $script:Work 'csv.prom'
+        $rows | Export-PveHealthMetrics -Path $path -ErrorVariable errs -InformationAction Ignore
+        $errs | Should -BeNullOrEmpty
+        # Durations went through DurationSeconds (milliseconds): compare everything but the duration samples.
+        $strip = { param($t) ($t -split "`n" | Where-Object { $_ -notmatch '^pve_health_(check|run)_duration_seconds\{' }) -join "`n" }
+        (& $strip ([IO.File]::ReadAllText($path))) | Should -BeExactly (& $strip $script:LiveText)
+    }
+
+    It 'ConvertTo-Json writes DurationSeconds as a number and TimestampUtc as ISO 8601 UTC' {
+        $json = $script:Odd | Select-Object Status, DurationSeconds, TimestampUtc | ConvertTo-Json -EnumsAsStrings
+        $json | Should -Match '"DurationSeconds": \d+(\.\d+)?,'
+        $json | Should -Match '"TimestampUtc": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"'
+        $json | Should -Match '"Status": "Ok"'
+    }
+
+    It 'writes one information line naming the series count and the file' {
+        $path = Join-Path $script:Work 'info.prom'
+        $script:Odd, $script:NoAddress | Export-PveHealthMetrics -Path $path -InformationVariable info -InformationAction SilentlyContinue
+        @($info).Count | Should -Be 1
+        $series = @([IO.File]::ReadAllLines($path) | Where-Object { $_ -and -not $_.StartsWith('#') }).Count
+        "$($info[0])" | Should -BeExactly "Wrote $series series for 2 check results to $path."
+    }
+
+    It 'objects that are not results are errors InvalidCheckResult, and with no valid result the existing file stays untouched' {
+        $path = Join-Path $script:Work 'keep.prom'
+        Set-Content $path $script:LiveText -NoNewline
+        $before = (Get-Item $path).LastWriteTimeUtc
+        $bad = @([pscustomobject]@{ Component = 'web-01'; Check = 'Ping'; Status = 2; TimestampUtc = '2026-11-30T06:36:38Z' },
+                 [pscustomobject]@{ Name = 'not a result' })
+        $bad | Export-PveHealthMetrics -Path $path -ErrorVariable errs -ErrorAction SilentlyContinue -WarningVariable warns -WarningAction SilentlyContinue
+        @($errs).Count | Should -Be 2
+        $errs[0].FullyQualifiedErrorId | Should -BeLike 'InvalidCheckResult,*'
+        "$($errs[0])" | Should -BeLike "*Status '2' is not a status name*"
+        "$($warns[0])" | Should -BeLike "Nothing written: none of the 2 input objects was a usable check result; $path keeps the previous run's metrics."
+        [IO.File]::ReadAllText($path) | Should -BeExactly $script:LiveText
+        (Get-Item $path).LastWriteTimeUtc | Should -Be $before
+    }
+
+    It 'an empty pipeline writes nothing: no empty file that would fire HealthCheckStale' {
+        $path = Join-Path $script:Work 'empty.prom'
+        @() | Export-PveHealthMetrics -Path $path -WarningVariable warns -WarningAction SilentlyContinue
+        Test-Path $path | Should -BeFalse
+        "$($warns[0])" | Should -BeLike "Nothing written: no check results on the input; $path was not created."
+    }
+}
+
 Describe 'pve-health-check.ps1 (the scheduled entry point)' {
     It 'is shipped in the module under bin/' {
         Test-Path $script:Entry | Should -BeTrue

@@ -38,18 +38,6 @@ BeforeAll {
         foreach ($k in $Requests.Keys) { if ($k -like $Pattern) { $n += $Requests[$k] } }
         $n
     }
-    # Results come back through Export-Clixml: the Status enum arrives as its number; give it its name again.
-    function ConvertTo-PlainResult {
-        param($Items)
-        $names = 'Ok', 'Warning', 'Critical', 'Unknown', 'Skipped'
-        foreach ($r in @($Items)) {
-            if ($null -ne $r -and $r.PSObject.Properties['Check'] -and $r.PSObject.Properties['Status']) {
-                $s = "$($r.Status)"
-                [pscustomobject]@{ Environment = $r.Environment; Component = $r.Component; Type = $r.Type; Check = $r.Check
-                    Status = $(if ($s -match '^\d$') { $names[[int]$s] } else { $s }); Detail = $r.Detail; Target = $r.Target }
-            }
-        }
-    }
     function Invoke-LabRecoveryRun {
         param($Lab, [string[]] $Component)
         Reset-LabRequestCount $Lab
@@ -59,9 +47,16 @@ BeforeAll {
             $results = @(Invoke-PveHealthCheck -ConfigPath $Lab.ConfigPath -Component $Component -TimeoutSec 60 -InformationAction Ignore)
             $metrics = Join-Path $Lab.Root 'recovery.prom'
             $results | Export-PveHealthMetrics -Path $metrics
-            [pscustomobject]@{ Results = $results; Seconds = $sw.Elapsed.TotalSeconds; Metrics = (Get-Content -Raw $metrics) }
+            # Status by name (through Export-Clixml an enum arrives as its number).
+            $plain = @($results | Select-Object Environment, Component, Type, Check, @{ n = 'Status'; e = { $_.Status.ToString() } }, Detail, Target)
+            [pscustomobject]@{ Results = $plain; Seconds = $sw.Elapsed.TotalSeconds; Metrics = (Get-Content -Raw $metrics) }
         }
-        [pscustomobject]@{ Results = @(ConvertTo-PlainResult $run.Results); Seconds = $run.Seconds; Metrics = $run.Metrics; Requests = (Get-LabRequests $Lab) }
+        [pscustomobject]@{ Results = @($run.Results); Seconds = $run.Seconds; Metrics = $run.Metrics; Requests = (Get-LabRequests $Lab) }
+    }
+    function Set-LabBackupVisibility {
+        param($Lab, [bool] $Visible)
+        $r = Invoke-PveLabApi -Lab $Lab -Path '/_lab/recovery' -Method POST -Token 'none' -Headers @{ 'X-Lab-Control' = $Lab.ControlToken } -Body (@{ backupVisible = $Visible } | ConvertTo-Json -Compress)
+        if ($r.Status -ne 200) { throw "lab: /_lab/recovery failed: $($r.Status) $($r.Raw)" }
     }
 }
 
@@ -105,5 +100,69 @@ Describe 'Storage against the lab' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason
     It 'makes one storage request per node (and the shared /cluster/status)' {
         Measure-Requests $run.Requests 'GET /nodes/*/storage' | Should -Be 2
         Measure-Requests $run.Requests '*' | Should -Be 3
+    }
+}
+
+Describe 'Backups against the lab' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
+    BeforeAll {
+        $script:lab = Start-PveLab -GuestCount 6 -NoStack
+        $script:run = Invoke-LabRecoveryRun $lab 'Backups'
+        $script:results = $run.Results
+        Write-Host "Backups run ($([math]::Round($run.Seconds, 2)) s, $((Measure-Requests $run.Requests '*')) requests):`n$(($results | Sort-Object Component, Check | Format-Table Component, Type, Check, Status, Detail -AutoSize | Out-String -Width 260))"
+        Write-Host ($run.Requests | Out-String)
+    }
+    AfterAll {
+        if ($script:lab) { Stop-PveLab $script:lab }
+    }
+
+    It '<Component> <Check> is <Status>' -ForEach @(
+        @{ Component = 'web-01'; Check = 'Coverage'; Status = 'Ok'; Detail = 'in backup job backup-daily (schedule 21:00, storage pbs)' }
+        @{ Component = 'web-01'; Check = 'BackupAge'; Status = 'Ok'; Detail = 'last good backup 20 h ago (pbs:backup/vm/101/*Z, 3 GiB)' }
+        @{ Component = 'ci-01'; Check = 'Coverage'; Status = 'Critical'; Detail = 'VMID 106 is in no backup job (/cluster/backup-info/not-backed-up): add it to a job or exclude it' }
+        @{ Component = 'ci-01'; Check = 'BackupAge'; Status = 'Skipped'; Detail = 'not in an enabled backup job*' }
+        @{ Component = 'cache-01'; Check = 'Coverage'; Status = 'Critical'; Detail = 'only in disabled backup job backup-old: enable it or add VMID 105 to an enabled job' }
+        @{ Component = 'db-01'; Check = 'BackupAge'; Status = 'Critical'; Detail = 'last good backup 60 h ago, older than 50 h (pbs:backup/vm/103/*)' }
+        @{ Component = 'web-02'; Check = 'BackupTask'; Status = 'Critical'; Detail = "vzdump on pve2 at * failed for VMID 102: ERROR: Backup of VM 102 failed - VM 102 qmp command 'backup' failed - got timeout" }
+        @{ Component = 'web-02'; Check = 'BackupAge'; Status = 'Warning'; Detail = 'last good backup 44 h ago, older than 26 h (pbs:backup/vm/102/*)' }
+        @{ Component = 'app-01'; Check = 'BackupAge'; Status = 'Warning'; Detail = 'newest backup pbs:backup/ct/104/* failed verification; last good backup 44 h ago, older than 26 h*' }
+        @{ Component = 'app-01'; Check = 'Coverage'; Status = 'Ok' }
+    ) {
+        $r = @($results | Where-Object { $_.Component -eq $Component -and $_.Check -eq $Check })
+        $r.Count | Should -Be 1
+        $r[0].Status | Should -Be $Status -Because $r[0].Detail
+        if ($Detail) { $r[0].Detail | Should -BeLike $Detail }
+    }
+
+    It 'gives guests that are not declared or no longer exist no rows (template, restricted guest, deleted VMID 150)' {
+        @($results | Where-Object Component -notin 'web-01', 'web-02', 'db-01', 'app-01', 'cache-01', 'ci-01').Count | Should -Be 0
+        @($results | Where-Object Check -eq 'BackupTask').Component | Should -Be @('web-02')
+    }
+
+    It 'exports the time of each guest''s last good backup' {
+        $run.Metrics | Should -Match '(?m)^pve_health_backup_last_timestamp_seconds\{environment="lab",guest="db-01",vmid="103"\} \d+$'
+    }
+
+    It 'costs one content listing per backup storage, one task listing per node and one log for the failed multi-guest run' {
+        Measure-Requests $run.Requests 'GET /nodes/*/storage/*/content*' | Should -Be 3   # pbs (shared, once) + local on each node; nfs-archive is inactive
+        Measure-Requests $run.Requests 'GET /nodes/*/tasks[?]*' | Should -Be 2
+        Measure-Requests $run.Requests 'GET /nodes/*/tasks/*/log*' | Should -Be 1
+        Measure-Requests $run.Requests 'GET /nodes/*/storage' | Should -Be 2
+        (Measure-Requests $run.Requests '*') | Should -Be 12
+        @($run.Requests.Keys | Where-Object { $_ -like '*tasks[?]*' }) | ForEach-Object { $_ | Should -Match 'typefilter=vzdump&since=\d+&limit=1000' }
+    }
+
+    It 'with a token that cannot see backup volumes (PVEAuditor) says Unknown with the privilege, never "no backup"' {
+        Set-LabBackupVisibility $lab $false
+        try {
+            $blind = Invoke-LabRecoveryRun $lab 'Backups'
+        }
+        finally { Set-LabBackupVisibility $lab $true }
+        $ages = @($blind.Results | Where-Object Check -eq 'BackupAge' | Where-Object Status -ne 'Skipped')
+        $ages.Count | Should -Be 4
+        foreach ($r in $ages) {
+            $r.Status | Should -Be 'Unknown' -Because $r.Detail
+            $r.Detail | Should -BeLike 'no backup volume is visible in 3 backup storages although 1 enabled backup job exists and vzdump runs succeeded: the API token cannot see backup volumes: grant Datastore.Allocate*VM.Backup*'
+        }
+        @($blind.Results | Where-Object { $_.Status -eq 'Critical' -and $_.Check -eq 'BackupAge' }).Count | Should -Be 0
     }
 }

@@ -13,6 +13,7 @@ public class CheckCatalogTests
 {
     private const string FullEnvironment = """
         { "environments": { "lab": {
+            "inventory": { "source": "file", "path": "/inventory.yaml" },
             "proxmox": { "url": "https://127.0.0.1:8006", "tokenId": "a@pve!b", "tokenSecret": { "env": "X" }, "skipCertificateCheck": true },
             "ssh": { "keyFile": "/k", "knownHostsFile": "/kh" },
             "monitoring": { "prometheus": { "url": "http://127.0.0.1:9090" }, "alertmanager": { "url": "http://127.0.0.1:9093" }, "grafana": { "url": "http://127.0.0.1:3000" } },

@@ -26,6 +26,7 @@ public static class CheckCatalog
         new Minio.MinioCheckProvider(),
         new ClusterCheckProvider(),
         new Recovery.StorageCheckProvider(),
+        new Recovery.BackupCheckProvider(),
         new Drift.DriftCheckProvider(),
     ];
 

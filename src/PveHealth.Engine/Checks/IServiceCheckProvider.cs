@@ -13,3 +13,11 @@ public interface IServiceCheckProvider
 
     IEnumerable<CheckUnit> Create(EnvironmentContext environment);
 }
+
+/// <summary>
+/// A service provider whose units report per declared guest (Backups): the planner reads the environment's inventory
+/// for it (<see cref="EnvironmentContext.Guests"/>) even when no guest check is selected.
+/// </summary>
+public interface IGuestListConsumer : IServiceCheckProvider
+{
+}

@@ -97,6 +97,11 @@ public static class ConfigLoader
         config.Environments = new Dictionary<string, EnvironmentConfig>(config.Environments ?? new(), StringComparer.OrdinalIgnoreCase);
         config.SourcePath = path;
         ConfigValidator.Validate(config, path);
+        // defaults.ping under each environment's own ping keys: checks read only the environment's section.
+        foreach (var env in config.Environments.Values)
+        {
+            env.Ping = env.Ping is null ? config.Defaults.Ping : env.Ping.Over(config.Defaults.Ping);
+        }
         return config;
     }
 

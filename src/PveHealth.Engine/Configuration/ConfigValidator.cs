@@ -15,6 +15,7 @@ internal static class ConfigValidator
         Positive(path, "$.defaults.timeoutSec", d.TimeoutSec);
         Positive(path, "$.defaults.runTimeoutSec", d.RunTimeoutSec);
         if (d.ThrottleLimit < 1) throw new ConfigException(path, "$.defaults.throttleLimit", "expected a whole number of at least 1.");
+        Ping(path, "$.defaults.ping", d.Ping, null);
         if (config.Environments.Count == 0)
         {
             throw new ConfigException(path, "$.environments", "expected at least one environment, for example \"environments\": { \"prod\": { ... } }.");
@@ -24,6 +25,7 @@ internal static class ConfigValidator
             var at = $"$.environments.{name}";
             if (env is null) throw new ConfigException(path, at, "expected an object, found null.");
             if (env.TimeoutSec is double t) Positive(path, at + ".timeoutSec", t);
+            Ping(path, at + ".ping", env.Ping, d.Ping);
             RecoveryConfigValidator.Validate(path, at, env);
             if (env.Inventory is { } inv)
             {
@@ -108,6 +110,22 @@ internal static class ConfigValidator
             }
             DriftConfigValidator.Validate(path, at, env);
         }
+    }
+
+    private static void Ping(string path, string at, PingConfig? ping, PingConfig? fallback)
+    {
+        if (ping is null) return;
+        if (ping.Count is int c && c is < 1 or > 20) throw new ConfigException(path, at + ".count", $"expected a whole number of echoes from 1 to 20; found {c}.");
+        if (ping.IntervalMs is double i && !(i >= 0 && i <= 1000)) throw new ConfigException(path, at + ".intervalMs", $"expected milliseconds from 0 to 1000; found {i}.");
+        if (ping.WarningLossPercent is double w && !(w > 0 && w <= 100)) throw new ConfigException(path, at + ".warningLossPercent", $"expected a percentage above 0, at most 100; found {w}.");
+        if (ping.CriticalLossPercent is double k && !(k > 0 && k <= 100)) throw new ConfigException(path, at + ".criticalLossPercent", $"expected a percentage above 0, at most 100; found {k}.");
+        if (ping.WarningRttMs is double wr && !(wr > 0) || double.IsInfinity(ping.WarningRttMs ?? 0)) throw new ConfigException(path, at + ".warningRttMs", $"expected a positive number of milliseconds; found {ping.WarningRttMs}.");
+        if (ping.CriticalRttMs is double cr && !(cr > 0) || double.IsInfinity(ping.CriticalRttMs ?? 0)) throw new ConfigException(path, at + ".criticalRttMs", $"expected a positive number of milliseconds; found {ping.CriticalRttMs}.");
+        var merged = ping.Over(fallback);
+        var warning = merged.WarningLossPercent ?? PingConfig.DefaultWarningLossPercent;
+        var critical = merged.CriticalLossPercent ?? PingConfig.DefaultCriticalLossPercent;
+        if (warning > critical) throw new ConfigException(path, at + ".warningLossPercent", $"the warning loss ({warning} %) must not exceed the critical loss ({critical} %).");
+        if (merged.WarningRttMs is double mw && merged.CriticalRttMs is double mc && mw > mc) throw new ConfigException(path, at + ".warningRttMs", $"the warning round trip ({mw} ms) must not exceed the critical one ({mc} ms).");
     }
 
     private static void Endpoint(string path, string at, EndpointConfig? endpoint)

@@ -39,6 +39,44 @@ public sealed class DefaultsConfig : ConfigSection
     public int ThrottleLimit { get; set; } = 64;
     /// <summary>Exclusions file (-ExclusionPath overrides). Default /etc/pve-health/exclusions.conf.</summary>
     public string? ExclusionPath { get; set; }
+    /// <summary>Ping settings for every environment (an environment's own <c>ping</c> keys win).</summary>
+    public PingConfig? Ping { get; set; }
+}
+
+/// <summary>
+/// How Ping judges a guest: it sends <see cref="Count"/> echoes <see cref="IntervalMs"/> apart inside the check's timeout;
+/// Critical when the loss reaches <see cref="CriticalLossPercent"/>, Warning when it reaches <see cref="WarningLossPercent"/>.
+/// </summary>
+public sealed class PingConfig : ConfigSection
+{
+    public const int DefaultCount = 5;
+    public const double DefaultIntervalMs = 100;
+    public const double DefaultWarningLossPercent = 40;
+    public const double DefaultCriticalLossPercent = 100;
+
+    /// <summary>Echoes per check (1-20, default 5).</summary>
+    public int? Count { get; set; }
+    /// <summary>Time between two echoes, in milliseconds (0-1000, default 100).</summary>
+    public double? IntervalMs { get; set; }
+    /// <summary>Loss (percent of the echoes) from which the result is a Warning (default 40: two of five lost).</summary>
+    public double? WarningLossPercent { get; set; }
+    /// <summary>Loss from which the result is Critical (default 100: every echo lost).</summary>
+    public double? CriticalLossPercent { get; set; }
+    /// <summary>Average round trip, in milliseconds, from which the result is a Warning (default: none).</summary>
+    public double? WarningRttMs { get; set; }
+    /// <summary>Average round trip from which the result is Critical (default: none).</summary>
+    public double? CriticalRttMs { get; set; }
+
+    /// <summary>This section's keys, with <paramref name="fallback"/>'s where this one has none.</summary>
+    public PingConfig Over(PingConfig? fallback) => new()
+    {
+        Count = Count ?? fallback?.Count,
+        IntervalMs = IntervalMs ?? fallback?.IntervalMs,
+        WarningLossPercent = WarningLossPercent ?? fallback?.WarningLossPercent,
+        CriticalLossPercent = CriticalLossPercent ?? fallback?.CriticalLossPercent,
+        WarningRttMs = WarningRttMs ?? fallback?.WarningRttMs,
+        CriticalRttMs = CriticalRttMs ?? fallback?.CriticalRttMs,
+    };
 }
 
 public sealed class EnvironmentConfig : ConfigSection
@@ -50,6 +88,8 @@ public sealed class EnvironmentConfig : ConfigSection
     public List<string>? Checks { get; set; }
     public MonitoringConfig? Monitoring { get; set; }
     public MinioConfig? Minio { get; set; }
+    /// <summary>Ping's echo count and loss thresholds for this environment (over <c>defaults.ping</c>).</summary>
+    public PingConfig? Ping { get; set; }
     /// <summary>Drift between the Terraform state and the cluster (the Drift group).</summary>
     public DriftConfig? Drift { get; set; }
     /// <summary>Per-environment check timeout, in seconds.</summary>

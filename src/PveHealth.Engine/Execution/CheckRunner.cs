@@ -24,9 +24,10 @@ public sealed class CheckRunner
     /// <summary>
     /// Starts the run and returns the events in the order they happen. Enumerate on one thread;
     /// cancelling <paramref name="cancellationToken"/> (Ctrl+C) cancels every unit and ends the
-    /// enumeration at once.
+    /// enumeration at once. With <paramref name="tick"/>, a <see cref="TickEvent"/> comes whenever that long
+    /// passed without another event, so the caller can refresh its progress while every check is waiting.
     /// </summary>
-    public IEnumerable<RunEvent> Run(IReadOnlyList<CheckUnit> units, CancellationToken cancellationToken)
+    public IEnumerable<RunEvent> Run(IReadOnlyList<CheckUnit> units, CancellationToken cancellationToken, TimeSpan? tick = null)
     {
         EnsureThreads(_options.ThrottleLimit);
         using var queue = new BlockingCollection<RunEvent>();
@@ -36,9 +37,38 @@ public sealed class CheckRunner
 
         try
         {
-            foreach (var item in queue.GetConsumingEnumerable(cancellationToken))
+            if (tick is not TimeSpan interval)
             {
-                yield return item;
+                foreach (var item in queue.GetConsumingEnumerable(cancellationToken))
+                {
+                    yield return item;
+                }
+            }
+            else
+            {
+                var lastEvent = Stopwatch.StartNew();
+                while (!queue.IsCompleted)
+                {
+                    RunEvent? item;
+                    try
+                    {
+                        if (!queue.TryTake(out item, (int)Math.Max(1, interval.TotalMilliseconds), cancellationToken)) item = null;
+                    }
+                    catch (InvalidOperationException) when (queue.IsCompleted)
+                    {
+                        break; // completed between the check and the take
+                    }
+                    if (item is not null)
+                    {
+                        lastEvent.Restart();
+                        yield return item;
+                    }
+                    else if (!queue.IsCompleted && lastEvent.Elapsed >= interval)
+                    {
+                        lastEvent.Restart();
+                        yield return new TickEvent();
+                    }
+                }
             }
         }
         finally
@@ -177,7 +207,7 @@ public sealed class CheckRunner
                     else if (held) limit.Release();
                 }
                 var done = Interlocked.Increment(ref completed);
-                Post(new ProgressEvent(done, units.Count, unit.ToString()));
+                Post(new ProgressEvent(done, units.Count, unit.ToString(), unit));
             }
         }
 

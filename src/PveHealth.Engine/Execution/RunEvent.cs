@@ -8,5 +8,8 @@ public abstract record RunEvent;
 /// <summary>A finished check.</summary>
 public sealed record ResultEvent(CheckResult Result) : RunEvent;
 
-/// <summary>A unit finished: <paramref name="Completed"/> of <paramref name="Total"/> units are done.</summary>
-public sealed record ProgressEvent(int Completed, int Total, string LastUnit) : RunEvent;
+/// <summary>A unit finished: <paramref name="Completed"/> of <paramref name="Total"/> units are done; <paramref name="Unit"/> is the one that finished.</summary>
+public sealed record ProgressEvent(int Completed, int Total, string LastUnit, CheckUnit? Unit = null) : RunEvent;
+
+/// <summary>Nothing happened for the tick interval the caller asked for: time to refresh a progress display.</summary>
+public sealed record TickEvent : RunEvent;

@@ -32,12 +32,26 @@ public sealed class CheckResult
     public string Detail { get; }
     public TimeSpan Duration { get; }
     public DateTimeOffset Timestamp { get; }
+    /// <summary>
+    /// <see cref="Duration"/> in seconds, rounded to the millisecond: the form ConvertTo-Json and Export-Csv
+    /// write as a plain number (a TimeSpan becomes a 15-field object in JSON and "00:00:00.0363599" in CSV).
+    /// </summary>
+    public double DurationSeconds => Math.Round(Duration.TotalSeconds, 3, MidpointRounding.AwayFromZero);
+    /// <summary>
+    /// <see cref="Timestamp"/> as ISO 8601 in UTC with milliseconds ("2026-11-30T06:36:38.123Z"), culture-independent:
+    /// what Export-Csv writes instead of a culture-dependent date.
+    /// </summary>
+    public string TimestampUtc => FormatTimestamp(Timestamp);
     /// <summary>Address or URL that was contacted (empty when none).</summary>
     public string Target { get; }
     /// <summary>Numbers the check measured (exported as their own gauges by Export-PveHealthMetrics); usually empty.</summary>
     public IReadOnlyList<Measurement> Measurements { get; init; } = [];
 
     public override string ToString() => $"{Component} {Check}: {Status} - {Detail}";
+
+    /// <summary>ISO 8601 UTC with milliseconds, invariant culture: the one timestamp text of results and reports.</summary>
+    public static string FormatTimestamp(DateTimeOffset timestamp)
+        => timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Details are single lines: a table row and a journal line stay one line.</summary>
     internal static string OneLine(string? text)

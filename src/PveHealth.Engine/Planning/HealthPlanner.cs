@@ -94,6 +94,8 @@ public sealed class HealthPlanner
             var envConfig = _config.Environments[name];
             var timeout = !request.TimeoutFromParameter && envConfig.TimeoutSec is double t ? TimeSpan.FromSeconds(t) : (TimeSpan?)null;
             var context = new EnvironmentContext(name, envConfig, request.Options with { CheckTimeout = timeout ?? request.Options.CheckTimeout });
+            var exclusions = request.Exclusions;
+            context.Excluded = (component, type, group, check) => exclusions.Find(component, type, group, check) is { } rule ? $"excluded by '{rule.Text}' ({rule.Source})" : null;
             plan.EnvironmentNames.Add(name);
             var first = plan.Units.Count;
             await PlanGuestsAsync(context, request, plan, cancellationToken).ConfigureAwait(false);
@@ -119,7 +121,9 @@ public sealed class HealthPlanner
         var env = context.Config;
         if (env.Inventory is null) return;
         var wantsGuests = request.Components.Count == 0 || request.Components.Any(c => !IsServiceGroup(c));
-        if (!wantsGuests) return;
+        // Service groups that report per declared guest (Backups) need the inventory even when no guest check runs.
+        var groupsNeedGuests = CheckCatalog.ServiceProviders.OfType<IGuestListConsumer>().Any(p => Selected(request, p.Group, p.Group, p.Group));
+        if (!wantsGuests && !groupsNeedGuests) return;
         IInventorySource? source;
         try
         {
@@ -147,6 +151,8 @@ public sealed class HealthPlanner
             plan.Decided.Add(new CheckResult(context.Name, "inventory", "Inventory", InventoryCheck, CheckStatus.Unknown, ex.Message, started.Elapsed, source.Description));
             return;
         }
+        context.Guests = guests;
+        if (!wantsGuests) return;
         var wanted = (env.Checks is { Count: > 0 } configured ? configured : CheckCatalog.GuestChecks.ToList());
         var unavailable = wanted.Where(c => !CheckCatalog.GuestChecks.Contains(c, StringComparer.OrdinalIgnoreCase)).ToList();
         if (unavailable.Count > 0)

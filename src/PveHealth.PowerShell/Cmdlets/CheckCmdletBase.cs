@@ -1,7 +1,9 @@
 using System.Management.Automation;
 using System.Management.Automation.Host;
+using System.Management.Automation.Language;
 using PveHealth.Execution;
 using PveHealth.Model;
+using PveHealth.PowerShell.Formatting;
 
 namespace PveHealth.PowerShell.Cmdlets;
 
@@ -12,9 +14,17 @@ namespace PveHealth.PowerShell.Cmdlets;
 /// </summary>
 public abstract class CheckCmdletBase : PSCmdlet
 {
+    /// <summary>Type name added to results of a run over several environments (the view with an Environment column).</summary>
+    public const string EnvironmentTypeName = "PveHealth.Model.CheckResult#Environment";
+
+    private static readonly TimeSpan ProgressTick = TimeSpan.FromMilliseconds(500);
+
     private readonly CancellationTokenSource _cancel = new();
     private readonly Dictionary<CheckStatus, int> _counts = new();
     private readonly System.Diagnostics.Stopwatch _runClock = new();
+    private readonly Dictionary<(string, string), ComponentReport> _byComponent = new();
+    private readonly List<CheckResult> _kept = new();
+    private int _planned;
 
     /// <summary>Cancelled on Ctrl+C or when the pipeline stops (Select-Object -First).</summary>
     protected CancellationToken Cancellation => _cancel.Token;
@@ -29,37 +39,71 @@ public abstract class CheckCmdletBase : PSCmdlet
     [ValidateRange(1, 1024)]
     public int ThrottleLimit { get; set; } = 64;
 
+    /// <summary>One object per component (PveHealth.ComponentReport: one column per check) instead of one per check.</summary>
+    [Parameter]
+    public SwitchParameter ByComponent { get; set; }
+
+    /// <summary>When true, results carry <see cref="EnvironmentTypeName"/> so the table shows their Environment.</summary>
+    protected bool ShowEnvironment { get; set; }
+
+    /// <summary>True once Ctrl+C (or a stopping pipeline) cancelled the run.</summary>
+    protected bool Cancelled { get; private set; }
+
     protected override void StopProcessing() => _cancel.Cancel();
 
-    /// <summary>Runs <paramref name="units"/> and writes each result as it finishes.</summary>
+    /// <summary>
+    /// Runs <paramref name="units"/> and writes each result as it finishes. Progress counts results against the
+    /// planned total (results already written plus every check the units declare) and names what is pending,
+    /// refreshed every half second even when nothing finishes. On Ctrl+C the rows already written stay and a
+    /// closing line says the run was cancelled and how many checks were unfinished.
+    /// </summary>
     protected void RunAndWrite(IReadOnlyList<CheckUnit> units, RunOptions options, int activityId = 1)
     {
         _runClock.Start();
         if (units.Count == 0) return;
+        var pending = new PendingChecks();
+        foreach (var unit in units) pending.Add(unit);
+        _planned = Done + pending.Count;
         var runner = new CheckRunner(options);
-        var progress = new ProgressRecord(activityId, "PveHealth", $"Running {units.Count} checks");
+        var progress = new ProgressRecord(activityId, "PveHealth", $"Running {_planned} checks");
+        var lastProgress = System.Diagnostics.Stopwatch.StartNew();
+        void Progress(bool force)
+        {
+            if (!force && lastProgress.Elapsed < TimeSpan.FromMilliseconds(200)) return;
+            lastProgress.Restart();
+            var done = Math.Min(Done, _planned);
+            // The minimal progress view of pwsh 7 shows only the status line: what is pending goes there too.
+            var waiting = pending.Describe(_runClock.Elapsed);
+            progress.StatusDescription = $"{done} of {_planned} checks done; {waiting}";
+            progress.CurrentOperation = waiting;
+            progress.PercentComplete = (int)(100L * done / Math.Max(1, _planned));
+            WriteProgress(progress);
+        }
         try
         {
-            foreach (var ev in runner.Run(units, _cancel.Token))
+            foreach (var ev in runner.Run(units, _cancel.Token, ProgressTick))
             {
                 switch (ev)
                 {
                     case ResultEvent r:
-                        Count(r.Result);
-                        WriteObject(r.Result);
+                        pending.Remove(r.Result);
+                        WriteResult(r.Result);
+                        Progress(force: false);
                         break;
                     case ProgressEvent p:
-                        progress.StatusDescription = $"{p.Completed} of {p.Total} done";
-                        progress.CurrentOperation = p.LastUnit;
-                        progress.PercentComplete = (int)(100L * p.Completed / Math.Max(1, p.Total));
-                        WriteProgress(progress);
+                        if (p.Unit is not null) pending.Remove(p.Unit);
+                        Progress(force: false);
+                        break;
+                    case TickEvent:
+                        Progress(force: true);
                         break;
                 }
             }
         }
         catch (OperationCanceledException) when (_cancel.IsCancellationRequested)
         {
-            // Ctrl+C: PowerShell stops the pipeline; nothing more to write.
+            Cancelled = true;
+            WriteCancelled(pending);
             return;
         }
         progress.RecordType = ProgressRecordType.Completed;
@@ -67,32 +111,172 @@ public abstract class CheckCmdletBase : PSCmdlet
         WriteVerbose($"Concurrency: {runner.Concurrency} (throttle limit {options.ThrottleLimit}).");
     }
 
-    /// <summary>Writes a result produced without running (exclusions, dry-run skips) and counts it.</summary>
+    private int Done => _counts.Values.Sum();
+
+    /// <summary>Writes a result (from the runner, or decided without running) and counts it.</summary>
     protected void WriteResult(CheckResult result)
     {
-        Count(result);
-        WriteObject(result);
+        _counts[result.Status] = _counts.TryGetValue(result.Status, out var n) ? n + 1 : 1;
+        if (ByComponent.IsPresent)
+        {
+            var key = (result.Environment, result.Component);
+            if (!_byComponent.TryGetValue(key, out var report)) _byComponent[key] = report = new ComponentReport(result.Environment, result.Component, result.Type);
+            report.Add(result);
+            return;
+        }
+        if (ShowEnvironment)
+        {
+            var wrapped = new PSObject(result);
+            wrapped.TypeNames.Insert(0, EnvironmentTypeName);
+            WriteObject(wrapped);
+        }
+        else WriteObject(result);
     }
 
-    private void Count(CheckResult result)
+    /// <summary>With -ByComponent: the component rows, sorted by environment and name (WriteSummary writes them).</summary>
+    private void WriteComponentReports()
     {
-        _counts[result.Status] = _counts.TryGetValue(result.Status, out var n) ? n + 1 : 1;
+        if (!ByComponent.IsPresent) return;
+        foreach (var report in _byComponent.Values.OrderBy(r => r.Environment, StringComparer.OrdinalIgnoreCase).ThenBy(r => r.Component, StringComparer.OrdinalIgnoreCase))
+        {
+            if (ShowEnvironment)
+            {
+                var wrapped = new PSObject(report);
+                wrapped.TypeNames.Insert(0, ComponentReport.EnvironmentTypeName);
+                WriteObject(wrapped);
+            }
+            else WriteObject(report);
+        }
     }
 
     /// <summary>Statuses written so far.</summary>
     protected IReadOnlyDictionary<CheckStatus, int> Counts => _counts;
 
+    private string CountsText()
+    {
+        var parts = Enum.GetValues<CheckStatus>().OrderByDescending(s => s).Where(s => _counts.ContainsKey(s)).Select(s => $"{_counts[s]} {s}");
+        return string.Join(", ", parts);
+    }
+
     /// <summary>
-    /// The closing line of an interactive run ("12 checks: 9 Ok, 1 Warning, 2 Critical in 3.4 s"),
+    /// The closing line of an interactive run ("12 checks: 2 Critical, 1 Warning, 9 Ok in 3.4 s"),
     /// written to the host (information stream, like Write-Host) only when this command ends the
-    /// pipeline, so scripts capturing the objects never see it.
+    /// pipeline and its output is not captured (assigned, redirected, in an expression), so scripts
+    /// capturing the objects never see it. Nothing after a cancelled run (the cancel line said it all).
     /// </summary>
     protected void WriteSummary()
     {
-        if (MyInvocation.PipelinePosition != MyInvocation.PipelineLength) return;
-        var total = _counts.Values.Sum();
-        var parts = Enum.GetValues<CheckStatus>().Where(s => _counts.ContainsKey(s)).Select(s => $"{_counts[s]} {s}");
-        var text = $"{total} {(total == 1 ? "check" : "checks")}: {(total == 0 ? "none run" : string.Join(", ", parts))} in {_runClock.Elapsed.TotalSeconds:0.0} s";
+        if (Cancelled) return;
+        WriteComponentReports();
+        if (!EndsPipelineUncaptured()) return;
+        var total = Done;
+        var text = $"{total} {(total == 1 ? "check" : "checks")}: {(total == 0 ? "none run" : CountsText())} in {_runClock.Elapsed.TotalSeconds:0.0} s";
         WriteInformation(new HostInformationMessage { Message = text, NoNewLine = false }, ["PSHOST", "PveHealthSummary"]);
+    }
+
+    private void WriteCancelled(PendingChecks pending)
+    {
+        var done = Done;
+        var text = $"Cancelled after {_runClock.Elapsed.TotalSeconds:0.0} s: {done} {(done == 1 ? "check" : "checks")} done ({(done == 0 ? "none" : CountsText())}), {pending.Count} unfinished"
+            + (pending.Count == 0 ? "." : $" ({pending.Describe(null)}).");
+        try
+        {
+            // The pipeline is stopping: WriteObject/WriteInformation would throw. The host still prints.
+            Host.UI.WriteLine(text);
+        }
+        catch (Exception ex) when (ex is PipelineStoppedException or HostException or InvalidOperationException or NotImplementedException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// True when this command is the last of its pipeline and that pipeline is a statement of its own (its output
+    /// goes to the host): not assigned (<c>$r = ...</c>), not inside an expression (<c>@(...)</c>, <c>(...)</c>),
+    /// not redirected. When the line cannot be read, the old rule (last in the pipeline) applies.
+    /// </summary>
+    private bool EndsPipelineUncaptured()
+    {
+        if (MyInvocation.PipelinePosition != MyInvocation.PipelineLength) return false;
+        var line = MyInvocation.Line;
+        var column = MyInvocation.OffsetInLine;
+        if (string.IsNullOrEmpty(line) || column <= 0) return true;
+        ScriptBlockAst ast;
+        try
+        {
+            ast = Parser.ParseInput(line, out _, out _);
+        }
+        catch (Exception)
+        {
+            return true;
+        }
+        var command = ast.Find(a => a is CommandAst c && c.Extent.StartColumnNumber == column && c.Extent.StartLineNumber == 1, searchNestedScriptBlocks: true) as CommandAst;
+        if (command is null) return true;
+        if (command.Redirections.Any(r => r.FromStream is RedirectionStream.Output or RedirectionStream.All)) return false;
+        if (command.Parent is not PipelineAst pipeline) return true;
+        for (var a = pipeline.Parent; a is not null and not ScriptBlockAst; a = a.Parent)
+        {
+            if (a is AssignmentStatementAst or ArrayExpressionAst or SubExpressionAst or ParenExpressionAst or CommandExpressionAst or PipelineAst or ExpandableStringExpressionAst) return false;
+        }
+        return true;
+    }
+
+    /// <summary>The checks the units declared that have no result yet, in plan order, for the progress line and the cancel line.</summary>
+    private sealed class PendingChecks
+    {
+        private readonly Dictionary<(string, string, string), int> _order = new();
+        private readonly SortedDictionary<int, (string Env, string Component, string Check)> _byOrder = new();
+        private int _next;
+
+        public int Count => _order.Count;
+
+        public void Add(CheckUnit unit)
+        {
+            foreach (var check in unit.Checks)
+            {
+                var key = Key(unit.Environment, unit.Component, check);
+                if (_order.ContainsKey(key)) continue;
+                _order[key] = _next;
+                _byOrder[_next++] = (unit.Environment, unit.Component, check);
+            }
+        }
+
+        public void Remove(CheckResult r) => Remove(Key(r.Environment, r.Component, r.Check));
+
+        public void Remove(CheckUnit unit)
+        {
+            foreach (var check in unit.Checks) Remove(Key(unit.Environment, unit.Component, check));
+        }
+
+        private void Remove((string, string, string) key)
+        {
+            if (_order.Remove(key, out var i)) _byOrder.Remove(i);
+        }
+
+        private static (string, string, string) Key(string env, string component, string check)
+            => (env.ToLowerInvariant(), component.ToLowerInvariant(), check.ToLowerInvariant());
+
+        /// <summary>"waiting: db-01 Ping, Ssh; web-02 Docker and 3 more (4 s)"; without a time, only the list.</summary>
+        public string Describe(TimeSpan? elapsed)
+        {
+            if (_order.Count == 0) return "finishing";
+            var groups = new List<(string Component, List<string> Checks)>();
+            var shownChecks = 0;
+            foreach (var (_, component, check) in _byOrder.Values)
+            {
+                var g = groups.FindIndex(x => x.Component == component);
+                if (g < 0)
+                {
+                    if (groups.Count == 3) break;
+                    groups.Add((component, new List<string>()));
+                    g = groups.Count - 1;
+                }
+                groups[g].Checks.Add(check);
+                shownChecks++;
+            }
+            var text = string.Join("; ", groups.Select(g => $"{TableText.Inert(g.Component)} {string.Join(", ", g.Checks)}"));
+            var more = _order.Count - shownChecks;
+            if (more > 0) text += $" and {more} more";
+            return elapsed is TimeSpan t ? $"waiting: {text} ({t.TotalSeconds:0} s)" : text;
+        }
     }
 }

@@ -16,10 +16,16 @@ public sealed class ExportPveHealthMetricsCommand : PSCmdlet
     // CheckResult is an Engine reference type: allowed as a field (no Engine enums/structs here).
     private readonly List<CheckResult> _results = new();
 
-    /// <summary>Check results, usually from the pipeline.</summary>
+    private int _invalid;
+
+    /// <summary>
+    /// Check results, usually from the pipeline: live results, or results read back by property name
+    /// (Import-Clixml, Receive-Job, a remote session, Import-Csv of an Export-Csv).
+    /// </summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, Position = 0)]
     [AllowEmptyCollection]
-    public CheckResult[] InputObject { get; set; } = [];
+    [AllowNull]
+    public PSObject[] InputObject { get; set; } = [];
 
     /// <summary>The textfile to write; default /var/lib/prometheus/node-exporter/pve_health.prom.</summary>
     [Parameter]
@@ -32,11 +38,21 @@ public sealed class ExportPveHealthMetricsCommand : PSCmdlet
 
     protected override void ProcessRecord()
     {
-        foreach (var result in InputObject)
+        foreach (var input in InputObject ?? [])
         {
-            if (result is null) continue;
+            if (input is null) continue;
+            var result = ResultInput.Read(input, out var error);
+            if (result is null)
+            {
+                if (error is not null)
+                {
+                    _invalid++;
+                    WriteError(error);
+                }
+                continue;
+            }
             _results.Add(result);
-            if (PassThru) WriteObject(result);
+            if (PassThru) WriteObject(input);
         }
     }
 
@@ -45,7 +61,13 @@ public sealed class ExportPveHealthMetricsCommand : PSCmdlet
         var path = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path);
         if (_results.Count == 0)
         {
-            WriteWarning($"No check results on the input: {path} gets the metric families without samples, so HealthCheckStale fires.");
+            // An empty file would read as "no checks ran" and replace the last real run; leaving the file alone lets
+            // HealthCheckStale fire only when runs really stop arriving.
+            var why = _invalid > 0 ? $"none of the {_invalid} input objects was a usable check result" : "no check results on the input";
+            WriteWarning(File.Exists(path)
+                ? $"Nothing written: {why}; {path} keeps the previous run's metrics."
+                : $"Nothing written: {why}; {path} was not created.");
+            return;
         }
         var text = PrometheusTextWriter.Render(_results);
         if (!ShouldProcess(path, $"Write {_results.Count} check results as Prometheus metrics"))
@@ -55,7 +77,9 @@ public sealed class ExportPveHealthMetricsCommand : PSCmdlet
         try
         {
             AtomicFileWriter.Write(path, text);
-            WriteVerbose($"Wrote {_results.Count} check results ({text.Length} characters) to {path}.");
+            var series = text.Split('\n').Count(line => line.Length > 0 && line[0] != '#');
+            var skipped = _invalid > 0 ? $"; {_invalid} input objects were not check results" : string.Empty;
+            WriteInformation($"Wrote {series} series for {_results.Count} check results to {path}{skipped}.", ["PveHealth", "Metrics"]);
         }
         catch (MetricsExportException ex)
         {

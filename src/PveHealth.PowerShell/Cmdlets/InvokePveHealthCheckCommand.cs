@@ -93,6 +93,7 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
                 WriteWarning($"environment {name}: TLS certificate verification of the Proxmox API {pve.Url} is OFF (proxmox.skipCertificateCheck); pin proxmox.fingerprint or set proxmox.caFile.");
             }
         }
+        ShowEnvironment = plan.EnvironmentNames.Count > 1;
         foreach (var decided in plan.Decided) WriteResult(decided);
         foreach (var deferred in plan.Deferred)
         {

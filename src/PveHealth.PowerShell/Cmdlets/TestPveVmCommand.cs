@@ -142,6 +142,7 @@ public sealed class TestPveVmCommand : CheckCmdletBase
             // The planner's own per-guest step: a check this guest cannot run is Skipped with the reason.
             HealthPlanner.PlanGuest(plan, context, guest, wanted, new ExclusionSet(), reportUnconfigured: true);
         }
+        ShowEnvironment = contexts.Count > 1;
         foreach (var decided in plan.Decided) WriteResult(decided);
         foreach (var context in contexts.Values)
         {
@@ -172,6 +173,11 @@ public sealed class TestPveVmCommand : CheckCmdletBase
         {
             envConfig.Ssh = fromFile.Ssh;
             envConfig.Proxmox = fromFile.Proxmox;
+            envConfig.Ping = fromFile.Ping;
+        }
+        else if (config is not null)
+        {
+            envConfig.Ping = config.Defaults.Ping;
         }
         if (KeyFile is not null)
         {
