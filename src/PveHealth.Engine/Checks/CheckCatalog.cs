@@ -27,6 +27,7 @@ public static class CheckCatalog
         new ClusterCheckProvider(),
         new Recovery.StorageCheckProvider(),
         new Recovery.BackupCheckProvider(),
+        new NodeHealth.NodeHealthCheckProvider(),
         new Drift.DriftCheckProvider(),
     ];
 

@@ -79,6 +79,7 @@ internal static class ConfigValidator
                     throw new ConfigException(path, at + ".proxmox.fingerprint", "expected the SHA-256 of the server certificate: 64 hex digits, colons optional (pvenode cert info).");
                 }
             }
+            NodeHealthConfig.Validate(path, at + ".nodeHealth", env.NodeHealth);
             if (env.Ssh is { } ssh)
             {
                 if (ssh.Port is < 1 or > 65535) throw new ConfigException(path, at + ".ssh.port", "expected a port between 1 and 65535.");
