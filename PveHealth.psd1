@@ -10,6 +10,8 @@
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     RootModule           = 'PveHealth.PowerShell.dll'
+    # The output types, loaded into the default context so scripts can name [PveHealth.Model.CheckStatus] etc.
+    RequiredAssemblies   = @('PveHealth.Model.dll')
     FormatsToProcess     = @('PveHealth.Format.ps1xml')
     CmdletsToExport      = @(
         'Get-PveInventory'

@@ -68,6 +68,8 @@ function Invoke-Build {
     New-Item -ItemType Directory -Force (Join-Path $ModuleOut 'en-US') | Out-Null
 
     Copy-Item (Join-Path $cmdletBin 'PveHealth.PowerShell.dll') $ModuleOut
+    # The output types (no dependency but the framework) live in the default load context, beside the cmdlets.
+    Copy-Item (Join-Path $cmdletBin 'PveHealth.Model.dll') $ModuleOut
     Copy-Item (Join-Path $Root 'src/PveHealth.PowerShell/PveHealth.Format.ps1xml') $ModuleOut
 
     # The engine and every third-party assembly go to dependencies/, loaded into the module's own
@@ -76,7 +78,8 @@ function Invoke-Build {
     foreach ($name in $required) {
         if (-not (Test-Path (Join-Path $engineBin $name))) { throw "Build output is missing $name in $engineBin." }
     }
-    Get-ChildItem $engineBin -Filter *.dll | Copy-Item -Destination $deps
+    Get-ChildItem $engineBin -Filter *.dll | Where-Object Name -ne 'PveHealth.Model.dll' | Copy-Item -Destination $deps
+    if (Test-Path (Join-Path $deps 'PveHealth.Model.dll')) { throw 'PveHealth.Model.dll must not be in dependencies/ (a second copy would be a second CheckStatus type).' }
     if (Test-Path (Join-Path $deps 'PveHealth.PowerShell.dll')) { throw 'PveHealth.PowerShell.dll must not be in dependencies/.' }
     if (Test-Path (Join-Path $ModuleOut 'System.Management.Automation.dll')) { throw 'System.Management.Automation.dll must not ship with the module.' }
 

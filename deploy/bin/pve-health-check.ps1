@@ -101,11 +101,8 @@ foreach ($r in $results) {
     }
 }
 
-# Nagios code of the worst status (the engine's rule: Skipped counts as Ok).
-$code = 0
-if ($counts.Warning) { $code = 1 }
-if ($counts.Unknown) { $code = 3 }
-if ($counts.Critical) { $code = 2 }
+# Nagios code of the worst status: the module's one rule (CheckStatusExtensions.ExitCode; Skipped counts as Ok).
+$code = [PveHealth.Model.CheckStatusExtensions]::ExitCode([PveHealth.Model.CheckStatus[]]@($results | ForEach-Object Status))
 if ($exportFailed -and $code -ne 2) { $code = 3 }
 $worst = @('OK', 'WARNING', 'CRITICAL', 'UNKNOWN')[$code]
 $parts = ($names | ForEach-Object { "$($counts[$_]) $($_.ToLowerInvariant())" }) -join ', '

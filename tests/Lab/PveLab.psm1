@@ -153,6 +153,11 @@ function Start-PveLab {
         node_exporter's textfile folder (default <lab>/stack/textfile); Prometheus scrapes node_exporter every second.
     .PARAMETER PrometheusRuleFile
         Rule files the lab's Prometheus loads (evaluated every second; alerts go to both Alertmanagers).
+    .PARAMETER SecondEnvironment
+        Adds environment lab-b to the configuration: the same simulator on a second port, which serves a clean node
+        health estate without HA and without Ceph (the issue-16 "Ceph absent on another environment" case).
+    .PARAMETER ProxmoxCertificateDays
+        Remaining life of the simulator's TLS certificate (default 20: inside the TlsCertificate Warning window).
     #>
     [CmdletBinding()]
     param(
@@ -167,6 +172,8 @@ function Start-PveLab {
         [ValidateSet('terraform-output', 'minio-state')] [string] $InventorySource = 'terraform-output',
         [string] $TextfileDirectory,
         [string[]] $PrometheusRuleFile = @(),
+        [switch] $SecondEnvironment,
+        [ValidateRange(-30, 3650)] [double] $ProxmoxCertificateDays = 20,
         # The monitoring stack + MinIO side module.
         [string] $StackModulePath = (Join-Path $script:RepoRoot 'tests/Support/StackServices.psm1')
     )
@@ -187,6 +194,9 @@ function Start-PveLab {
         ConfigPath      = Join-Path $Root 'config.json'
         ProxmoxUrl      = $null
         ProxmoxPort     = 0
+        ProxmoxPort2    = 0
+        CertificateDays = $ProxmoxCertificateDays
+        SecondEnvironment = [bool]$SecondEnvironment
         ControlToken    = $null
         CertPath        = Join-Path $Root 'proxmox-cert.pem'
         Fingerprint     = $null
@@ -407,7 +417,13 @@ function Start-LabSimulator {
     $sans = (@($Lab.Guests | ForEach-Object Ip | Select-Object -Unique -First 200) -join ',')
     if (-not $sans) { $sans = '127.0.0.1' }
     $dotnet = (Get-Command dotnet -CommandType Application | Select-Object -First 1).Source
-    $p = Start-LabProcess -Lab $Lab -Name 'proxmox' -Command @($dotnet, $Dll, '--state', $statePath, '--listen', '127.0.0.1', '--port', "$($Lab.ProxmoxPort)", '--out', $Lab.Root, '--san', $sans)
+    $simArgs = @($dotnet, $Dll, '--state', $statePath, '--listen', '127.0.0.1', '--port', "$($Lab.ProxmoxPort)", '--out', $Lab.Root, '--san', $sans,
+        '--cert-days', ([string]$Lab.CertificateDays))
+    if ($Lab.SecondEnvironment) {
+        $Lab.ProxmoxPort2 = if ($Lab.Namespace) { $Lab.ProxmoxPort + 1 } else { Get-LabFreePort }
+        $simArgs += @('--port2', "$($Lab.ProxmoxPort2)")
+    }
+    $p = Start-LabProcess -Lab $Lab -Name 'proxmox' -Command $simArgs
     $ready = Join-Path $Lab.Root 'proxmox-ready'
     Wait-LabCondition -What 'the Proxmox simulator' -TimeoutSec 20 -Process $p -Log (Join-Path $Lab.Root 'logs/proxmox.log') -Condition { Test-Path $ready }
     $Lab.Fingerprint = (Get-Content (Join-Path $Lab.Root 'proxmox-fingerprint.txt') -Raw).Trim()
@@ -523,6 +539,13 @@ function Write-LabConfig {
     $config = [ordered]@{
         defaults     = [ordered]@{ timeoutSec = 3; runTimeoutSec = 120; throttleLimit = 64; exclusionPath = $exclusions }
         environments = [ordered]@{ lab = $envConfig }
+    }
+    if ($Lab.ProxmoxPort2) {
+        # The second environment: another cluster (the simulator's second port), no guests, clean node health, no Ceph.
+        $config.environments['lab-b'] = [ordered]@{
+            proxmox    = [ordered]@{ url = "https://127.0.0.1:$($Lab.ProxmoxPort2)"; tokenId = $Lab.TokenId; tokenSecret = @{ file = $Lab.TokenSecretFile }; fingerprint = $Lab.Fingerprint; timeoutSec = 5 }
+            timeoutSec = 3
+        }
     }
     Write-LabFile -Path $Lab.ConfigPath -Text ($config | ConvertTo-Json -Depth 10) -Mode 644
 }
@@ -684,7 +707,7 @@ function Invoke-PveLabApi {
 
 function Invoke-LabControl {
     param($Lab, [string] $Path, [hashtable] $Body)
-    $r = Invoke-PveLabApi -Lab $Lab -Path "/_lab/$Path" -Method POST -Token 'none' -Headers @{ 'X-Lab-Control' = $Lab.ControlToken } -Body ($Body | ConvertTo-Json -Compress)
+    $r = Invoke-PveLabApi -Lab $Lab -Path "/_lab/$Path" -Method POST -Token 'none' -Headers @{ 'X-Lab-Control' = $Lab.ControlToken } -Body ($Body | ConvertTo-Json -Compress -Depth 10)
     if ($r.Status -ne 200) { throw "lab: control call /_lab/$Path failed: HTTP $($r.Status) $($r.Raw)" }
     $r.Body
 }
@@ -738,6 +761,20 @@ function Set-PveLabNode {
     $null = Invoke-LabControl -Lab $Lab -Path "node/$Node" -Body @{ online = $Online }
 }
 
+function Set-PveLabNodeHealth {
+    <#
+    .SYNOPSIS
+        Scripts the node health the simulator serves (tests/Lab/ProxmoxSimulator/NodeHealthRoutes.cs): the keys given
+        replace the current ones: certificateDays (@{ 'pve1/pveproxy-ssl.pem' = 5 }), pools (@{ 'pve2/tank' = 'DEGRADED' }),
+        disks, haServices (@(@{ sid = 'vm:101'; node = 'pve1'; crmState = 'freeze'; state = 'freeze'; requestState = 'started' })),
+        haQuorate, ceph (HEALTH_OK, HEALTH_WARN, HEALTH_ERR, absent), runningKernel (@{ pve1 = '6.8.12-2-pve' }), updates
+        ($null: 403 for want of Sys.Modify; a list of package names otherwise). Returns the new node health state.
+    #>
+    [CmdletBinding()]
+    param([Parameter(Mandatory)] $Lab, [Parameter(Mandatory)] [hashtable] $Settings)
+    Invoke-LabControl -Lab $Lab -Path 'nodehealth' -Body $Settings
+}
+
 function Stop-AllPveLabs {
     <# Stops every lab this session started (used on engine exit). #>
     foreach ($l in @($script:ActiveLabs)) { try { Stop-PveLab -Lab $l } catch { Write-Warning "PveLab: $_" } }
@@ -747,4 +784,4 @@ function Stop-AllPveLabs {
 $null = Register-EngineEvent -SourceIdentifier PowerShell.Exiting -SupportEvent -Action { Stop-AllPveLabs }
 $ExecutionContext.SessionState.Module.OnRemove = { Stop-AllPveLabs }
 
-Export-ModuleMember -Function Start-PveLab, Stop-PveLab, Invoke-InPveLab, Invoke-PveLabApi, Get-PveLabState, Set-PveLabGuest, Set-PveLabNode, Get-PveLabGuestPlan, Get-PveLabSimulator, Invoke-LabNative, Test-LabPidAlive, Stop-AllPveLabs
+Export-ModuleMember -Function Start-PveLab, Stop-PveLab, Invoke-InPveLab, Invoke-PveLabApi, Get-PveLabState, Set-PveLabGuest, Set-PveLabNode, Set-PveLabNodeHealth, Get-PveLabGuestPlan, Get-PveLabSimulator, Invoke-LabNative, Test-LabPidAlive, Stop-AllPveLabs

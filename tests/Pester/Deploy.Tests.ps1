@@ -53,7 +53,9 @@ Describe 'Alertmanager Telegram route (deploy/alertmanager/telegram.yml)' {
     It 'routes every PveHealth alert to the telegram_configs receiver' {
         $text = Get-Content -Raw (Join-Path $script:Deploy 'alertmanager/telegram.yml')
         $text | Should -Match '(?m)^\s+telegram_configs:'
-        foreach ($alert in 'InfraHealthCheckFailed', 'HealthCheckStale', 'HealthCheckTextfileError') {
+        $alerts = [regex]::Matches((Get-Content -Raw (Join-Path $script:Deploy 'prometheus/health-alerts.yml')), '(?m)^\s+- alert: (\w+)') | ForEach-Object { $_.Groups[1].Value }
+        $alerts | Should -Contain 'CertificateExpiresSoon'
+        foreach ($alert in $alerts) {
             $r = Invoke-Program -File 'amtool' -Arguments @('config', 'routes', 'test', '--config.file', (Join-Path $script:Deploy 'alertmanager/telegram.yml'), "alertname=$alert", 'environment=prod')
             $r.ExitCode | Should -Be 0
             $r.Output.Trim() | Should -Be 'telegram'
@@ -121,7 +123,7 @@ Describe 'deploy/install.sh' {
         $dest = Join-Path $script:Work 'dest'
         $r = Invoke-Program -File 'bash' -Arguments @((Join-Path $script:Deploy 'install.sh'), '--skip-pwsh', '--module', $script:ModulePath) -Environment @{ DESTDIR = $dest }
         $r.ExitCode | Should -Be 0 -Because $r.Error
-        foreach ($f in 'usr/local/share/powershell/Modules/PveHealth/PveHealth.psd1', 'usr/local/share/powershell/Modules/PveHealth/PveHealth.PowerShell.dll',
+        foreach ($f in 'usr/local/share/powershell/Modules/PveHealth/PveHealth.psd1', 'usr/local/share/powershell/Modules/PveHealth/PveHealth.PowerShell.dll', 'usr/local/share/powershell/Modules/PveHealth/PveHealth.Model.dll',
             'usr/local/share/powershell/Modules/PveHealth/dependencies/PveHealth.Engine.dll', 'usr/local/share/powershell/Modules/PveHealth/bin/pve-health-check.ps1',
             'etc/systemd/system/pve-health-check.service', 'etc/systemd/system/pve-health-check.timer',
             'etc/pve-health/config.json', 'etc/pve-health/exclusions.conf',
@@ -212,6 +214,10 @@ Describe 'Dashboard and alert expressions against a real node_exporter and Prome
         # The capacity panel's series, as the Storage group exports them (a second file: node_exporter merges them).
         "# HELP pve_health_storage_used_ratio Used fraction.`n# TYPE pve_health_storage_used_ratio gauge`npve_health_storage_used_ratio{environment=`"lab`",node=`"pve1`",storage=`"local-lvm`"} 0.93`n" |
             Set-Content -LiteralPath (Join-Path $textfiles 'storage.prom') -NoNewline -Encoding utf8NoBOM
+        # The certificate panel's series, as NodeCertificate exports it: 20 days left, so CertificateExpiresSoon stays quiet.
+        $notAfter = [DateTimeOffset]::UtcNow.AddDays(20).ToUnixTimeSeconds()
+        "# HELP pve_health_certificate_expiry_seconds notAfter.`n# TYPE pve_health_certificate_expiry_seconds gauge`npve_health_certificate_expiry_seconds{environment=`"lab`",component=`"pve1/pve-ssl.pem`",type=`"Certificate`",check=`"NodeCertificate`"} $notAfter`n" |
+            Set-Content -LiteralPath (Join-Path $textfiles 'certificates.prom') -NoNewline -Encoding utf8NoBOM
 
         $script:NodePort = Get-FreePort
         $script:PromPort = Get-FreePort
@@ -304,7 +310,7 @@ scrape_configs:
             $r.status | Should -Be 'success'
             $byName[$rule.name] = $r.data.result
         }
-        foreach ($name in 'HealthCheckStale', 'HealthCheckTextfileError', 'InfraHealthCheckFailed', 'StorageFullWithin7Days') { $byName.Keys | Should -Contain $name }
+        foreach ($name in 'CertificateExpiresSoon', 'HealthCheckStale', 'HealthCheckTextfileError', 'InfraHealthCheckFailed', 'StorageFullWithin7Days') { $byName.Keys | Should -Contain $name }
         @($byName['InfraHealthCheckFailed']).Count | Should -Be 1
         $byName['InfraHealthCheckFailed'][0].metric.component | Should -Be 'ghost'
         $byName['InfraHealthCheckFailed'][0].metric.environment | Should -Be 'lab'
@@ -312,6 +318,7 @@ scrape_configs:
         $byName['InfraHealthCheckFailed'][0].metric.type | Should -Be 'Vm'
         @($byName['HealthCheckStale']).Count | Should -Be 0
         @($byName['HealthCheckTextfileError']).Count | Should -Be 0
+        @($byName['CertificateExpiresSoon']).Count | Should -Be 0 -Because 'the exported certificate has 20 days left, more than the rule''s 14'
         @($byName['StorageFullWithin7Days']).Count | Should -Be 0   # a storage at a steady 93 % (seconds of history) is no forecast
 
         # The alert itself reaches pending (for: 1m) within a bounded wait.

@@ -18,8 +18,9 @@ Describe 'Module layout' {
     }
 
     It 'ships third-party assemblies only under dependencies/' {
-        $top = Get-ChildItem $script:ModulePath -Filter *.dll | ForEach-Object Name
-        $top | Should -Be @('PveHealth.PowerShell.dll')
+        $top = Get-ChildItem $script:ModulePath -Filter *.dll | ForEach-Object Name | Sort-Object
+        $top | Should -Be @('PveHealth.Model.dll', 'PveHealth.PowerShell.dll')
+        Test-Path (Join-Path $script:ModulePath 'dependencies/PveHealth.Model.dll') | Should -BeFalse
         Test-Path (Join-Path $script:ModulePath 'dependencies/Renci.SshNet.dll') | Should -BeTrue
         Test-Path (Join-Path $script:ModulePath 'dependencies/Minio.dll') | Should -BeTrue
     }
@@ -35,6 +36,58 @@ $engine = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName
         $lines = $r.Output.Trim() -split "`n" | ForEach-Object Trim
         $lines[0] | Should -Be 'PveHealth'
         $lines[1] | Should -Be '0'
+    }
+
+    It 'the output types are nameable from scripts: -is, casts, comparisons, one type shared with the engine' {
+        $r = Invoke-FreshPwsh -Script @'
+$results = @(Test-PveVm -Name local -Address 127.0.0.1 -Check Ping -InformationAction Ignore)
+$r = $results[0]
+'is=' + ($r -is [PveHealth.Model.CheckResult])
+'status-is=' + ($r.Status -is [PveHealth.Model.CheckStatus])
+'cast=' + [PveHealth.Model.CheckStatus]'Critical'
+'critical=' + [int][PveHealth.Model.CheckStatus]::Critical
+'compare=' + ([PveHealth.Model.CheckStatus]::Critical -gt [PveHealth.Model.CheckStatus]::Warning)
+'eq=' + ($r.Status -eq [PveHealth.Model.CheckStatus]::Ok)
+'guestkind=' + [PveHealth.Model.GuestKind]::Lxc
+'guest-is=' + ([PveHealth.Model.Guest]::new('g', 'Vm') -is [PveHealth.Model.Guest])
+'model-alc=' + [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext([PveHealth.Model.CheckResult].Assembly).Name
+'model-copies=' + @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'PveHealth.Model' }).Count
+'@
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        $lines = $r.Output.Trim() -split "`n" | ForEach-Object Trim
+        $lines | Should -Contain 'is=True'
+        $lines | Should -Contain 'status-is=True'
+        $lines | Should -Contain 'cast=Critical'
+        $lines | Should -Contain 'compare=True'
+        $lines | Should -Contain 'eq=True'
+        $lines | Should -Contain 'guestkind=Lxc'
+        $lines | Should -Contain 'guest-is=True'
+        $lines | Should -Contain 'model-alc=Default'
+        $lines | Should -Contain 'model-copies=1'
+        ($lines | Where-Object { $_ -like 'critical=*' }) | Should -Match '^critical=\d+$'
+    }
+
+    It 'Remove-Module then Import-Module works in one session; OnRemove unhooks the resolver OnImport hooked' {
+        $module = Get-PveHealthModulePath
+        $r = Invoke-FreshPwsh -Script @"
+`$flag = (Get-Module PveHealth).ImplementingAssembly.GetType('PveHealth.PowerShell.ModuleInitializer').GetProperty('IsRegistered', [Reflection.BindingFlags]'NonPublic,Static')
+'imported=' + `$flag.GetValue(`$null)
+`$a = @(Test-PveVm -Name local -Address 127.0.0.1 -Check Ping -InformationAction Ignore)
+Remove-Module PveHealth
+'removed=' + `$flag.GetValue(`$null) + ' commands=' + @(Get-Command -Module PveHealth -ErrorAction Ignore).Count
+Import-Module '$module'
+'reimported=' + `$flag.GetValue(`$null) + ' commands=' + @(Get-Command -Module PveHealth).Count
+`$b = @(Test-PveVm -Name local -Address 127.0.0.1 -Check Ping -InformationAction Ignore)
+'status=' + `$b[0].Status + ' same-type=' + (`$b[0].GetType() -eq `$a[0].GetType()) + ' is=' + (`$b[0].Status -is [PveHealth.Model.CheckStatus])
+'engines=' + @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'PveHealth.Engine' }).Count
+"@
+        $r.ExitCode | Should -Be 0 -Because $r.Output
+        $lines = $r.Output.Trim() -split "`n" | ForEach-Object Trim
+        $lines | Should -Contain 'imported=True'
+        $lines | Should -Contain 'removed=False commands=0'
+        $lines | Should -Contain 'reimported=True commands=6'
+        $lines | Should -Contain 'status=Ok same-type=True is=True'
+        $lines | Should -Contain 'engines=1'
     }
 
     It 'runs an SSH and an S3 code path with SSH.NET and Minio loaded only in the module''s own context' {

@@ -75,7 +75,10 @@ public class CheckCatalogTests
     [Fact]
     public void Groups_are_the_guest_kinds_then_the_service_providers_groups()
     {
+        // The first groups in registration order; groups added later (NodeHealth, ...) follow, each once.
         Assert.Equal(["Vm", "Lxc", "Monitoring", "Minio", "Cluster"], CheckCatalog.Groups.Take(5));
+        Assert.Equal(CheckCatalog.ServiceProviders.Select(p => p.Group).Distinct(), CheckCatalog.Groups.Skip(2));
+        Assert.Contains("NodeHealth", CheckCatalog.Groups);
         Assert.Contains("Storage", CheckCatalog.Groups);
         Assert.Equal(["Ready", "Targets", "Peers", "Health"], CheckCatalog.ChecksOf("monitoring"));
     }

@@ -14,7 +14,7 @@ public class NamespaceDependencyTests
     internal static readonly string[] Layers =
     [
         "PveHealth",               // Wildcard and other shared helpers
-        "PveHealth.Model",         // what checks report
+        "PveHealth.Model",         // what checks report: its own assembly, PveHealth.Model.dll (default load context)
         "PveHealth.Configuration", // the configuration file and the environment scope clients see
         "PveHealth.Clients",       // Proxmox API, HTTP, S3, SSH known_hosts
         "PveHealth.Inventory",     // where the guests come from
@@ -47,6 +47,21 @@ public class NamespaceDependencyTests
             }
         }
         Assert.True(violations.Count == 0, "upward dependencies:\n" + string.Join("\n", violations));
+    }
+
+    [Fact]
+    public void The_output_types_live_in_an_assembly_with_no_dependency_but_the_framework()
+    {
+        // Loaded into the default load context so scripts can name them; a third-party reference here would drag that
+        // dependency into the default context and break the isolation of the module's own context.
+        var model = typeof(PveHealth.Model.CheckResult).Assembly;
+        Assert.Equal("PveHealth.Model", model.GetName().Name);
+        Assert.NotEqual(typeof(PveHealth.Checks.CheckCatalog).Assembly, model);
+        var references = model.GetReferencedAssemblies().Select(a => a.Name!).ToList();
+        Assert.All(references, name => Assert.True(name.StartsWith("System", StringComparison.Ordinal) || name is "netstandard" or "mscorlib", name));
+        Assert.All(model.GetTypes().Where(t => t.IsPublic), t => Assert.Equal("PveHealth.Model", t.Namespace));
+        Assert.Contains(typeof(PveHealth.Model.CheckStatus), model.GetTypes());
+        Assert.Contains(typeof(PveHealth.Model.Guest), model.GetTypes());
     }
 
     [Fact]

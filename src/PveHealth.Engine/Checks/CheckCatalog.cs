@@ -27,6 +27,9 @@ public static class CheckCatalog
         new ClusterCheckProvider(),
         new Recovery.StorageCheckProvider(),
         new Recovery.BackupCheckProvider(),
+        new Recovery.ReplicationCheckProvider(),
+        new Recovery.SnapshotCheckProvider(),
+        new NodeHealth.NodeHealthCheckProvider(),
     ];
 
     /// <summary>The planner's own check: an inventory that cannot be read (Type Inventory).</summary>

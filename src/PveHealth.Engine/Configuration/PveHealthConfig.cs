@@ -90,6 +90,8 @@ public sealed class EnvironmentConfig : ConfigSection
     public MinioConfig? Minio { get; set; }
     /// <summary>Ping's echo count and loss thresholds for this environment (over <c>defaults.ping</c>).</summary>
     public PingConfig? Ping { get; set; }
+    /// <summary>Thresholds of the NodeHealth group (certificates, disks, HA, updates); defaults when absent.</summary>
+    public NodeHealthConfig? NodeHealth { get; set; }
     /// <summary>Per-environment check timeout, in seconds.</summary>
     public double? TimeoutSec { get; set; }
     /// <summary>Thresholds of the Storage group (RecoveryConfig.cs).</summary>

@@ -5,6 +5,8 @@
 // through /_lab/* (header X-Lab-Control).
 //
 // Usage: ProxmoxSimulator --state <state.json> --listen 127.0.0.1 --port <n> --out <dir> [--san 127.10.0.1 ...]
+//        [--port2 <n>] (a second environment's cluster: same guests, a clean node health estate, no HA, no Ceph)
+//        [--cert-days <days>] (the API certificate's remaining life; default 365)
 // Writes <out>/proxmox-cert.pem, <out>/proxmox-fingerprint.txt, then <out>/proxmox-ready once listening.
 using System.Net;
 using System.Security.Cryptography;
@@ -20,9 +22,11 @@ var outDir = opts.GetValueOrDefault("out") ?? Path.GetDirectoryName(Path.GetFull
 var listen = IPAddress.Parse(opts.GetValueOrDefault("listen") ?? "127.0.0.1");
 var port = int.Parse(opts.GetValueOrDefault("port") ?? "8006", System.Globalization.CultureInfo.InvariantCulture);
 var sans = (opts.GetValueOrDefault("san") ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries);
+var port2 = int.Parse(opts.GetValueOrDefault("port2") ?? "0", System.Globalization.CultureInfo.InvariantCulture);
+var certDays = double.Parse(opts.GetValueOrDefault("cert-days") ?? "365", System.Globalization.CultureInfo.InvariantCulture);
 
 var lab = LabState.Load(statePath);
-var cert = CreateCertificate(sans, outDir);
+var cert = CreateCertificate(sans, outDir, certDays);
 
 var builder = WebApplication.CreateSlimBuilder(args);
 builder.Logging.ClearProviders();
@@ -34,6 +38,14 @@ builder.WebHost.ConfigureKestrel(k =>
         l.Protocols = HttpProtocols.Http1; // reason phrases matter (Proxmox puts its error text there)
         l.UseHttps(cert);
     });
+    if (port2 > 0)
+    {
+        k.Listen(listen, port2, l =>
+        {
+            l.Protocols = HttpProtocols.Http1;
+            l.UseHttps(cert);
+        });
+    }
 });
 var app = builder.Build();
 
@@ -65,6 +77,12 @@ app.Map("/_lab/{**rest}", async (HttpContext ctx, string? rest) =>
                 if (body["status"] is JsonValue s) g.Status = s.GetValue<string>();
                 if (body["agent"] is JsonValue a) g.Agent = a.GetValue<string>();
                 return Results.Json(g, LabState.Json);
+            case ["nodehealth"]:
+                // Replaces the keys given (certificateDays, pools, disks, haServices, haQuorate, ceph, runningKernel, updates).
+                var current = JsonSerializer.SerializeToNode(lab.NodeHealth, LabState.Json)!.AsObject();
+                foreach (var (key, value) in body) current[key] = value?.DeepClone();
+                lab.NodeHealth = current.Deserialize<NodeHealthLab>(LabState.Json)!;
+                return Results.Json(lab.NodeHealth, LabState.Json);
             case ["node", var name]:
                 var n = lab.Nodes.FirstOrDefault(x => x.Name == name);
                 if (n is null) return Results.NotFound(new { error = $"no node {name}" });
@@ -103,6 +121,7 @@ void Handle(HttpContext ctx, string method, string[] segs, string path)
 {
     var get = HttpMethods.IsGet(method);
     if (RecoveryRoutes.Handle(ctx, method, segs, lab)) return; // storage, backups, tasks, replication, snapshots
+    var health = port2 > 0 && ctx.Connection.LocalPort == port2 ? lab.SecondNodeHealth : lab.NodeHealth;
     switch (segs)
     {
         case ["version"] when get:
@@ -125,12 +144,20 @@ void Handle(HttpContext ctx, string method, string[] segs, string path)
             var n = lab.Nodes.FirstOrDefault(x => x.Name == node);
             if (n is null) { Error(ctx, 500, $"hostname lookup '{node}' failed - failed to get address info for: {node}: Name or service not known"); return; }
             if (!n.Online) { Error(ctx, 595, $"No route to host"); return; }
+            if (NodeHealthRoutes.Answer(health, method, segs, lab.Nodes.Where(x => x.Online).Select(x => x.Name).ToList()) is { } nodeAnswer) { Reply(ctx, nodeAnswer); return; }
             GuestRoute(ctx, method, segs, n, path);
             return;
         default:
+            if (NodeHealthRoutes.Answer(health, method, segs, lab.Nodes.Where(x => x.Online).Select(x => x.Name).ToList()) is { } clusterAnswer) { Reply(ctx, clusterAnswer); return; }
             Error(ctx, 501, $"Method '{method} /api2/json/{path}' not implemented");
             return;
     }
+}
+
+static void Reply(HttpContext ctx, SimAnswer answer)
+{
+    if (answer.Status == 200) Data(ctx, answer.Data);
+    else Error(ctx, answer.Status, answer.Reason);
 }
 
 void GuestRoute(HttpContext ctx, string method, string[] segs, LabNode node, string path)
@@ -313,7 +340,7 @@ static void Error(HttpContext ctx, int status, string reason)
     ctx.Response.WriteAsync(body.ToJsonString()).GetAwaiter().GetResult();
 }
 
-static X509Certificate2 CreateCertificate(string[] sans, string outDir)
+static X509Certificate2 CreateCertificate(string[] sans, string outDir, double days)
 {
     using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
     var req = new CertificateRequest("CN=pve1.lab.invalid, O=PveHealth lab", key, HashAlgorithmName.SHA256);
@@ -325,7 +352,7 @@ static X509Certificate2 CreateCertificate(string[] sans, string outDir)
     req.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
     req.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
     req.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
-    using var created = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(2));
+    using var created = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddDays(days));
     var cert = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pkcs12), null);
     File.WriteAllText(Path.Combine(outDir, "proxmox-cert.pem"), cert.ExportCertificatePem() + "\n");
     var fp = string.Join(':', SHA256.HashData(cert.RawData).Select(b => b.ToString("X2", System.Globalization.CultureInfo.InvariantCulture)));
@@ -354,6 +381,10 @@ sealed class LabState
     public string ControlToken { get; set; } = string.Empty;
     public List<LabNode> Nodes { get; set; } = [];
     public List<LabGuest> Guests { get; set; } = [];
+    /// <summary>Node health (NodeHealthRoutes.cs); the default is the scripted faults.</summary>
+    public NodeHealthLab NodeHealth { get; set; } = new();
+    /// <summary>What the second port (--port2) serves: a clean estate without HA or Ceph.</summary>
+    public NodeHealthLab SecondNodeHealth { get; set; } = NodeHealthLab.Clean();
 
     public static LabState Load(string path)
     {

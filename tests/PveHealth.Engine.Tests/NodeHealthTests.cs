@@ -1,0 +1,214 @@
+using System.Text.Json;
+using PveHealth.Checks;
+using PveHealth.Checks.NodeHealth;
+using PveHealth.Configuration;
+using PveHealth.Execution;
+using PveHealth.Metrics;
+using PveHealth.Model;
+using Xunit;
+
+namespace PveHealth.Tests;
+
+public class NodeHealthParserTests
+{
+    private static JsonElement Data(string json) => JsonDocument.Parse(json).RootElement.GetProperty("data").Clone();
+
+    [Fact]
+    public void Certificates_read_filename_subject_and_epoch_dates_also_as_strings()
+    {
+        var list = NodeHealthParsers.ParseCertificates(Data("""
+            {"data":[{"filename":"pve-root-ca.pem","fingerprint":"AA:BB","subject":"/CN=Proxmox Virtual Environment","issuer":"/CN=Proxmox Virtual Environment","notbefore":1600000000,"notafter":1915360000,"san":[]},
+                     {"filename":"pveproxy-ssl.pem","subject":"/CN=pve1.example","notbefore":"1700000000","notafter":"1764676800","san":["pve1.example"]},
+                     {"filename":"broken.pem"},
+                     {"subject":"no filename"}]}
+            """));
+        Assert.Equal(3, list.Count);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1915360000), list[0].NotAfter);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1764676800), list[1].NotAfter);
+        Assert.Equal("/CN=pve1.example", list[1].Subject);
+        Assert.Null(list[2].NotAfter);
+    }
+
+    [Theory]
+    [InlineData(40, CheckStatus.Ok, "valid until")]
+    [InlineData(20, CheckStatus.Warning, "expires in 20 days")]
+    [InlineData(5, CheckStatus.Critical, "expires in 5 days")]
+    [InlineData(-3, CheckStatus.Critical, "EXPIRED 3 days 0 h ago")]
+    public void Certificate_verdict_uses_the_configured_thresholds(double days, CheckStatus expected, string text)
+    {
+        var now = new DateTimeOffset(2026, 12, 2, 12, 0, 0, TimeSpan.Zero);
+        var (status, detail) = CertificateVerdict.Evaluate(now.AddDays(days).AddMinutes(days > 0 ? 1 : -1), now, NodeHealthConfig.Default);
+        Assert.Equal(expected, status);
+        Assert.Contains(text, detail);
+        // Thresholds are the configuration's: 20 days left is Ok when the Warning starts at 14 days.
+        var custom = new NodeHealthConfig { CertificateWarningDays = 14, CertificateCriticalDays = 3 };
+        Assert.Equal(CheckStatus.Ok, CertificateVerdict.Evaluate(now.AddDays(20), now, custom).Status);
+        Assert.Equal(CheckStatus.Warning, CertificateVerdict.Evaluate(now.AddDays(5), now, custom).Status);
+    }
+}
+
+public class NodeHealthConfigTests
+{
+    private static PveHealthConfig Parse(string nodeHealth) => ConfigLoader.Parse("""
+        {"environments":{"prod":{"proxmox":{"url":"https://pve:8006","tokenId":"mon@pve!health","tokenSecret":{"env":"X"}},"nodeHealth":
+        """ + nodeHealth + "}}}", "/etc/pve-health/config.json", out _);
+
+    [Fact]
+    public void Defaults_apply_when_keys_are_absent()
+    {
+        var c = Parse("{}").Environments["prod"].NodeHealth!;
+        Assert.Equal((30d, 7d, 10d, true), (c.CertificateWarningDays, c.CertificateCriticalDays, c.SsdLifeWarningPercent, c.CheckUpdates));
+        Assert.Null(c.StateDirectory);
+    }
+
+    [Theory]
+    [InlineData("""{"certificateCriticalDays":-1}""", "$.environments.prod.nodeHealth.certificateCriticalDays")]
+    [InlineData("""{"certificateWarningDays":5,"certificateCriticalDays":7}""", "$.environments.prod.nodeHealth.certificateWarningDays")]
+    [InlineData("""{"ssdLifeWarningPercent":150}""", "$.environments.prod.nodeHealth.ssdLifeWarningPercent")]
+    [InlineData("""{"stateDirectory":" "}""", "$.environments.prod.nodeHealth.stateDirectory")]
+    public void Bad_values_are_config_errors_naming_the_key(string nodeHealth, string jsonPath)
+    {
+        var ex = Assert.Throws<ConfigException>(() => Parse(nodeHealth));
+        Assert.Equal(jsonPath, ex.JsonPath);
+    }
+
+    [Fact]
+    public void An_unknown_key_is_reported()
+    {
+        ConfigLoader.Parse("""
+            {"environments":{"prod":{"proxmox":{"url":"https://pve:8006","tokenId":"mon@pve!health","tokenSecret":{"env":"X"}},"nodeHealth":{"certWarnDays":3}}}}
+            """, "/etc/pve-health/config.json", out var warnings);
+        Assert.Contains(warnings, w => w.Contains("$.environments.prod.nodeHealth.certWarnDays", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>The NodeHealth units against a scripted Proxmox API (loopback only).</summary>
+public class NodeHealthCheckTests : IDisposable
+{
+    private const string Secret = "5ecret-node-health-token";
+    private readonly string _secretFile = Path.GetTempFileName();
+    private readonly Dictionary<string, (int, string, string?, int)> _routes = new(StringComparer.Ordinal);
+    private readonly ScriptedServer _server;
+
+    public NodeHealthCheckTests()
+    {
+        File.WriteAllText(_secretFile, Secret + "\n");
+        Route("/cluster/status", """{"data":[{"type":"cluster","name":"lab","quorate":1},{"type":"node","name":"pve1","online":1},{"type":"node","name":"pve2","online":1},{"type":"node","name":"pve3","online":0}]}""");
+        _server = new ScriptedServer(line =>
+        {
+            var path = line.Split(' ')[1]["/api2/json".Length..];
+            return _routes.TryGetValue(path, out var a) ? a : (501, "Method not implemented", """{"data":null}""", 0);
+        });
+    }
+
+    public void Dispose()
+    {
+        _server.Dispose();
+        File.Delete(_secretFile);
+    }
+
+    private void Route(string path, string body, int status = 200, string reason = "OK", int delayMs = 0) => _routes[path] = (status, reason, body, delayMs);
+
+    private EnvironmentContext Env(NodeHealthConfig? settings = null) => new("lab", new EnvironmentConfig
+    {
+        Proxmox = new ProxmoxConfig { Url = _server.Url, TokenId = "mon@pve!health", TokenSecret = new SecretReference { File = _secretFile } },
+        NodeHealth = settings,
+    }, new RunOptions { CheckTimeout = TimeSpan.FromSeconds(5) });
+
+    internal static List<CheckResult> Run(params CheckUnit[] units)
+        => new CheckRunner(new RunOptions { CheckTimeout = TimeSpan.FromSeconds(5) }).Run(units, CancellationToken.None)
+            .OfType<ResultEvent>().Select(e => e.Result).ToList();
+
+    private int Requests(string part) => _server.Requests.Count(r => r.Contains(part, StringComparison.Ordinal));
+
+    private static string Epoch(double days) => DateTimeOffset.UtcNow.AddDays(days).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    [Fact]
+    public void NodeCertificate_reports_each_node_and_file_with_its_expiry_and_asks_each_online_node_once()
+    {
+        Route("/nodes/pve1/certificates/info", $$"""
+            {"data":[{"filename":"pve-root-ca.pem","subject":"/CN=Proxmox Virtual Environment","notbefore":1600000000,"notafter":{{Epoch(3000)}}},
+                     {"filename":"pve-ssl.pem","subject":"/CN=pve1.lab","notafter":{{Epoch(20)}}},
+                     {"filename":"pveproxy-ssl.pem","subject":"/CN=pve1.example","notafter":{{Epoch(5)}}}]}
+            """);
+        Route("/nodes/pve2/certificates/info", $$"""{"data":[{"filename":"pve-ssl.pem","subject":"/CN=pve2.lab","notafter":{{Epoch(-2)}}}]}""");
+        var results = Run(new NodeCertificateCheck(Env())).ToDictionary(r => r.Component);
+        Assert.Equal(["pve1/pve-root-ca.pem", "pve1/pve-ssl.pem", "pve1/pveproxy-ssl.pem", "pve2/pve-ssl.pem"], results.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(CheckStatus.Ok, results["pve1/pve-root-ca.pem"].Status);
+        Assert.Equal(CheckStatus.Warning, results["pve1/pve-ssl.pem"].Status);
+        var proxy = results["pve1/pveproxy-ssl.pem"];
+        Assert.Equal((CheckStatus.Critical, "Certificate", "NodeCertificate"), (proxy.Status, proxy.Type, proxy.Check));
+        Assert.Contains("expires in 4 days", proxy.Detail);
+        Assert.Contains("pvenode acme cert renew", proxy.Detail);
+        var expiry = Assert.Single(proxy.Measurements);
+        Assert.Equal("pve_health_certificate_expiry_seconds", expiry.Name);
+        Assert.InRange(expiry.Value - DateTimeOffset.UtcNow.ToUnixTimeSeconds(), 4.9 * 86400, 5 * 86400);
+        Assert.Contains("EXPIRED", results["pve2/pve-ssl.pem"].Detail);
+        Assert.Equal(1, Requests("/nodes/pve1/certificates/info"));
+        Assert.Equal(1, Requests("/nodes/pve2/certificates/info"));
+        Assert.Equal(0, Requests("/nodes/pve3/")); // offline: the Cluster group's Node result speaks for it
+        Assert.All(results.Values, r => Assert.DoesNotContain(Secret, r.Detail));
+    }
+
+    [Fact]
+    public void NodeCertificate_thresholds_come_from_the_environment()
+    {
+        Route("/nodes/pve1/certificates/info", $$"""{"data":[{"filename":"pve-ssl.pem","notafter":{{Epoch(20)}}}]}""");
+        Route("/nodes/pve2/certificates/info", """{"data":[]}""");
+        var results = Run(new NodeCertificateCheck(Env(new NodeHealthConfig { CertificateWarningDays = 10, CertificateCriticalDays = 2 }))).ToDictionary(r => r.Component);
+        Assert.Equal(CheckStatus.Ok, results["pve1/pve-ssl.pem"].Status);
+        Assert.Equal(CheckStatus.Unknown, results["pve2"].Status); // a node listing no certificate cannot be judged
+    }
+
+    [Fact]
+    public void A_node_whose_answer_fails_gets_one_result_and_the_other_nodes_still_report()
+    {
+        Route("/nodes/pve1/certificates/info", """{"data":null,"message":"Permission check failed (/nodes/pve1, Sys.Audit)\n"}""", 403, "Permission check failed (/nodes/pve1, Sys.Audit)");
+        Route("/nodes/pve2/certificates/info", $$"""{"data":[{"filename":"pve-ssl.pem","notafter":{{Epoch(300)}}}]}""");
+        var results = Run(new NodeCertificateCheck(Env())).ToDictionary(r => r.Component);
+        Assert.Equal(CheckStatus.Unknown, results["pve1"].Status);
+        Assert.Contains("Sys.Audit", results["pve1"].Detail);
+        Assert.Equal(CheckStatus.Ok, results["pve2/pve-ssl.pem"].Status);
+    }
+
+    [Fact]
+    public void Without_the_node_list_the_check_is_skipped_not_failed_twice()
+    {
+        Route("/cluster/status", """{"data":null}""", 500, "Internal Server Error");
+        var results = Run(new NodeCertificateCheck(Env()));
+        var r = Assert.Single(results);
+        Assert.Equal((CheckStatus.Skipped, "certificates"), (r.Status, r.Component));
+        Assert.Contains("Quorum", r.Detail);
+    }
+
+    [Fact]
+    public void The_provider_registers_the_group_and_needs_a_proxmox_section()
+    {
+        Assert.Contains(NodeHealthCheckProvider.GroupName, CheckCatalog.ServiceGroups);
+        Assert.Contains(NodeCertificateCheck.Name, CheckCatalog.ChecksOf("NodeHealth"));
+        var provider = CheckCatalog.ServiceProviders.Single(p => p.Group == "NodeHealth");
+        Assert.Empty(provider.Create(new EnvironmentContext("x", new EnvironmentConfig(), new RunOptions())));
+        Assert.NotEmpty(provider.Create(Env()));
+    }
+}
+
+public class CertificateMetricTests
+{
+    [Fact]
+    public void Certificate_results_export_their_expiry_as_unix_time_and_others_do_not()
+    {
+        var expires = new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero);
+        var text = PrometheusTextWriter.Render(
+        [
+            new CheckResult("lab", "pve1/pveproxy-ssl.pem", "Certificate", "NodeCertificate", CheckStatus.Critical, "expires", TimeSpan.Zero)
+            {
+                Measurements = [CertificateVerdict.ExpiryMeasurement("pve1/pveproxy-ssl.pem", "Certificate", "NodeCertificate", expires)],
+            },
+            new CheckResult("lab", "web-01", "Vm", "Ping", CheckStatus.Ok, "ok", TimeSpan.Zero),
+        ]);
+        Assert.Contains("# TYPE pve_health_certificate_expiry_seconds gauge\n", text);
+        Assert.Contains($"pve_health_certificate_expiry_seconds{{environment=\"lab\",component=\"pve1/pveproxy-ssl.pem\",type=\"Certificate\",check=\"NodeCertificate\"}} {expires.ToUnixTimeSeconds()}\n", text);
+        Assert.DoesNotContain("pve_health_certificate_expiry_seconds{environment=\"lab\",component=\"web-01\"", text);
+        Assert.DoesNotContain("pve_health_certificate_expiry_seconds", PrometheusTextWriter.Render([new CheckResult("lab", "web-01", "Vm", "Ping", CheckStatus.Ok, "ok", TimeSpan.Zero)]));
+    }
+}
