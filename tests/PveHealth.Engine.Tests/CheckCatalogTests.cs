@@ -100,12 +100,13 @@ public class CheckCatalogTests
             // "guest (`Vm`, `Lxc`)" and "guest" are the guest checks; "inventory" is the planner's own; `Group` a service group.
             var group = groupCell.StartsWith("guest", StringComparison.Ordinal) ? "guest"
                 : groupCell.StartsWith("inventory", StringComparison.Ordinal) ? "inventory"
+                : groupCell.StartsWith("exclusions", StringComparison.Ordinal) ? "exclusions"
                 : groupCell.Trim('`');
             if (cells[2].StartsWith("sources", StringComparison.Ordinal)) continue; // the inventory sources row names no check
             var names = cells[2].Split('(')[0];
             foreach (Match m in Regex.Matches(names, "`([A-Za-z]+)`")) documented.Add($"{group}:{m.Groups[1].Value}");
         }
-        var catalog = new SortedSet<string>(StringComparer.Ordinal) { $"inventory:{CheckCatalog.InventoryCheck}" };
+        var catalog = new SortedSet<string>(StringComparer.Ordinal) { $"inventory:{CheckCatalog.InventoryCheck}", $"exclusions:{CheckCatalog.ExclusionCheck}" };
         foreach (var check in CheckCatalog.GuestChecks) catalog.Add($"guest:{check}");
         foreach (var provider in CheckCatalog.ServiceProviders)
         {
