@@ -47,6 +47,8 @@ public enum EngineFailure
     NoMonitoringConfigured,
     /// <summary>The selected environments have no minio section.</summary>
     NoMinioConfigured,
+    /// <summary>An input (inventory file, terraform output or state) is larger than its cap; nothing of it was used.</summary>
+    InventoryTooLarge,
 }
 
 /// <summary>

@@ -2,7 +2,9 @@ namespace PveHealth.Model;
 
 /// <summary>
 /// The one record every check emits. Property types are fixed; scripts filter on <see cref="Status"/>,
-/// never on text. <see cref="Detail"/> is one line a person can act on and never holds a secret.
+/// never on text. <see cref="Detail"/> is one line a person can act on and never holds a secret
+/// (every registered credential is scrubbed here, whatever a server echoed back: the engine's SecretScrubber sets
+/// <see cref="Scrubber"/> when the first secret is registered).
 /// </summary>
 public sealed class CheckResult
 {
@@ -14,11 +16,14 @@ public sealed class CheckResult
         Type = type ?? string.Empty;
         Check = check ?? string.Empty;
         Status = status;
-        Detail = OneLine(detail);
+        Detail = OneLine(Scrubber is { } scrub ? scrub(detail ?? string.Empty) : detail);
         Duration = duration < TimeSpan.Zero ? TimeSpan.Zero : duration;
-        Target = target ?? string.Empty;
+        Target = Scrubber is { } scrubTarget ? scrubTarget(target ?? string.Empty) : target ?? string.Empty;
         Timestamp = timestamp ?? DateTimeOffset.UtcNow;
     }
+
+    /// <summary>The engine's secret scrubber (PveHealth.SecretScrubber.Scrub), applied to Detail and Target; null until a secret is known.</summary>
+    internal static volatile Func<string, string>? Scrubber;
 
     /// <summary>Environment from the configuration (prod, lab, ...).</summary>
     public string Environment { get; }

@@ -6,7 +6,7 @@ namespace PveHealth.PowerShell;
 /// The one place PveHealth builds PowerShell error records. The error id is the name of the
 /// <see cref="EngineFailure"/> (a constant named after the condition, never a typed string), its
 /// <see cref="ErrorCategory"/> is chosen here once per condition, the message is the engine's actionable
-/// sentence (ErrorDetails, so it is what the user reads), and the TargetObject is the thing at fault.
+/// sentence (ErrorDetails, so it is what the user reads; every registered secret scrubbed), and the TargetObject is the thing at fault.
 /// </summary>
 internal static class ErrorRecordFactory
 {
@@ -18,7 +18,7 @@ internal static class ErrorRecordFactory
     public static ErrorRecord Create(EngineFailure failure, string message, object? target, Exception? inner = null)
         => new(inner ?? new EngineException(failure, message, target), failure.ToString(), CategoryOf(failure), target)
         {
-            ErrorDetails = new ErrorDetails(message),
+            ErrorDetails = new ErrorDetails(SecretScrubber.Scrub(message)),
         };
 
     /// <summary>The category of each condition, chosen once.</summary>
@@ -31,6 +31,7 @@ internal static class ErrorRecordFactory
         EngineFailure.TerraformNotFound => ErrorCategory.ObjectNotFound,
         EngineFailure.TerraformFailed => ErrorCategory.InvalidResult,
         EngineFailure.TerraformTimeout => ErrorCategory.OperationTimeout,
+        EngineFailure.InventoryTooLarge => ErrorCategory.LimitsExceeded,
         EngineFailure.MetricsFolderNotFound => ErrorCategory.ObjectNotFound,
         EngineFailure.MetricsAccessDenied => ErrorCategory.PermissionDenied,
         EngineFailure.MetricsPathIsDirectory => ErrorCategory.InvalidArgument,

@@ -64,6 +64,9 @@ Describe 'Interactive: Table views' {
         $text = New-Result 'prometheus-scrape-target-node-07' 'Ok' | Format-Table | Out-String -Width 120
         $text | Should -Match 'prometheu…-node-07'
     }
+    It 'wraps Detail at spaces, never inside a word' {
+        [PveHealth.PowerShell.Formatting.TableText]::WrapTo('no SSH answer from 127.10.0.3:22 within 2.7 s', 20) | Should -Be "no SSH answer from`n127.10.0.3:22 within`n2.7 s"
+    }
     It 'has a Wide view with Environment, Type and Target' {
         $text = New-Result 'web-01' 'Ok' | Format-Table -View Wide | Out-String -Width 200
         $text | Should -Match '^\s*Environment\s+Component\s+Type\s+Check\s+Status\s+Duration\s+Target\s+Detail'
@@ -107,5 +110,64 @@ Describe 'Interactive: Runs: environment column, -ByComponent, summary placement
             $r.Output | Should -Not -Match 'check: ' -Because $captured
             $r.Output | Should -Match 'END 1'
         }
+    }
+}
+
+Describe 'Interactive: filters, -Quiet, -Check, warnings, completion' {
+    BeforeAll {
+        $inv3 = Join-Path $TestDrive 'three.json'
+        @{ guests = @(@{ name = 'web-01'; kind = 'vm'; address = '127.0.0.1' }, @{ name = 'db-01'; kind = 'vm'; address = '127.0.0.1' }) } | ConvertTo-Json -Depth 5 | Set-Content $inv3
+        $dir = Join-Path $TestDrive 'filters'
+        $null = New-Item -ItemType Directory $dir
+        # Prometheus on a closed loopback port: refused at once, Critical.
+        $script:MixCfg = New-TestConfig -Folder $dir -Environments @{
+            prod = @{ inventory = @{ source = 'file'; path = $inv3 }; checks = @('Ping'); monitoring = @{ prometheus = @{ url = 'http://127.0.0.1:9' } } }
+            stage = @{ inventory = @{ source = 'file'; path = $inv3 }; checks = @('Ping') }
+        } -Defaults @{ exclusionPath = $noExclusions }
+    }
+    It '-Status writes only the chosen statuses' {
+        $r = @(Invoke-PveHealthCheck -Environment prod -ConfigPath $script:MixCfg -Status Critical, Unknown)
+        $r.Count | Should -BeGreaterThan 0
+        $r | ForEach-Object { "$($_.Status)" | Should -BeIn 'Critical', 'Unknown' }
+        $r.Component | Should -Not -Contain 'web-01'
+    }
+    It '-Quiet returns $false when a check failed and $true when none did' {
+        $q = @(Invoke-PveHealthCheck -Environment prod -ConfigPath $script:MixCfg -Quiet)
+        $q.Count | Should -Be 1
+        $q[0] | Should -BeOfType [bool]
+        $q[0] | Should -BeFalse
+        Invoke-PveHealthCheck -Environment stage -ConfigPath $script:MixCfg -Quiet | Should -BeTrue
+    }
+    It 'Invoke-PveHealthCheck -Check runs only the named checks' {
+        $r = @(Invoke-PveHealthCheck -Environment prod -ConfigPath $script:MixCfg -Check Ping)
+        $r.Check | Sort-Object -Unique | Should -Be 'Ping'
+        $r.Count | Should -Be 2
+    }
+    It 'warns when -Component, -Exclude or -Check match nothing' {
+        $null = Invoke-PveHealthCheck -Environment stage -ConfigPath $script:MixCfg -Component 'web-*', 'db-*', nosuch -Exclude 'dead*', 'db-01:Ping' -Check Ping, 'Nope*' -WarningVariable w 3>$null
+        ($w -join "`n") | Should -Match "-Component 'nosuch' matches no group"
+        ($w -join "`n") | Should -Match "-Exclude 'dead\*' excluded nothing"
+        ($w -join "`n") | Should -Match "-Check 'Nope\*' matches no check"
+        ($w -join "`n") | Should -Not -Match "'web-\*'|'db-\*'|'db-01:Ping'|-Check 'Ping'"
+    }
+    It '-WhatIf ends with the count of planned checks' {
+        $file = Join-Path $TestDrive 'whatif.txt'
+        Invoke-PveHealthCheck -Environment stage -ConfigPath $script:MixCfg -WhatIf 6> $file
+        (Get-Content -Raw $file) | Should -Match 'What if: 2 checks planned in stage\.'
+    }
+    It 'completes -Environment, -Component, -Check and the check part of -Exclude with TabExpansion2' {
+        $cfg = $script:MixCfg
+        $complete = { param($line) (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText }
+        & $complete "Invoke-PveHealthCheck -ConfigPath '$cfg' -Environment " | Should -Be @('prod', 'stage')
+        & $complete "Invoke-PveHealthCheck -ConfigPath '$cfg' -Environment s" | Should -Be @('stage')
+        $components = & $complete "Invoke-PveHealthCheck -ConfigPath '$cfg' -Component "
+        $components | Should -Contain 'Vm'
+        $components | Should -Contain 'Monitoring'
+        $components | Should -Contain 'web-01'
+        $components | Should -Contain 'db-01'
+        & $complete "Invoke-PveHealthCheck -ConfigPath '$cfg' -Component we" | Should -Be @('web-01')
+        & $complete "Invoke-PveHealthCheck -ConfigPath '$cfg' -Check Gu" | Should -Be @('GuestAgent')
+        & $complete "Invoke-PveHealthCheck -ConfigPath '$cfg' -Exclude web-01:Do" | Should -Be @('web-01:Docker')
+        & $complete "Test-PveVm -ConfigPath '$cfg' -Environment p" | Should -Be @('prod')
     }
 }

@@ -84,6 +84,18 @@ Describe 'Test-PveVm -Check Ssh, Docker' {
         ($script:Guest | Test-PveVm -Check Ssh @p).Status | Should -Be 'Ok'
     }
 
+    It 'stops a Docker command that prints without end (cat /dev/zero) at the output cap, Unknown, memory bounded' {
+        $before = [System.Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64
+        $clock = [System.Diagnostics.Stopwatch]::StartNew()
+        $r = $script:Guest | Test-PveVm -Check Ssh, Docker @script:Common -DockerCommand 'cat /dev/zero'
+        $clock.Elapsed.TotalSeconds | Should -BeLessThan 6
+        ($r | Where-Object Check -eq Ssh).Status | Should -Be 'Ok'
+        ($r | Where-Object Check -eq Docker).Status | Should -Be 'Unknown'
+        ($r | Where-Object Check -eq Docker).Detail | Should -Match 'larger than 64 KiB'
+        # An unbounded read grows by gigabytes in these seconds; the cap keeps the growth to buffers.
+        ([System.Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64 - $before) / 1MB | Should -BeLessThan 200
+    }
+
     It 'reports Docker down as Critical with the exit status' {
         Set-Content "$($script:Dir)/docker-state" 'inactive'
         try {

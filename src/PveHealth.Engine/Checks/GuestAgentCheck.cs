@@ -60,7 +60,8 @@ public sealed class GuestAgentCheck : CheckUnit
                 reporter.Report(Name, CheckStatus.Skipped, $"cannot ask the guest agent: {(_guest.VmId is int v ? $"VMID {v}" : $"no guest named {_guest.Name}")} is not in /cluster/resources and the inventory gives no node");
                 return;
             }
-            await client.PostAsync($"nodes/{Uri.EscapeDataString(node)}/qemu/{vmid}/agent/ping", cancellationToken, reporter.Remaining).ConfigureAwait(false);
+            var answer = await client.PostAsync($"nodes/{Uri.EscapeDataString(node)}/qemu/{vmid}/agent/ping", cancellationToken, reporter.Remaining).ConfigureAwait(false);
+            ProxmoxParsers.RequireAgentPing(answer);
             reporter.Report(Name, CheckStatus.Ok, $"QEMU guest agent answered (node {node}, VMID {vmid})");
         }
         catch (ProxmoxApiException ex)

@@ -115,8 +115,18 @@ public sealed class SshCheck : CheckUnit
             var started = reporter.Elapsed;
             var commandText = string.IsNullOrWhiteSpace(_ssh.DockerCommand) ? DefaultDockerCommand : _ssh.DockerCommand;
             using var command = client.CreateCommand(commandText);
-            await command.ExecuteAsync(cancellationToken).ConfigureAwait(false);
-            var output = CheckResult.OneLine(command.Result);
+            string stdout, stderr;
+            try
+            {
+                (stdout, stderr) = await ExecuteBoundedAsync(command, cancellationToken).ConfigureAwait(false);
+            }
+            catch (InputTooLargeException ex)
+            {
+                reporter.Report(DockerName, CheckStatus.Unknown, $"'{commandText}': {ex.Message}; the command was stopped", reporter.Elapsed - started);
+                client.Disconnect();
+                return;
+            }
+            var output = CheckResult.OneLine(stdout);
             if (output.Length > 120) output = output[..120] + "...";
             var duration = reporter.Elapsed - started;
             if (command.ExitStatus == 0)
@@ -125,13 +135,57 @@ public sealed class SshCheck : CheckUnit
             }
             else
             {
-                var error = CheckResult.OneLine(command.Error);
+                var error = CheckResult.OneLine(stderr);
+                if (error.Length > 200) error = error[..200] + "...";
                 var said = output.Length > 0 ? output : error.Length > 0 ? error : "no output";
                 reporter.Report(DockerName, CheckStatus.Critical, $"docker not active: '{commandText}' exited {command.ExitStatus?.ToString() ?? "without status"} ({said})", duration);
             }
         }
         client.Disconnect();
     }
+
+    /// <summary>
+    /// Runs <paramref name="command"/> watching how much output and error output it has buffered (every 20 ms): more
+    /// than <see cref="BoundedInput.SshOutputBytes"/> (a <c>cat /dev/zero</c>) cancels the command and throws
+    /// <see cref="InputTooLargeException"/>, so memory stays bounded (the cap plus what arrives in one interval)
+    /// whatever the guest prints.
+    /// </summary>
+    internal static async Task<(string Output, string Error)> ExecuteBoundedAsync(SshCommand command, CancellationToken cancellationToken)
+    {
+        const long cap = BoundedInput.SshOutputBytes;
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var execute = command.ExecuteAsync(stop.Token);
+        InputTooLargeException? tooLarge = null;
+        while (!execute.IsCompleted)
+        {
+            await Task.WhenAny(execute, Task.Delay(20, cancellationToken)).ConfigureAwait(false);
+            if (cancellationToken.IsCancellationRequested) break;
+            if (Buffered(command.OutputStream) > cap) tooLarge = new InputTooLargeException("the output of the command", cap);
+            else if (Buffered(command.ExtendedOutputStream) > cap) tooLarge = new InputTooLargeException("the error output of the command", cap);
+            if (tooLarge is not null)
+            {
+                stop.Cancel();
+                break;
+            }
+        }
+        try
+        {
+            await execute.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (tooLarge is not null && !cancellationToken.IsCancellationRequested)
+        {
+        }
+        if (tooLarge is not null) throw tooLarge;
+        return (Capped(command.Result), Capped(command.Error));
+    }
+
+    private static long Buffered(Stream? stream)
+    {
+        try { return stream?.Length ?? 0; }
+        catch (Exception ex) when (ex is NotSupportedException or ObjectDisposedException) { return 0; }
+    }
+
+    private static string Capped(string text) => text.Length > BoundedInput.SshOutputBytes ? text[..(int)BoundedInput.SshOutputBytes] : text;
 
     private void Fail(CheckReporter reporter, CheckStatus status, string detail)
     {
@@ -182,15 +236,20 @@ public sealed class SshCheck : CheckUnit
     private static string Normalize(string fingerprint)
         => fingerprint.StartsWith("SHA256:", StringComparison.Ordinal) ? fingerprint.TrimEnd('=') : "SHA256:" + fingerprint.TrimEnd('=');
 
+    /// <summary>Largest private key file read (an RSA-16384 key in PEM is under 16 KiB).</summary>
+    private const long MaxKeyFileBytes = 1024 * 1024;
+
     private static PrivateKeyFile LoadKey(SshConfig ssh)
     {
         if (string.IsNullOrWhiteSpace(ssh.KeyFile)) throw new SshSetupException("no SSH key configured (ssh.keyFile)");
         try
         {
             var passphrase = ssh.Passphrase is null ? null : SecretResolver.Resolve(ssh.Passphrase, "ssh.passphrase");
-            return passphrase is null ? new PrivateKeyFile(ssh.KeyFile) : new PrivateKeyFile(ssh.KeyFile, passphrase);
+            var bytes = new MemoryStream(BoundedInput.ReadFile(ssh.KeyFile, MaxKeyFileBytes, $"SSH key {ssh.KeyFile}"));
+            return passphrase is null ? new PrivateKeyFile(bytes) : new PrivateKeyFile(bytes, passphrase);
         }
         catch (SecretUnavailableException ex) { throw new SshSetupException(ex.Message); }
+        catch (InputTooLargeException ex) { throw new SshSetupException(ex.Message); }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { throw new SshSetupException($"cannot read SSH key {ssh.KeyFile}: {ex.Message}"); }
         catch (SshPassPhraseNullOrEmptyException) { throw new SshSetupException($"SSH key {ssh.KeyFile} is encrypted: configure ssh.passphrase"); }
         catch (SshException ex) { throw new SshSetupException($"cannot load SSH key {ssh.KeyFile}: {ex.Message}"); }

@@ -55,7 +55,7 @@ public sealed record HttpAnswer(Uri Url, int StatusCode, string? ReasonPhrase, s
     {
         var body = Body.Trim();
         var line = body.Length == 0 ? string.Empty : ": " + Model.CheckResult.OneLine(body.Length > 200 ? body[..200] + "..." : body);
-        return $"HTTP {StatusCode}{(string.IsNullOrEmpty(ReasonPhrase) ? string.Empty : " " + ReasonPhrase)}{line}";
+        return SecretScrubber.Scrub($"HTTP {StatusCode}{(string.IsNullOrEmpty(ReasonPhrase) ? string.Empty : " " + ReasonPhrase)}{line}");
     }
 }
 
@@ -73,7 +73,7 @@ public sealed class EndpointUnreachableException(string message, Exception? inne
 public sealed class HttpEndpointClient : IDisposable
 {
     /// <summary>Most of a body this client reads (health answers and target lists are small).</summary>
-    public const int MaxBodyBytes = 16 * 1024 * 1024;
+    public const long MaxBodyBytes = BoundedInput.MonitoringAnswerBytes;
 
     private readonly HttpEndpointSettings _settings;
 
@@ -85,6 +85,8 @@ public sealed class HttpEndpointClient : IDisposable
             Timeout = Timeout.InfiniteTimeSpan,
         };
         Http.DefaultRequestHeaders.UserAgent.ParseAdd("PveHealth/1.0");
+        SecretScrubber.Register(settings.BearerToken);
+        SecretScrubber.RegisterBasic(settings.Username, settings.Password);
         if (!string.IsNullOrEmpty(settings.BearerToken))
         {
             Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", settings.BearerToken);
@@ -167,8 +169,12 @@ public sealed class HttpEndpointClient : IDisposable
             using var request = new HttpRequestMessage(HttpMethod.Get, url);
             request.Headers.Accept.ParseAdd("application/json");
             using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
-            var body = await ReadCappedAsync(response.Content, MaxBodyBytes, cts.Token).ConfigureAwait(false);
+            var body = BoundedInput.Decode(await BoundedInput.ReadAsync(response.Content, MaxBodyBytes, $"the answer of {Display(url)}", cts.Token).ConfigureAwait(false));
             return new HttpAnswer(url, (int)response.StatusCode, response.ReasonPhrase, body);
+        }
+        catch (InputTooLargeException ex)
+        {
+            throw new EndpointUnreachableException(ex.Message, ex);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -205,20 +211,6 @@ public sealed class HttpEndpointClient : IDisposable
             return $"{target} closed the connection without an answer";
         }
         return $"{Display(url)}: {Model.CheckResult.OneLine(ex.Message)}";
-    }
-
-    private static async Task<string> ReadCappedAsync(HttpContent content, int cap, CancellationToken ct)
-    {
-        await using var stream = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-        {
-            if (buffer.Length + read > cap) throw new HttpRequestException($"answer larger than {cap / (1024 * 1024)} MiB");
-            buffer.Write(chunk, 0, read);
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 
     /// <summary>Appends <paramref name="relative"/> to the base URL, keeping a path prefix (https://host/prometheus/).</summary>

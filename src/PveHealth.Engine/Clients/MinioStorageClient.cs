@@ -76,7 +76,20 @@ public sealed class MinioStorageClient : IDisposable
     public MinioStorageClient(MinioSettings settings)
     {
         _settings = settings;
-        _http = new HttpClient(HttpEndpointClient.CreateHandler(settings.CaFile, settings.SkipCertificateCheck), disposeHandler: true)
+        // Every S3 answer is capped after decompression (a listing page is XML the SDK reads whole); object
+        // downloads stop at their own cap inside DownloadAsync, so they pass through uncapped here.
+        var capped = new BoundedInput.CappingHandler(HttpEndpointClient.CreateHandler(settings.CaFile, settings.SkipCertificateCheck),
+            request => IsObjectDownload(request) ? long.MaxValue : MaxAnswerBytes, $"S3 {settings.Endpoint.Host}:{settings.Endpoint.Port}",
+            big =>
+            {
+                // The SDK swallows the exception of a failed read and waits on: stop the call that made the request.
+                if (CurrentCall.Value is { } call)
+                {
+                    call.Overflow = big;
+                    try { call.Stop.Cancel(); } catch (ObjectDisposedException) { }
+                }
+            });
+        _http = new HttpClient(capped, disposeHandler: true)
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
@@ -91,6 +104,17 @@ public sealed class MinioStorageClient : IDisposable
     }
 
     public Uri Endpoint => _settings.Endpoint;
+
+    /// <summary>Most of one S3 answer read (listings, errors); object downloads have their own cap.</summary>
+    public const long MaxAnswerBytes = BoundedInput.S3AnswerBytes;
+
+    /// <summary>Most objects one listing returns; a server that lists more (or pages forever) is refused.</summary>
+    public const int MaxListedObjects = 10_000;
+
+    /// <summary>GET /bucket/key without a query: an object download (DownloadAsync caps it).</summary>
+    private static bool IsObjectDownload(HttpRequestMessage request)
+        => request.Method == HttpMethod.Get && request.RequestUri is { } u && string.IsNullOrEmpty(u.Query)
+            && u.AbsolutePath.Trim('/').Contains('/');
 
     /// <summary>The environment's one S3 client.</summary>
     public static MinioStorageClient ForEnvironment(Configuration.IEnvironmentScope context, Func<MinioSettings> settings)
@@ -133,8 +157,11 @@ public sealed class MinioStorageClient : IDisposable
             {
                 if (item.IsDir) continue;
                 var modified = item.LastModifiedDateTime is { } m ? AsUtc(m) : DateTimeOffset.MinValue;
+                if (list.Count >= MaxListedObjects)
+                {
+                    throw new StorageException(StorageFailure.TooLarge, $"list {bucket}/{prefix}*: more than {MaxListedObjects} objects listed (the cap for a listing); narrow the state object pattern");
+                }
                 list.Add(new StoredObject(bucket, item.Key, (long)item.Size, modified));
-                if (list.Count >= 10_000) break;
             }
             return list;
         });
@@ -164,15 +191,30 @@ public sealed class MinioStorageClient : IDisposable
             return buffer.ToArray();
         });
 
+    /// <summary>The call in flight on this async flow (so the capping handler can stop it).</summary>
+    private sealed class CallState(CancellationTokenSource stop)
+    {
+        public CancellationTokenSource Stop { get; } = stop;
+        public InputTooLargeException? Overflow { get; set; }
+    }
+
+    private static readonly AsyncLocal<CallState?> CurrentCall = new();
+
     private async Task<T> CallAsync<T>(string what, TimeSpan budget, CancellationToken ct, Func<CancellationToken, Task<T>> call)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(budget);
         var target = $"{_settings.Endpoint.Host}:{_settings.Endpoint.Port}";
+        var state = new CallState(cts);
+        CurrentCall.Value = state;
         try
         {
             // WaitAsync: the answer is bounded even where the SDK does not pass the token on.
             return await call(cts.Token).WaitAsync(cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception) when (state.Overflow is { } big && !ct.IsCancellationRequested)
+        {
+            throw new StorageException(StorageFailure.TooLarge, $"{what}: {big.Message}", big);
         }
         catch (StorageException)
         {
@@ -194,6 +236,10 @@ public sealed class MinioStorageClient : IDisposable
 
     private StorageException Classify(Exception ex, string what)
     {
+        for (var e = ex; e is not null; e = e.InnerException)
+        {
+            if (e is InputTooLargeException big) return new StorageException(StorageFailure.TooLarge, $"{what}: {big.Message}", ex);
+        }
         for (var e = ex; e is not null; e = e.InnerException)
         {
             switch (e)
@@ -228,6 +274,7 @@ public sealed class MinioStorageClient : IDisposable
         {
             if (!string.IsNullOrEmpty(secret)) message = message.Replace(secret, "***", StringComparison.Ordinal);
         }
+        message = SecretScrubber.Scrub(message);
         return message.Length > 300 ? message[..300] + "..." : message;
     }
 

@@ -37,7 +37,11 @@ public static class ConfigLoader
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = BoundedInput.ReadFileText(path, BoundedInput.ConfigFileBytes, "the configuration file");
+        }
+        catch (InputTooLargeException ex)
+        {
+            throw new ConfigException(path, "", ex.Message + "; is this the configuration file?");
         }
         catch (FileNotFoundException)
         {
@@ -74,6 +78,20 @@ public static class ConfigLoader
         PveHealthConfig? config;
         try
         {
+            // Depth, valid UTF-16, and keys that appear twice (ignoring case, as the keys are read): "prod" and
+            // "PROD", or a second "environments", would otherwise be silently dropped or a raw .NET error.
+            SafeJson.Check(text, path, allowComments: true, ignoreCaseForDuplicates: true);
+        }
+        catch (UnsafeJsonException ex2) when (ex2.InnerException is JsonException)
+        {
+            // Invalid JSON: the deserializer below names the JSON path of the error.
+        }
+        catch (UnsafeJsonException ex)
+        {
+            throw new ConfigException(path, ex.JsonPath, ex.Reason + ".", ex);
+        }
+        try
+        {
             config = JsonSerializer.Deserialize<PveHealthConfig>(text, Options);
         }
         catch (JsonException ex)
@@ -105,6 +123,8 @@ public static class ConfigLoader
         // System.Text.Json: "The JSON value could not be converted to System.Int32. Path: $.x | LineNumber: 0 | BytePositionInLine: 9."
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
         if (cut > 0) message = message[..cut];
+        // Never quote the content ("'s' is an invalid start of a value"): a secret file passed as the configuration.
+        message = System.Text.RegularExpressions.Regex.Replace(message, "'[^']*'", "a character");
         const string prefix = "The JSON value could not be converted to ";
         if (message.StartsWith(prefix, StringComparison.Ordinal))
         {

@@ -14,7 +14,7 @@ internal static class ConfigValidator
         config.Defaults = d;
         Positive(path, "$.defaults.timeoutSec", d.TimeoutSec);
         Positive(path, "$.defaults.runTimeoutSec", d.RunTimeoutSec);
-        if (d.ThrottleLimit < 1) throw new ConfigException(path, "$.defaults.throttleLimit", "expected a whole number of at least 1.");
+        if (d.ThrottleLimit is < 1 or > 1024) throw new ConfigException(path, "$.defaults.throttleLimit", "expected a whole number of at least 1 and at most 1024.");
         Ping(path, "$.defaults.ping", d.Ping, null);
         if (config.Environments.Count == 0)
         {
@@ -106,8 +106,8 @@ internal static class ConfigValidator
                         }
                     }
                 }
-                if (minio.MaxStateAgeHours is double h) Positive(path, at + ".minio.maxStateAgeHours", h);
-                if (minio.MaxLockAgeMinutes is double m) Positive(path, at + ".minio.maxLockAgeMinutes", m);
+                if (minio.MaxStateAgeHours is double h) Range(path, at + ".minio.maxStateAgeHours", h, 87_600, "hours");
+                if (minio.MaxLockAgeMinutes is double m) Range(path, at + ".minio.maxLockAgeMinutes", m, 5_256_000, "minutes");
             }
         }
     }
@@ -140,9 +140,18 @@ internal static class ConfigValidator
         }
     }
 
-    private static void Positive(string path, string at, double value)
+    /// <summary>Longest timeout accepted, in seconds (one day): larger numbers are typos, and 1e300 would overflow.</summary>
+    public const double MaxSeconds = 86_400;
+
+    private static void Positive(string path, string at, double value) => Range(path, at, value, MaxSeconds, "seconds");
+
+    /// <summary>A number above 0 and at most <paramref name="max"/>, in <paramref name="unit"/>.</summary>
+    private static void Range(string path, string at, double value, double max, string unit)
     {
-        if (!(value > 0) || double.IsInfinity(value)) throw new ConfigException(path, at, $"expected a positive number of seconds; found {value}.");
+        if (!(value > 0) || !(value <= max))
+        {
+            throw new ConfigException(path, at, $"expected a number of {unit} above 0 and at most {max.ToString(System.Globalization.CultureInfo.InvariantCulture)}; found {value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}.");
+        }
     }
 
     private static void Url(string path, string at, string? value, bool required)

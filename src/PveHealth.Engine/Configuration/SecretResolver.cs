@@ -15,15 +15,19 @@ public static class SecretResolver
             {
                 throw new SecretUnavailableException($"{what}: environment variable {reference.Env} is not set.");
             }
-            return value.Trim();
+            return Accept(value.Trim(), what, $"environment variable {reference.Env}");
         }
         if (!string.IsNullOrWhiteSpace(reference.File))
         {
             try
             {
-                var value = File.ReadAllText(reference.File).Trim();
+                var value = BoundedInput.ReadFileText(reference.File, BoundedInput.SecretFileBytes, $"{what}: file {reference.File}").Trim();
                 if (value.Length == 0) throw new SecretUnavailableException($"{what}: file {reference.File} is empty.");
-                return value;
+                return Accept(value, what, $"file {reference.File}");
+            }
+            catch (InputTooLargeException ex)
+            {
+                throw new SecretUnavailableException($"{ex.Message}; a secret file holds one token or password.");
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {
@@ -37,6 +41,20 @@ public static class SecretResolver
             }
         }
         throw new SecretUnavailableException($"{what}: no secret reference given (\"file\" or \"env\").");
+    }
+
+    /// <summary>
+    /// Refuses a value with a line break or another control character inside (sent in a header it would inject a
+    /// header line), else registers it with the <see cref="SecretScrubber"/> and returns it.
+    /// </summary>
+    private static string Accept(string value, string what, string from)
+    {
+        if (SecretScrubber.HasControlCharacters(value))
+        {
+            throw new SecretUnavailableException($"{what}: the secret in {from} contains a line break or another control character; refused (a secret is one line, a trailing newline is fine).");
+        }
+        SecretScrubber.Register(value);
+        return value;
     }
 }
 

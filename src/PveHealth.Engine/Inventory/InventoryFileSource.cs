@@ -57,17 +57,29 @@ public static class InventoryFileReader
         if (yaml ?? IsYaml(path))
         {
             var node = YamlToJson(text, path, lines);
-            doc = JsonDocument.Parse(node?.ToJsonString() ?? "null");
+            try
+            {
+                doc = SafeJson.Parse(node?.ToJsonString() ?? "null", path);
+            }
+            catch (UnsafeJsonException ex)
+            {
+                var line = LineOf(lines, ex.JsonPath) is long l ? $" (line {l})" : string.Empty;
+                throw new InventoryException($"{path}: {ex.JsonPath}: {ex.Reason}{line}.", ex) { JsonPath = ex.JsonPath, Failure = EngineFailure.InventoryInvalid };
+            }
         }
         else
         {
             try
             {
-                doc = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+                doc = SafeJson.Parse(text, path, allowComments: true);
             }
-            catch (JsonException ex)
+            catch (UnsafeJsonException ex) when (ex.InnerException is JsonException j)
             {
-                throw new InventoryException($"{path}: invalid JSON at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: {TerraformOutputReader.FirstSentence(ex.Message)}.", ex);
+                throw new InventoryException($"{path}: {SafeJson.Describe(j)}.", ex) { Failure = EngineFailure.InventoryInvalid };
+            }
+            catch (UnsafeJsonException ex)
+            {
+                throw new InventoryException($"{path}: {ex.JsonPath}: {ex.Reason}.", ex) { JsonPath = ex.JsonPath, Failure = EngineFailure.InventoryInvalid };
             }
         }
         using (doc)
@@ -194,6 +206,7 @@ public static class InventoryFileReader
         var stream = new YamlStream();
         try
         {
+            Guard(text, path);
             stream.Load(new StringReader(text));
         }
         catch (YamlException ex)
@@ -204,6 +217,49 @@ public static class InventoryFileReader
         if (stream.Documents.Count == 0) throw new InventoryException($"{path}: the file is empty; expected a \"guests\" list.");
         if (stream.Documents.Count > 1) throw new InventoryException($"{path}: line {stream.Documents[1].RootNode.Start.Line}: expected one YAML document, found {stream.Documents.Count}.");
         return Convert(stream.Documents[0].RootNode, "$", path, lines);
+    }
+
+    /// <summary>Deepest YAML nesting accepted (an inventory is 4 levels deep).</summary>
+    public const int MaxYamlDepth = 64;
+
+    /// <summary>Most YAML nodes accepted (10,000 guests of 8 fields is about 170,000).</summary>
+    public const int MaxYamlNodes = 1_000_000;
+
+    /// <summary>
+    /// Reads the YAML events once, without building anything, before the document is loaded: aliases are refused (a
+    /// self-referencing alias would recurse without end, a "billion laughs" document would expand into gigabytes),
+    /// and nesting and node count are bounded (deep nesting would overflow the stack of the loader).
+    /// </summary>
+    private static void Guard(string text, string path)
+    {
+        var parser = new YamlDotNet.Core.Parser(new StringReader(text));
+        var depth = 0;
+        var nodes = 0;
+        while (parser.MoveNext())
+        {
+            switch (parser.Current)
+            {
+                case YamlDotNet.Core.Events.AnchorAlias alias:
+                    throw new InventoryException($"{path}: line {alias.Start.Line}: YAML aliases (*{alias.Value}) are not supported in an inventory file; write the value out.") { Failure = EngineFailure.InventoryInvalid };
+                case YamlDotNet.Core.Events.MappingStart or YamlDotNet.Core.Events.SequenceStart:
+                    if (++depth > MaxYamlDepth)
+                    {
+                        throw new InventoryException($"{path}: line {parser.Current.Start.Line}: nested deeper than {MaxYamlDepth} levels; an inventory file is a few levels deep.") { Failure = EngineFailure.InventoryInvalid };
+                    }
+                    nodes++;
+                    break;
+                case YamlDotNet.Core.Events.MappingEnd or YamlDotNet.Core.Events.SequenceEnd:
+                    depth--;
+                    break;
+                case YamlDotNet.Core.Events.Scalar:
+                    nodes++;
+                    break;
+            }
+            if (nodes > MaxYamlNodes)
+            {
+                throw new InventoryException($"{path}: line {parser.Current!.Start.Line}: more than {MaxYamlNodes} YAML nodes; too large for an inventory file.") { Failure = EngineFailure.InventoryInvalid };
+            }
+        }
     }
 
     private static JsonNode? Convert(YamlNode node, string at, string path, Dictionary<string, long> lines)
@@ -267,7 +323,11 @@ public sealed class InventoryFileSource : IInventorySource
         string text;
         try
         {
-            text = await File.ReadAllTextAsync(_path, cancellationToken).ConfigureAwait(false);
+            text = await BoundedInput.ReadFileTextAsync(_path, BoundedInput.InventoryBytes, _path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InputTooLargeException ex)
+        {
+            throw new InventoryException(ex.Message + ".") { Failure = EngineFailure.InventoryTooLarge };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -92,8 +92,9 @@ public sealed class TerraformCommandSource : IInventorySource
             throw new InventoryException($"cannot start {exe}: {ex.Message}") { Failure = EngineFailure.TerraformNotFound };
         }
         process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        // Both streams are read with a cap: a runaway terraform (or a wrapper printing without end) is killed at it.
+        var stdout = BoundedInput.ReadProcessStreamAsync(process.StandardOutput.BaseStream, BoundedInput.InventoryBytes, $"the output of {name} output -json in {_directory}", () => Kill(process), CancellationToken.None);
+        var stderr = BoundedInput.ReadProcessStreamAsync(process.StandardError.BaseStream, BoundedInput.ErrorOutputBytes, $"the error output of {name} output -json in {_directory}", () => Kill(process), CancellationToken.None);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_timeout);
         try
@@ -104,6 +105,7 @@ public sealed class TerraformCommandSource : IInventorySource
         {
             Kill(process);
             if (cancellationToken.IsCancellationRequested) throw;
+            if ((TooLarge(stdout) ?? TooLarge(stderr)) is { } big) throw new InventoryException($"{big.Message}; {name} was stopped.") { Failure = EngineFailure.InventoryTooLarge };
             throw new InventoryException($"{name} output -json in {_directory} did not finish within {_timeout.TotalSeconds:0.#} s and was stopped; raise inventory.timeoutSec (-TimeoutSec) or check the state backend.") { Failure = EngineFailure.TerraformTimeout };
         }
         // The pipes close when the process (and any child holding them) ends; bound that wait too.
@@ -118,12 +120,19 @@ public sealed class TerraformCommandSource : IInventorySource
             Kill(process);
             throw new InventoryException($"{name} output -json in {_directory} exited but left a child process holding its output open.") { Failure = EngineFailure.TerraformTimeout };
         }
+        catch (InputTooLargeException big)
+        {
+            throw new InventoryException($"{big.Message}; {name} was stopped.") { Failure = EngineFailure.InventoryTooLarge };
+        }
         if (process.ExitCode != 0)
         {
             throw new InventoryException($"{name} output -json in {_directory} failed with exit code {process.ExitCode}: {Summarize(errors)}") { Failure = EngineFailure.TerraformFailed };
         }
         return TerraformOutputReader.Read(output, $"{name} output -json in {_directory}", _environment, _options, isState: false);
     }
+
+    private static InputTooLargeException? TooLarge(Task<string> read)
+        => read.IsFaulted ? read.Exception?.InnerException as InputTooLargeException : null;
 
     private static void Kill(Process process)
     {

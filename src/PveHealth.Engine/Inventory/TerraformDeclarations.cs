@@ -101,11 +101,17 @@ public static class TerraformDeclarations
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(utf8, new JsonDocumentOptions { MaxDepth = MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
+            doc = SafeJson.Parse(utf8, source, maxDepth: MaxDepth);
         }
-        catch (JsonException ex)
+        catch (UnsafeJsonException ex) when (ex.InnerException is JsonException j)
         {
-            throw new InventoryException($"{source}: invalid JSON at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: {TerraformOutputReader.FirstSentence(ex.Message)}", ex);
+            throw new InventoryException($"{source}: {SafeJson.Describe(j)}", ex);
+        }
+        catch (UnsafeJsonException ex)
+        {
+            // The path is cut at the top level: below it are resource attributes, which may be sensitive.
+            var at = TerraformOutputReader.OutputLevel(ex.JsonPath, isState: false);
+            throw new InventoryException($"{source}: {at}: {ex.Reason}.", ex) { JsonPath = at };
         }
         using (doc)
         {

@@ -17,11 +17,17 @@ public static class TerraformOutputReader
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow });
+            doc = SafeJson.Parse(json, source);
         }
-        catch (JsonException ex)
+        catch (UnsafeJsonException ex) when (ex.InnerException is JsonException j)
         {
-            throw new InventoryException($"{source}: invalid JSON at line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}: {FirstSentence(ex.Message)}", ex);
+            throw new InventoryException($"{source}: {SafeJson.Describe(j)}", ex) { Failure = EngineFailure.InventoryInvalid };
+        }
+        catch (UnsafeJsonException ex)
+        {
+            // The path is cut at the output's name: keys below it belong to the value, which may be sensitive.
+            var at = OutputLevel(ex.JsonPath, isState);
+            throw new InventoryException($"{source}: {at}: {ex.Reason}{(at != ex.JsonPath ? " (inside this output)" : string.Empty)}.", ex) { JsonPath = at, Failure = EngineFailure.InventoryInvalid };
         }
         using (doc)
         {
@@ -104,6 +110,18 @@ public static class TerraformOutputReader
         return guests;
     }
 
+    /// <summary>$.name.value.x → $.name ($.outputs.name for a state): never a key inside an output's value.</summary>
+    internal static string OutputLevel(string jsonPath, bool isState)
+    {
+        var keep = isState ? 3 : 2;
+        var segments = 0;
+        for (var i = 0; i < jsonPath.Length; i++)
+        {
+            if (jsonPath[i] is '.' or '[' && ++segments == keep) return jsonPath[..i];
+        }
+        return jsonPath;
+    }
+
     internal static string FirstSentence(string message)
     {
         var cut = message.IndexOf(" Path:", StringComparison.Ordinal);
@@ -136,7 +154,11 @@ public sealed class TerraformFileSource : IInventorySource
         string text;
         try
         {
-            text = await File.ReadAllTextAsync(_path, cancellationToken).ConfigureAwait(false);
+            text = await BoundedInput.ReadFileTextAsync(_path, BoundedInput.InventoryBytes, _path, cancellationToken).ConfigureAwait(false);
+        }
+        catch (InputTooLargeException ex)
+        {
+            throw new InventoryException(ex.Message + ".") { Failure = EngineFailure.InventoryTooLarge };
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -48,6 +48,7 @@ public static class AtomicFileWriter
             throw new MetricsExportException(EngineFailure.MetricsPathIsDirectory, full, $"{full}: is a directory; -Path must name a file such as {System.IO.Path.Combine(full, "pve_health.prom")}.");
         }
 
+        RemoveStaleTemporaryFiles(folder, name);
         var temp = System.IO.Path.Combine(folder, $".{name}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
@@ -78,6 +79,55 @@ public static class AtomicFileWriter
                     $"{full}: permission denied writing in {folder}; the user running the check needs write access to that folder (ReadWritePaths= in the unit).", ex);
             }
             throw new MetricsExportException(EngineFailure.MetricsWriteFailed, full, $"{full}: cannot write the metrics file: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>A temporary file this old is stale even when its process id is alive again (ids are reused).</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// Deletes the temporary files of earlier writes to <paramref name="name"/> that were killed before their rename
+    /// (<c>.name.PID.GUID.tmp</c>): those whose process is gone, and any older than <see cref="StaleAfter"/>. A temp file
+    /// of a running writer is left alone. Returns how many were deleted.
+    /// </summary>
+    public static int RemoveStaleTemporaryFiles(string folder, string name)
+    {
+        var removed = 0;
+        IEnumerable<string> candidates;
+        try { candidates = Directory.EnumerateFiles(folder, $".{name}.*.tmp").ToList(); }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { return 0; }
+        var prefix = $".{name}.";
+        foreach (var file in candidates)
+        {
+            var rest = System.IO.Path.GetFileName(file)[prefix.Length..];
+            var parts = rest.Split('.');
+            if (parts.Length != 3 || !int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var pid)
+                || parts[1].Length != 32 || parts[2] != "tmp")
+            {
+                continue; // not one of ours
+            }
+            DateTime written;
+            try { written = File.GetLastWriteTimeUtc(file); }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException) { continue; }
+            var old = DateTime.UtcNow - written > StaleAfter;
+            if (pid == Environment.ProcessId && !old) continue;
+            if (!old && IsRunning(pid)) continue;
+            TryDelete(file);
+            if (!File.Exists(file)) removed++;
+        }
+        return removed;
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.HasExited;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            return false;
         }
     }
 

@@ -151,6 +151,13 @@ public sealed class HealthPlanner
             plan.Decided.Add(new CheckResult(context.Name, "inventory", "Inventory", InventoryCheck, CheckStatus.Unknown, ex.Message, started.Elapsed, source.Description));
             return;
         }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Whatever a source throws stays with its environment: the other environments are still planned and run.
+            plan.Decided.Add(new CheckResult(context.Name, "inventory", "Inventory", InventoryCheck, CheckStatus.Unknown,
+                $"{source.Description}: internal error reading the inventory ({ex.GetType().Name}: {ex.Message})", started.Elapsed, source.Description));
+            return;
+        }
         context.Guests = guests;
         if (!wantsGuests) return;
         var wanted = (env.Checks is { Count: > 0 } configured ? configured : CheckCatalog.GuestChecks.ToList());

@@ -43,6 +43,14 @@ public abstract class CheckCmdletBase : PSCmdlet
     [Parameter]
     public SwitchParameter ByComponent { get; set; }
 
+    /// <summary>Only results with these statuses are written (the summary still counts every check): -Status Warning, Unknown, Critical.</summary>
+    [Parameter]
+    public CheckStatus[]? Status { get; set; }
+
+    /// <summary>Writes nothing but $true when no check failed (every status Ok or Skipped), else $false: for runbooks.</summary>
+    [Parameter]
+    public SwitchParameter Quiet { get; set; }
+
     /// <summary>When true, results carry <see cref="EnvironmentTypeName"/> so the table shows their Environment.</summary>
     protected bool ShowEnvironment { get; set; }
 
@@ -117,6 +125,7 @@ public abstract class CheckCmdletBase : PSCmdlet
     protected void WriteResult(CheckResult result)
     {
         _counts[result.Status] = _counts.TryGetValue(result.Status, out var n) ? n + 1 : 1;
+        if (Quiet.IsPresent) return;
         if (ByComponent.IsPresent)
         {
             var key = (result.Environment, result.Component);
@@ -124,6 +133,7 @@ public abstract class CheckCmdletBase : PSCmdlet
             report.Add(result);
             return;
         }
+        if (Status is { Length: > 0 } && !Status.Contains(result.Status)) return;
         if (ShowEnvironment)
         {
             var wrapped = new PSObject(result);
@@ -139,6 +149,7 @@ public abstract class CheckCmdletBase : PSCmdlet
         if (!ByComponent.IsPresent) return;
         foreach (var report in _byComponent.Values.OrderBy(r => r.Environment, StringComparer.OrdinalIgnoreCase).ThenBy(r => r.Component, StringComparer.OrdinalIgnoreCase))
         {
+            if (Status is { Length: > 0 } && !Status.Contains(report.Status)) continue;
             if (ShowEnvironment)
             {
                 var wrapped = new PSObject(report);
@@ -167,6 +178,11 @@ public abstract class CheckCmdletBase : PSCmdlet
     protected void WriteSummary()
     {
         if (Cancelled) return;
+        if (Quiet.IsPresent)
+        {
+            WriteObject(!_counts.Any(kv => kv.Key >= CheckStatus.Warning && kv.Value > 0));
+            return;
+        }
         WriteComponentReports();
         if (!EndsPipelineUncaptured()) return;
         var total = Done;

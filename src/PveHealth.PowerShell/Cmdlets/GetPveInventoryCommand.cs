@@ -147,7 +147,7 @@ public sealed class GetPveInventoryCommand : PSCmdlet
 
     private void FromFile(string path, string label, InventoryConfig options)
     {
-        var text = File.ReadAllText(path);
+        var text = BoundedInput.ReadFileText(path, BoundedInput.InventoryBytes, path);
         switch (Detect(path, text))
         {
             case FileKind.Inventory:

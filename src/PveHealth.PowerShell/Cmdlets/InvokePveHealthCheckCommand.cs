@@ -1,3 +1,4 @@
+using PveHealth.Checks;
 using System.Management.Automation;
 using PveHealth.Configuration;
 using PveHealth.Exclusions;
@@ -17,6 +18,7 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
     [Parameter(ParameterSetName = "Environment", Position = 0)]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string[]? Environment { get; set; }
 
     /// <summary>Check every configured environment.</summary>
@@ -27,12 +29,21 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
     [Parameter]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(ComponentCompleter))]
     public string[]? Component { get; set; }
+
+    /// <summary>Only these checks (names of the catalog, wildcards allowed: Ping, Ssh, "Api*").</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [SupportsWildcards]
+    [ArgumentCompleter(typeof(CheckNameCompleter))]
+    public string[]? Check { get; set; }
 
     /// <summary>Patterns to skip ("web-*", "web-01:Docker"); they add to the exclusions file.</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(ExcludeCompleter))]
     public string[]? Exclude { get; set; }
 
     /// <summary>Exclusions file; default the configuration's defaults.exclusionPath, else /etc/pve-health/exclusions.conf.</summary>
@@ -86,6 +97,8 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
         WriteVerbose($"Plan: {plan.Units.Count} check units in {string.Join(", ", plan.EnvironmentNames)}; {plan.Decided.Count} decided without running.");
 
         foreach (var warning in plan.Warnings) WriteWarning(warning);
+        SelectChecks(plan);
+        WarnUnmatched(plan);
         foreach (var name in plan.EnvironmentNames)
         {
             if (config.Environments[name].Proxmox is { SkipCertificateCheck: true } pve)
@@ -109,6 +122,62 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
         }
         RunAndWrite(toRun, options);
         if (!dryRun) WriteSummary();
+        else
+        {
+            var planned = plan.Units.Sum(u => u.Checks.Count);
+            var text = $"What if: {planned} {(planned == 1 ? "check" : "checks")} planned in {string.Join(", ", plan.EnvironmentNames)}"
+                + (plan.Decided.Count > 0 ? $", {plan.Decided.Count} decided without running" : string.Empty)
+                + (plan.Deferred.Count > 0 ? $"; {plan.Deferred.Count} inventory {(plan.Deferred.Count == 1 ? "source" : "sources")} not read (they would contact a host)" : string.Empty) + ".";
+            WriteInformation(new HostInformationMessage { Message = text, NoNewLine = false }, ["PSHOST", "PveHealthSummary"]);
+        }
+    }
+
+    /// <summary>-Check: keeps only the checks whose names match; a pattern that names no check of the catalog is warned about.</summary>
+    private void SelectChecks(HealthPlan plan)
+    {
+        if (Check is not { Length: > 0 }) return;
+        var patterns = Check.Select(p => WildcardPattern.Get(p, WildcardOptions.IgnoreCase)).ToList();
+        bool Wanted(string check) => patterns.Any(p => p.IsMatch(check));
+        foreach (var (text, pattern) in Check.Zip(patterns))
+        {
+            if (!CheckCatalog.AllChecks.Any(pattern.IsMatch))
+            {
+                WriteWarning($"-Check '{text}' matches no check of this version ({string.Join(", ", CheckCatalog.AllChecks)}).");
+            }
+        }
+        plan.Decided.RemoveAll(d => !Wanted(d.Check));
+        for (var i = plan.Units.Count - 1; i >= 0; i--)
+        {
+            var unit = plan.Units[i];
+            var kept = unit.Checks.Where(Wanted).ToList();
+            if (kept.Count == 0) plan.Units.RemoveAt(i);
+            else if (kept.Count < unit.Checks.Count) plan.Units[i] = unit.WithChecks(kept);
+        }
+    }
+
+    /// <summary>A -Component or -Exclude pattern that matched nothing is almost always a typo: say so.</summary>
+    private void WarnUnmatched(HealthPlan plan)
+    {
+        if (plan.Deferred.Count > 0) return; // an inventory was not read (dry run): its guests are unknown
+        var where = string.Join(", ", plan.EnvironmentNames);
+        foreach (var text in Component ?? [])
+        {
+            var pattern = WildcardPattern.Get(text, WildcardOptions.IgnoreCase);
+            var matched = CheckCatalog.Groups.Any(pattern.IsMatch)
+                || plan.Units.Any(u => pattern.IsMatch(u.Component) || pattern.IsMatch(u.Type))
+                || plan.Decided.Any(d => pattern.IsMatch(d.Component) || pattern.IsMatch(d.Type));
+            if (!matched) WriteWarning($"-Component '{text}' matches no group ({string.Join(", ", CheckCatalog.Groups)}) and no component of {where}.");
+        }
+        foreach (var text in Exclude ?? [])
+        {
+            var rule = ExclusionRule.Parse(text, "-Exclude", out _);
+            if (rule is null) continue;
+            var prefix = $"excluded by '{rule.Text}'";
+            if (!plan.Decided.Any(d => d.Status == CheckStatus.Skipped && d.Detail.StartsWith(prefix, StringComparison.Ordinal)))
+            {
+                WriteWarning($"-Exclude '{text}' excluded nothing in {where}: no component or check of the plan matches it.");
+            }
+        }
     }
 
     private ExclusionSet LoadExclusions(PveHealthConfig config)
@@ -121,7 +190,7 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
             string text;
             try
             {
-                text = File.ReadAllText(path);
+                text = BoundedInput.ReadFileText(path, BoundedInput.ExclusionFileBytes, $"the exclusions file {path}");
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

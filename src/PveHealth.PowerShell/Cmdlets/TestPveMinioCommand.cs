@@ -58,6 +58,7 @@ public sealed class TestPveMinioCommand : CheckCmdletBase
     [Parameter(ParameterSetName = "Config")]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string[]? Environment { get; set; }
 
     protected override void EndProcessing()

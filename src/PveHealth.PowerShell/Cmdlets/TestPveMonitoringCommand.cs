@@ -41,6 +41,7 @@ public sealed class TestPveMonitoringCommand : CheckCmdletBase
     [Parameter(ParameterSetName = "Config", Position = 0)]
     [ValidateNotNullOrEmpty]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string[]? Environment { get; set; }
 
     protected override void EndProcessing()

@@ -39,6 +39,7 @@ public sealed class TestPveVmCommand : CheckCmdletBase
 
     /// <summary>Environment the guest belongs to (labels the results).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string? Environment { get; set; }
 
     /// <summary>Checks to run (the catalog's guest checks; completed with Tab); default all that this version provides.</summary>

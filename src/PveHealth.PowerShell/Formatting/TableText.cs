@@ -66,4 +66,51 @@ public static class TableText
         if (duration.TotalMinutes < 1000) return duration.TotalMinutes.ToString("0", ci) + " min";
         return Math.Min(duration.TotalHours, 99999).ToString("0", ci) + " h";
     }
+
+    /// <summary>
+    /// Inert text broken at spaces into lines that fit the terminal less <paramref name="reserved"/> columns (the
+    /// fixed-width columns of the view), so a wrapped Detail reads "no SSH answer from" / "127.10.0.3:22 within
+    /// 2.7 s" rather than breaking inside a word. Unchanged when the terminal width is unknown (redirected output).
+    /// </summary>
+    public static string Wrap(string? text, int reserved)
+    {
+        var inert = Inert(text);
+        int window;
+        try
+        {
+            window = Console.IsOutputRedirected ? 0 : Console.WindowWidth;
+        }
+        catch (Exception ex) when (ex is IOException or PlatformNotSupportedException or InvalidOperationException)
+        {
+            window = 0;
+        }
+        return WrapTo(inert, window - reserved);
+    }
+
+    /// <summary>Breaks <paramref name="text"/> at spaces into lines of at most <paramref name="width"/> characters (a longer word is cut).</summary>
+    public static string WrapTo(string text, int width)
+    {
+        if (width < 12 || text.Length <= width) return text;
+        var sb = new StringBuilder(text.Length + 16);
+        var lineLength = 0;
+        foreach (var word in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var w = word;
+            if (lineLength > 0 && lineLength + 1 + w.Length > width)
+            {
+                sb.Append('\n');
+                lineLength = 0;
+            }
+            while (w.Length > width)
+            {
+                if (lineLength > 0) { sb.Append('\n'); lineLength = 0; }
+                sb.Append(w, 0, width).Append('\n');
+                w = w[width..];
+            }
+            if (lineLength > 0) { sb.Append(' '); lineLength++; }
+            sb.Append(w);
+            lineLength += w.Length;
+        }
+        return sb.ToString();
+    }
 }

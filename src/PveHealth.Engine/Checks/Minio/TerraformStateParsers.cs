@@ -19,11 +19,15 @@ public static class TerraformStateValidator
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(data, new JsonDocumentOptions { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 256 });
+            doc = SafeJson.Parse(data, "state", maxDepth: 256);
         }
-        catch (JsonException ex)
+        catch (UnsafeJsonException ex) when (ex.InnerException is JsonException j)
         {
-            throw new StateInvalidException(DescribeJsonError(ex));
+            throw new StateInvalidException(DescribeJsonError(j));
+        }
+        catch (UnsafeJsonException ex)
+        {
+            throw new StateInvalidException($"{ex.JsonPath}: {ex.Reason}");
         }
         using (doc)
         {
@@ -53,7 +57,8 @@ public static class TerraformStateValidator
     {
         var line = (ex.LineNumber ?? 0) + 1;
         var b = (ex.BytePositionInLine ?? 0) + 1;
-        var reason = Inventory.TerraformOutputReader.FirstSentence(ex.Message);
+        var reason = SafeJson.Describe(ex);
+        reason = reason[(reason.IndexOf(": ", StringComparison.Ordinal) + 2)..];
         if (reason.StartsWith("Expected depth to be zero", StringComparison.Ordinal))
         {
             reason = "the text ends inside an object or array (truncated upload?)";
@@ -71,11 +76,15 @@ public sealed record TerraformLock(string? Id, string? Operation, string? Who, s
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(data);
+            doc = SafeJson.Parse(data, "lock");
         }
-        catch (JsonException ex)
+        catch (UnsafeJsonException ex) when (ex.InnerException is JsonException j)
         {
-            throw new StateInvalidException(TerraformStateValidator.DescribeJsonError(ex));
+            throw new StateInvalidException(TerraformStateValidator.DescribeJsonError(j));
+        }
+        catch (UnsafeJsonException ex)
+        {
+            throw new StateInvalidException($"{ex.JsonPath}: {ex.Reason}");
         }
         using (doc)
         {

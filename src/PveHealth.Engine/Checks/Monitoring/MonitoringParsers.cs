@@ -61,11 +61,15 @@ public static class PrometheusTargetsParser
     {
         try
         {
-            return JsonDocument.Parse(json);
+            return SafeJson.Parse(json, what);
         }
-        catch (JsonException ex)
+        catch (UnsafeJsonException ex) when (ex.InnerException is JsonException j)
         {
-            throw new UnexpectedAnswerException($"{what}: not JSON (line {(ex.LineNumber ?? 0) + 1}, byte {(ex.BytePositionInLine ?? 0) + 1}).");
+            throw new UnexpectedAnswerException($"{what}: not JSON (line {(j.LineNumber ?? 0) + 1}, byte {(j.BytePositionInLine ?? 0) + 1}).");
+        }
+        catch (UnsafeJsonException ex)
+        {
+            throw new UnexpectedAnswerException($"{what}: unexpected answer: {ex.JsonPath}: {ex.Reason}.");
         }
     }
 }
@@ -104,12 +108,12 @@ public sealed record GrafanaHealth(string? Database, string? Version, string? Co
     {
         try
         {
-            using var doc = JsonDocument.Parse(json);
+            using var doc = SafeJson.Parse(json, "/api/health");
             if (doc.RootElement.ValueKind != JsonValueKind.Object) return null;
             var r = doc.RootElement;
             return new GrafanaHealth(PrometheusTargetsParser.Str(r, "database"), PrometheusTargetsParser.Str(r, "version"), PrometheusTargetsParser.Str(r, "commit"));
         }
-        catch (JsonException)
+        catch (UnsafeJsonException)
         {
             return null;
         }

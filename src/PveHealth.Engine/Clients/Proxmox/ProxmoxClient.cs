@@ -41,6 +41,8 @@ public sealed class ProxmoxClient : IDisposable
         BaseUrl = baseUrl.GetLeftPart(UriPartial.Authority);
         TokenId = tokenId;
         _secret = secret;
+        SecretScrubber.Register(secret);
+        SecretScrubber.Register($"{tokenId}={secret}");
         _tls = tls;
         Timeout = timeout;
         if (!string.IsNullOrWhiteSpace(tls.Fingerprint))
@@ -83,6 +85,9 @@ public sealed class ProxmoxClient : IDisposable
         _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json"));
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("PveHealth", "1.0"));
     }
+
+    /// <summary>Most of one answer this client reads (after decompression); more is an "unexpected answer".</summary>
+    public const long MaxAnswerBytes = BoundedInput.ProxmoxAnswerBytes;
 
     /// <summary>https://host:port (no path).</summary>
     public string BaseUrl { get; }
@@ -156,11 +161,25 @@ public sealed class ProxmoxClient : IDisposable
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
-            var body = await response.Content.ReadAsByteArrayAsync(cts.Token).ConfigureAwait(false);
+            byte[] body;
+            try
+            {
+                body = await BoundedInput.ReadAsync(response.Content, MaxAnswerBytes, $"the answer of {BaseUrl} to {method.Method} /{path}", cts.Token).ConfigureAwait(false);
+            }
+            catch (InputTooLargeException ex)
+            {
+                throw new ProxmoxApiException(ProxmoxFailure.InvalidResponse, $"unexpected answer: {ex.Message}", inner: ex);
+            }
             JsonDocument? doc = null;
-            try { if (body.Length > 0) doc = JsonDocument.Parse(body); } catch (JsonException) { doc = null; }
+            UnsafeJsonException? unsafeJson = null;
+            try { if (body.Length > 0) doc = SafeJson.Parse(body, $"{BaseUrl}/api2/json/{path}"); }
+            catch (UnsafeJsonException ex) { unsafeJson = ex; doc = null; }
             using (doc)
             {
+                if (unsafeJson is not null && response.IsSuccessStatusCode)
+                {
+                    throw new ProxmoxApiException(ProxmoxFailure.InvalidResponse, $"unexpected answer from {method.Method} /{path}: {unsafeJson.JsonPath}: {unsafeJson.Reason}", inner: unsafeJson);
+                }
                 if (!response.IsSuccessStatusCode)
                 {
                     var message = doc is not null && doc.RootElement.ValueKind == JsonValueKind.Object ? ProxmoxParsers.Str(doc.RootElement, "message") : null;
@@ -223,10 +242,14 @@ public sealed class ProxmoxClient : IDisposable
     }
 
     /// <summary>Belt and braces: a message that somehow holds the secret has it replaced.</summary>
-    private ProxmoxApiException Scrub(ProxmoxApiException ex)
-        => _secret.Length >= 4 && ex.Message.Contains(_secret, StringComparison.Ordinal)
-            ? new ProxmoxApiException(ex.Failure, ex.Message.Replace(_secret, "***", StringComparison.Ordinal), ex.StatusCode, ex.Reason?.Replace(_secret, "***", StringComparison.Ordinal))
-            : ex;
+    private static ProxmoxApiException Scrub(ProxmoxApiException ex)
+    {
+        var message = SecretScrubber.Scrub(ex.Message);
+        var reason = SecretScrubber.ScrubOrNull(ex.Reason);
+        return ReferenceEquals(message, ex.Message) && ReferenceEquals(reason, ex.Reason)
+            ? ex
+            : new ProxmoxApiException(ex.Failure, message, ex.StatusCode, reason);
+    }
 
     private bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {

@@ -54,13 +54,46 @@ public sealed record PveGuestAddress(string Interface, IPAddress Address, int? P
 /// </summary>
 public static class ProxmoxParsers
 {
+    /// <summary>An answer of the wrong shape: never read as a healthy one (the checks report Unknown).</summary>
+    public static ProxmoxApiException Unexpected(string route, string expected, JsonElement found)
+        => new(ProxmoxFailure.InvalidResponse, $"unexpected answer from {route}: expected {expected}, found {Describe(found)}");
+
+    /// <summary>"a number", "an object", "null", ... (never the value: it may be anything).</summary>
+    public static string Describe(JsonElement e) => e.ValueKind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "a list",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        JsonValueKind.Null => "null",
+        _ => "nothing",
+    };
+
+    private static void RequireKind(JsonElement obj, string name, string route, string at, params JsonValueKind[] kinds)
+    {
+        if (obj.TryGetProperty(name, out var v) && Array.IndexOf(kinds, v.ValueKind) < 0)
+        {
+            var expected = string.Join(" or ", kinds.Select(k => k switch { JsonValueKind.String => "a string", JsonValueKind.Number => "a number", _ => k.ToString().ToLowerInvariant() }));
+            throw Unexpected(route, $"{at}.{name} to be {expected}", v);
+        }
+    }
+
     public static IReadOnlyList<PveResource> ParseResources(JsonElement data)
     {
+        const string route = "/cluster/resources";
         var list = new List<PveResource>();
-        if (data.ValueKind != JsonValueKind.Array) return list;
+        if (data.ValueKind != JsonValueKind.Array) throw Unexpected(route, "a list of resources in data", data);
+        var index = 0;
         foreach (var item in data.EnumerateArray())
         {
-            if (item.ValueKind != JsonValueKind.Object) continue;
+            var at = $"data[{index++}]";
+            if (item.ValueKind != JsonValueKind.Object) throw Unexpected(route, $"{at} to be an object", item);
+            RequireKind(item, "type", route, at, JsonValueKind.String);
+            RequireKind(item, "id", route, at, JsonValueKind.String);
+            RequireKind(item, "status", route, at, JsonValueKind.String);
+            RequireKind(item, "node", route, at, JsonValueKind.String);
+            RequireKind(item, "vmid", route, at, JsonValueKind.Number, JsonValueKind.String);
             var type = Str(item, "type") ?? string.Empty;
             var id = Str(item, "id") ?? string.Empty;
             if (type.Length == 0 && id.Contains('/')) type = id[..id.IndexOf('/')];
@@ -86,26 +119,38 @@ public static class ProxmoxParsers
 
     public static PveClusterStatus ParseClusterStatus(JsonElement data)
     {
+        const string route = "/cluster/status";
         var nodes = new List<PveNodeState>();
         string name = string.Empty;
         bool? quorate = null;
-        if (data.ValueKind == JsonValueKind.Array)
+        if (data.ValueKind != JsonValueKind.Array) throw Unexpected(route, "a list of cluster and node entries in data", data);
+        var index = 0;
+        foreach (var item in data.EnumerateArray())
         {
-            foreach (var item in data.EnumerateArray())
+            var at = $"data[{index++}]";
+            if (item.ValueKind != JsonValueKind.Object) throw Unexpected(route, $"{at} to be an object", item);
+            if (!item.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
             {
-                if (item.ValueKind != JsonValueKind.Object) continue;
-                switch (Str(item, "type"))
-                {
-                    case "cluster":
-                        name = Str(item, "name") ?? string.Empty;
-                        quorate = Bool(item, "quorate");
-                        break;
-                    case "node":
-                        nodes.Add(new PveNodeState { Name = Str(item, "name") ?? string.Empty, Online = Bool(item, "online"), Ip = Str(item, "ip") });
-                        break;
-                }
+                throw Unexpected(route, $"{at}.type to be a string", type);
+            }
+            switch (type.GetString())
+            {
+                case "cluster":
+                    RequireKind(item, "name", route, at, JsonValueKind.String);
+                    name = Str(item, "name") ?? string.Empty;
+                    quorate = StrictBool(item, "quorate", route, at);
+                    break;
+                case "node":
+                    if (!item.TryGetProperty("name", out var nodeName) || nodeName.ValueKind != JsonValueKind.String || nodeName.GetString()!.Length == 0)
+                    {
+                        throw Unexpected(route, $"{at}.name to be a node name", nodeName);
+                    }
+                    RequireKind(item, "ip", route, at, JsonValueKind.String);
+                    nodes.Add(new PveNodeState { Name = nodeName.GetString()!, Online = StrictBool(item, "online", route, at), Ip = Str(item, "ip") });
+                    break;
             }
         }
+        if (nodes.Count == 0) throw new ProxmoxApiException(ProxmoxFailure.InvalidResponse, $"unexpected answer from {route}: expected at least one node entry, found none");
         return new PveClusterStatus { Name = name, Quorate = quorate, Nodes = nodes };
     }
 
@@ -216,6 +261,31 @@ public static class ProxmoxParsers
             JsonValueKind.String => v.GetString() is "1" or "true" or "True",
             _ => false,
         };
+    }
+
+    /// <summary>A required Proxmox boolean: 0 or 1 (true/false accepted); anything else is an unexpected answer.</summary>
+    private static bool StrictBool(JsonElement obj, string name, string route, string at)
+    {
+        if (!obj.TryGetProperty(name, out var v)) throw new ProxmoxApiException(ProxmoxFailure.InvalidResponse, $"unexpected answer from {route}: expected {at}.{name} (0 or 1), found none");
+        return v.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            JsonValueKind.Number when v.TryGetInt32(out var i) && i is 0 or 1 => i == 1,
+            _ => throw Unexpected(route, $"{at}.{name} to be 0 or 1", v),
+        };
+    }
+
+    /// <summary>
+    /// The answer of <c>POST .../agent/ping</c>: <c>{"result": {}}</c>. Anything else (a number, null, a missing
+    /// result) is an unexpected answer, never an answering agent.
+    /// </summary>
+    public static void RequireAgentPing(JsonElement data)
+    {
+        const string route = "agent/ping";
+        if (data.ValueKind != JsonValueKind.Object) throw Unexpected(route, "an object with a result in data", data);
+        if (!data.TryGetProperty("result", out var result)) throw new ProxmoxApiException(ProxmoxFailure.InvalidResponse, $"unexpected answer from {route}: expected data.result (an object), found none");
+        if (result.ValueKind != JsonValueKind.Object) throw Unexpected(route, "data.result to be an object", result);
     }
 
     public static string? Str(JsonElement obj, string name)

@@ -38,7 +38,7 @@ public sealed class KnownHosts
         Problems = problems;
     }
 
-    public static KnownHosts Load(string path) => Parse(File.ReadAllText(path), path);
+    public static KnownHosts Load(string path) => Parse(BoundedInput.ReadFileText(path, BoundedInput.ExclusionFileBytes * 4, $"known_hosts {path}"), path);
 
     public static KnownHosts Parse(string text, string path)
     {
