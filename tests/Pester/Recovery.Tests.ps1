@@ -151,6 +151,26 @@ Describe 'Backups against the lab' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason
         @($run.Requests.Keys | Where-Object { $_ -like '*tasks[?]*' }) | ForEach-Object { $_ | Should -Match 'typefilter=vzdump&since=\d+&limit=1000' }
     }
 
+    It 'Replication and Snapshots: <Component> <Check> is <Status>' -ForEach @(
+        @{ Component = '101-0'; Check = 'Sync'; Status = 'Critical'; Detail = "web-01 (VMID 101) pve1 → pve2: failing (3 failures in a row); last sync 4 h ago; last error: command 'zfs recv' failed: exit code 1 - cannot receive incremental stream: destination rpool/data has been modified" }
+        @{ Component = '103-0'; Check = 'Sync'; Status = 'Ok'; Detail = 'db-01 (VMID 103) pve1 → pve2: last sync * min ago (schedule */15)' }
+        @{ Component = 'web-01'; Check = 'Snapshot'; Status = 'Warning'; Detail = 'snapshot older than 30 d: before-upgrade (45 d)' }
+        @{ Component = 'app-01'; Check = 'Snapshot'; Status = 'Warning'; Detail = 'unfinished snapshot operation on nightly-test (snapstate prepare)*' }
+        @{ Component = 'db-01'; Check = 'Snapshot'; Status = 'Ok'; Detail = 'no snapshots' }
+    ) {
+        if (-not $script:other) { $script:other = Invoke-LabRecoveryRun $lab 'Replication', 'Snapshots' }
+        $r = @($other.Results | Where-Object { $_.Component -eq $Component -and $_.Check -eq $Check })
+        $r.Count | Should -Be 1
+        $r[0].Status | Should -Be $Status -Because $r[0].Detail
+        $r[0].Detail | Should -BeLike $Detail
+    }
+
+    It 'Replication: one listing per node; Snapshots: one request per declared guest (6)' {
+        Measure-Requests $other.Requests 'GET /nodes/*/replication' | Should -Be 2
+        Measure-Requests $other.Requests 'GET /nodes/*/snapshot' | Should -Be 6
+        $other.Metrics | Should -Match '(?m)^pve_health_replication_last_sync_timestamp_seconds\{environment="lab",job="101-0",target="pve2"\} \d+$'
+    }
+
     It 'with a token that cannot see backup volumes (PVEAuditor) says Unknown with the privilege, never "no backup"' {
         Set-LabBackupVisibility $lab $false
         try {
@@ -164,5 +184,29 @@ Describe 'Backups against the lab' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason
             $r.Detail | Should -BeLike 'no backup volume is visible in 3 backup storages although 1 enabled backup job exists and vzdump runs succeeded: the API token cannot see backup volumes: grant Datastore.Allocate*VM.Backup*'
         }
         @($blind.Results | Where-Object { $_.Status -eq 'Critical' -and $_.Check -eq 'BackupAge' }).Count | Should -Be 0
+    }
+}
+
+Describe 'Recovery groups at 100 guests: requests grow with nodes and storages, not guests' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
+    BeforeAll {
+        $script:lab = Start-PveLab -GuestCount 100 -NoStack
+        $script:big = Invoke-LabRecoveryRun $lab 'Storage', 'Backups', 'Replication'
+        $script:snap = Invoke-LabRecoveryRun $lab 'Snapshots'
+        Write-Host "100 guests: Storage+Backups+Replication $((Measure-Requests $big.Requests '*')) requests in $([math]::Round($big.Seconds, 2)) s ($(@($big.Results).Count) results); Snapshots $((Measure-Requests $snap.Requests '*')) requests in $([math]::Round($snap.Seconds, 2)) s"
+    }
+    AfterAll {
+        if ($script:lab) { Stop-PveLab $script:lab }
+    }
+
+    It 'Storage, Backups and Replication make the same 14 requests as with 6 guests' {
+        # /cluster/status, /cluster/resources, /cluster/backup, not-backed-up, 2 storage lists, 3 content listings,
+        # 2 task listings, 1 log (the failed multi-guest run), 2 replication listings.
+        Measure-Requests $big.Requests '*' | Should -Be 14
+        @($big.Results | Where-Object Check -eq 'Coverage').Count | Should -Be 100
+    }
+
+    It 'Snapshots make one request per declared guest and the two shared ones' {
+        Measure-Requests $snap.Requests 'GET /nodes/*/snapshot' | Should -Be 100
+        Measure-Requests $snap.Requests '*' | Should -Be 102
     }
 }

@@ -27,6 +27,8 @@ public static class CheckCatalog
         new ClusterCheckProvider(),
         new Recovery.StorageCheckProvider(),
         new Recovery.BackupCheckProvider(),
+        new Recovery.ReplicationCheckProvider(),
+        new Recovery.SnapshotCheckProvider(),
         new NodeHealth.NodeHealthCheckProvider(),
     ];
 

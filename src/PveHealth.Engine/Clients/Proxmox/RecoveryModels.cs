@@ -288,7 +288,8 @@ public static partial class RecoveryParsers
 
     /// <summary>
     /// The interval of a Proxmox calendar event, for the common shapes: "*/15" (every 15 min), "hourly", "daily",
-    /// "weekly", "HH:MM" (daily), "*:00" (hourly), "*/2:00" (every 2 h), "mon..fri 22:00" (daily). Null when unsure.
+    /// "weekly", "HH:MM" (daily), "*:00" (hourly), "*/2:00" (every 2 h), "sat 03:00" or "mon..fri 22:00" (a week: the longest
+    /// gap, so an age is never judged too strictly). Null when unsure.
     /// </summary>
     public static TimeSpan? ScheduleInterval(string? schedule)
     {
@@ -308,6 +309,8 @@ public static partial class RecoveryParsers
         if (m.Success) return TimeSpan.FromHours(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture));
         if (HourlyAt().IsMatch(s)) return TimeSpan.FromHours(1);
         if (DailyAt().IsMatch(s)) return TimeSpan.FromDays(1);
+        // Days of the week ("sat 03:00", "mon..fri 22:00"): the longest gap is at most a week.
+        if (WeekdaysAt().IsMatch(s)) return TimeSpan.FromDays(7);
         return null;
     }
 
@@ -361,6 +364,9 @@ public static partial class RecoveryParsers
     [GeneratedRegex(@"^\*:\d{1,2}$", RegexOptions.CultureInvariant)]
     private static partial Regex HourlyAt();
 
-    [GeneratedRegex(@"^(?:[a-z.,]+\s+)?\d{1,2}:\d{2}$", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^\d{1,2}:\d{2}$", RegexOptions.CultureInvariant)]
     private static partial Regex DailyAt();
+
+    [GeneratedRegex(@"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z.,]*\s+\d{1,2}:\d{2}$", RegexOptions.CultureInvariant)]
+    private static partial Regex WeekdaysAt();
 }
