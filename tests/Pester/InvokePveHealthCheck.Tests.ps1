@@ -97,6 +97,21 @@ Describe 'Invoke-PveHealthCheck exclusions' {
         ($r | Where-Object { $_.Status.ToString() -eq 'Ok' }).Component | Sort-Object | Should -Be @('db-01', 'web-01')
     }
 
+    It 'maintenance windows: an active until= excludes with its reason, an expired one runs the check and is a Warning naming its line' {
+        $file = Join-Path $TestDrive 'windows.conf'
+        $future = [DateTimeOffset]::UtcNow.AddDays(3).ToString('yyyy-MM-ddTHH:mmZ', [cultureinfo]::InvariantCulture)
+        "web-01 until=$future reason=kernel upgrade`nweb-02 until=2020-01-01T00:00Z reason=old window`n" | Set-Content $file -NoNewline
+        $r = Invoke-PveHealthCheck -Environment prod -ExclusionPath $file @script:Check
+        ($r | Where-Object Component -eq 'web-01').Status.ToString() | Should -Be 'Skipped'
+        ($r | Where-Object Component -eq 'web-01').Detail | Should -BeLike "excluded by 'web-01' ($file`:1; until * UTC, kernel upgrade)"
+        ($r | Where-Object Component -eq 'web-02').Status.ToString() | Should -Be 'Ok' -Because 'an expired window no longer excludes'
+        $w = @($r | Where-Object Check -eq 'Maintenance')
+        $w.Count | Should -Be 1
+        $w[0].Status.ToString() | Should -Be 'Warning'
+        $w[0].Type | Should -Be 'Exclusions'
+        $w[0].Detail | Should -Be "the maintenance window of 'web-02' ($file`:2) ended 2020-01-01 00:00 UTC (old window); the rule no longer excludes: remove the line or move its until="
+    }
+
     It 'an explicit missing exclusions file is ExclusionFileNotFound' {
         { Invoke-PveHealthCheck -Environment prod -ExclusionPath (Join-Path $TestDrive 'none.conf') @script:Check } | Should -Throw -ErrorId 'ExclusionFileNotFound,*'
     }
@@ -191,12 +206,27 @@ Describe 'Invoke-PveHealthCheck -WhatIf (the dry run)' {
         foreach ($guest in 'web-01', 'web-02', 'cache-01') {
             @($whatIf | Where-Object { $_ -like "*`"local/Ping on $guest (127.0.0.*)`"*" }).Count | Should -Be 1 -Because "the dry run lists Ping on $guest"
         }
-        @($whatIf | Where-Object { $_ -like '*db-01*' }).Count | Should -Be 0
+        @($whatIf | Where-Object { $_ -like '*db-01*' -and $_ -notlike '*"Apply exclusion"*' }).Count | Should -Be 0
+        @($whatIf | Where-Object { $_ -like "*`"Apply exclusion`" on target `"'db-01' (-Exclude)`"*" }).Count | Should -Be 1 -Because 'the dry run lists the exclusions in force'
         @($whatIf | Where-Object { $_ -like "*Discover guests*remote: terraform:$($script:TfDir)*" }).Count | Should -Be 1
         $results = ($lines | Where-Object { $_ -like 'RESULTS=*' }) -replace '^RESULTS=', ''
         $results | Should -Be 'db-01:Skipped'
         $results | Should -Not -Match ':(Ok|Critical|Warning|Unknown)'
         Test-Path $script:TfLog | Should -BeFalse -Because 'the dry run must not run terraform'
+    }
+
+    It 'lists the maintenance windows in force; an expired one is not applied and is a Warning row' {
+        $file = Join-Path $TestDrive 'windows-whatif.conf'
+        "web-01 until=2099-01-01T00:00Z reason=kernel upgrade`nweb-02 until=2020-01-01T00:00Z`n" | Set-Content $file -NoNewline
+        $script = "`$r = Invoke-PveHealthCheck -Environment local -ConfigPath '$($script:DryCfg)' -ExclusionPath '$file' -WhatIf; 'RESULTS=' + ((`$r | ForEach-Object { '{0}:{1}:{2}' -f `$_.Component, `$_.Check, `$_.Status }) -join ',')"
+        $r = Invoke-FreshPwsh -Environment $script:ChildEnv -Script $script
+        $r.ExitCode | Should -Be 0
+        $lines = $r.Output -split "`n" | ForEach-Object Trim
+        $whatIf = @($lines | Where-Object { $_ -like 'What if:*' })
+        @($whatIf | Where-Object { $_ -like "*`"Apply exclusion`" on target `"'web-01' ($file`:1; until 2099-01-01 00:00 UTC, kernel upgrade)`"*" }).Count | Should -Be 1
+        @($whatIf | Where-Object { $_ -like '*Apply exclusion*web-02*' }).Count | Should -Be 0 -Because 'an expired window is not in force'
+        @($whatIf | Where-Object { $_ -like '*"local/Ping on web-02 (*' }).Count | Should -Be 1 -Because 'the expired window no longer excludes web-02'
+        ($lines | Where-Object { $_ -like 'RESULTS=*' }) | Should -Match 'exclusions:Maintenance:Warning'
     }
 
     It 'the same configuration without -WhatIf does run terraform (the probe works)' {

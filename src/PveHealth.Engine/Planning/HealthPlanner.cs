@@ -95,8 +95,9 @@ public sealed class HealthPlanner
             var timeout = !request.TimeoutFromParameter && envConfig.TimeoutSec is double t ? TimeSpan.FromSeconds(t) : (TimeSpan?)null;
             var context = new EnvironmentContext(name, envConfig, request.Options with { CheckTimeout = timeout ?? request.Options.CheckTimeout });
             var exclusions = request.Exclusions;
-            context.Excluded = (component, type, group, check) => exclusions.Find(component, type, group, check) is { } rule ? $"excluded by '{rule.Text}' ({rule.Source})" : null;
+            context.Excluded = (component, type, group, check) => exclusions.Find(component, type, group, check)?.Describe();
             plan.EnvironmentNames.Add(name);
+            foreach (var expired in exclusions.Expired) plan.Decided.Add(ExpiredExclusion(name, expired));
             var first = plan.Units.Count;
             await PlanGuestsAsync(context, request, plan, cancellationToken).ConfigureAwait(false);
             foreach (var provider in CheckCatalog.ServiceProviders)
@@ -219,7 +220,16 @@ public sealed class HealthPlanner
     }
 
     private static CheckResult Excluded(string env, string component, string type, string check, string target, ExclusionRule rule)
-        => new(env, component, type, check, CheckStatus.Skipped, $"excluded by '{rule.Text}' ({rule.Source})", TimeSpan.Zero, target);
+        => new(env, component, type, check, CheckStatus.Skipped, rule.Describe(), TimeSpan.Zero, target);
+
+    /// <summary>
+    /// A Warning per expired maintenance window (an exclusion whose until= has passed): the rule no longer excludes,
+    /// and the row names its line so nobody keeps an exclusion that outlived its maintenance.
+    /// </summary>
+    public static CheckResult ExpiredExclusion(string env, ExclusionRule rule)
+        => new(env, CheckCatalog.ExclusionComponent, CheckCatalog.ExclusionType, CheckCatalog.ExclusionCheck, CheckStatus.Warning,
+            $"the maintenance window of '{rule.Text}' ({rule.Source}) ended {ExclusionRule.FormatTime(rule.Until!.Value)}{(rule.Reason is null ? "" : $" ({rule.Reason})")}; the rule no longer excludes: remove the line or move its until=",
+            TimeSpan.Zero, rule.Source);
 
     private static bool IsServiceGroup(string pattern)
         => CheckCatalog.ServiceGroups.Any(g => Wildcard.IsMatch(pattern, g)) && !pattern.Contains('*') && !pattern.Contains('?');

@@ -108,6 +108,14 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
         }
         ShowEnvironment = plan.EnvironmentNames.Count > 1;
         foreach (var decided in plan.Decided) WriteResult(decided);
+        if (dryRun)
+        {
+            // The dry run lists the exclusions in force (expired ones are Warning rows above).
+            foreach (var rule in exclusions.Active)
+            {
+                ShouldProcess($"'{rule.Text}' ({rule.Source}{(rule.Window.Length == 0 ? "" : "; " + rule.Window)})", "Apply exclusion");
+            }
+        }
         foreach (var deferred in plan.Deferred)
         {
             ShouldProcess(deferred, "Discover guests");
