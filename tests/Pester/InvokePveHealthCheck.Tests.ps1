@@ -236,3 +236,23 @@ Describe 'Invoke-PveHealthCheck -WhatIf (the dry run)' {
         @(Get-Content $script:TfLog).Count | Should -Be 1
     }
 }
+
+Describe 'Run policy: every command takes defaults.throttleLimit and runTimeoutSec from the configuration' {
+    BeforeAll {
+        $script:PolicyCfg = New-TestConfig -Folder (New-Item -ItemType Directory -Force (Join-Path $TestDrive 'policy')).FullName -Environments @{
+            prod = @{ inventory = @{ source = 'file'; path = $prodInv }; checks = @('Ping') }
+        } -Defaults @{ exclusionPath = $script:EmptyExclusions; throttleLimit = 3; runTimeoutSec = 120 }
+        function Get-ThrottleLine([scriptblock] $Command) {
+            @(& $Command 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'Concurrency:*' })[0].Message
+        }
+    }
+
+    It 'Test-PveVm honours defaults.throttleLimit; -ThrottleLimit wins over it' {
+        Get-ThrottleLine { Test-PveVm -Name web-01 -Address 127.0.0.11 -Check Ping -ConfigPath $script:PolicyCfg -Verbose -InformationAction Ignore } | Should -BeLike '*(throttle limit 3)*'
+        Get-ThrottleLine { Test-PveVm -Name web-01 -Address 127.0.0.11 -Check Ping -ConfigPath $script:PolicyCfg -ThrottleLimit 5 -Verbose -InformationAction Ignore } | Should -BeLike '*(throttle limit 5)*'
+    }
+
+    It 'Invoke-PveHealthCheck gets the same options from the same configuration' {
+        Get-ThrottleLine { Invoke-PveHealthCheck -ConfigPath $script:PolicyCfg -Verbose -InformationAction Ignore } | Should -BeLike '*(throttle limit 3)*'
+    }
+}

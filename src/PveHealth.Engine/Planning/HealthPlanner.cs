@@ -24,16 +24,23 @@ public sealed class PlanRequest
 }
 
 /// <summary>The checks a run will make, and what was decided without running anything.</summary>
-public sealed class HealthPlan
+public sealed class HealthPlan : IDisposable
 {
+    /// <summary>The environments' contexts the units share (clients, answers); disposed with the plan after the run.</summary>
+    public List<EnvironmentContext> Contexts { get; } = new();
+
+    /// <summary>Disposes the contexts and the clients they created.</summary>
+    public void Dispose()
+    {
+        foreach (var context in Contexts) context.Dispose();
+    }
+
     public List<CheckUnit> Units { get; } = new();
     /// <summary>Skipped (excluded, not applicable) and Unknown (inventory unreadable) results decided while planning.</summary>
     public List<CheckResult> Decided { get; } = new();
     /// <summary>Sources the dry run did not read, as "environment: description".</summary>
     public List<string> Deferred { get; } = new();
     public List<string> EnvironmentNames { get; } = new();
-    /// <summary>Things the administrator should know about the plan (a configured check this version cannot run).</summary>
-    public List<string> Warnings { get; } = new();
 }
 
 /// <summary>
@@ -92,8 +99,10 @@ public sealed class HealthPlanner
         foreach (var name in SelectEnvironments(request))
         {
             var envConfig = _config.Environments[name];
-            var timeout = !request.TimeoutFromParameter && envConfig.TimeoutSec is double t ? TimeSpan.FromSeconds(t) : (TimeSpan?)null;
-            var context = new EnvironmentContext(name, envConfig, request.Options with { CheckTimeout = timeout ?? request.Options.CheckTimeout });
+            var parameters = new RunParameters { TimeoutSec = request.TimeoutFromParameter ? request.Options.CheckTimeout.TotalSeconds : null };
+            var timeout = RunPolicy.EnvironmentTimeout(envConfig, parameters);
+            var context = RunPolicy.Context(name, envConfig, request.Options, parameters);
+            plan.Contexts.Add(context);
             var exclusions = request.Exclusions;
             context.Excluded = (component, type, group, check) => exclusions.Find(component, type, group, check)?.Describe();
             plan.EnvironmentNames.Add(name);
@@ -162,11 +171,7 @@ public sealed class HealthPlanner
         context.Guests = guests;
         if (!wantsGuests) return;
         var wanted = (env.Checks is { Count: > 0 } configured ? configured : CheckCatalog.GuestChecks.ToList());
-        var unavailable = wanted.Where(c => !CheckCatalog.GuestChecks.Contains(c, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unavailable.Count > 0)
-        {
-            plan.Warnings.Add($"environment {context.Name}: the checks {string.Join(", ", unavailable)} are configured but not available in this version of PveHealth; they are not run.");
-        }
+        // A configured check the catalog does not know never gets here: CheckCatalog.Validate rejects it when the file is loaded.
         foreach (var guest in guests)
         {
             var group = guest.Kind.ToString();
