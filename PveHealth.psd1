@@ -18,6 +18,7 @@
         'Test-PveVm'
         'Test-PveMonitoring'
         'Test-PveMinio'
+        'Test-PveDrift'
         'Invoke-PveHealthCheck'
         'Export-PveHealthMetrics'
     )

@@ -29,6 +29,9 @@ param(
     [ValidateRange(1, 9)] [int] $Repeat = 3,
     [ValidateRange(0, 50)] [double] $StoppedPercent = 10,
     [ValidateRange(0.5, 30)] [double] $TimeoutSec = 2,
+    # Loss variants: for each value above 0 the lab also drops that percentage of every guest's packets at random
+    # (nftables numgen random, both directions: to and from the guest addresses), e.g. -LossPercent 0, 2.
+    [ValidateRange(0, 20)] [double[]] $LossPercent = @(0),
     # PveHealth -ThrottleLimit 1 runs only for guest counts up to this.
     [int] $SerialMaxGuests = 100,
     # Repetitions of the -ThrottleLimit 1 run (0: as -Repeat). With 0, a first serial run longer than
@@ -143,7 +146,9 @@ function Get-WrongVerdicts {
         $truth["$($g.Name)/ApiStatus"] = $up
         $truth["$($g.Name)/GuestAgent"] = $up -and $g.Type -eq 'qemu' -and $g.Agent -eq 'up'
     }
-    @($Results | Where-Object { $truth.ContainsKey("$($_.component)/$($_.check)") -and (($_.status -eq 'Ok') -ne $truth["$($_.component)/$($_.check)"]) } |
+    # Ok and Warning both mean "it works" (pve_health_check_success 1, no page): a Ping Warning for packet loss the
+    # lab really injected is a true verdict; Critical/Unknown for a healthy guest, or Ok/Warning for a down one, are wrong.
+    @($Results | Where-Object { $truth.ContainsKey("$($_.component)/$($_.check)") -and (($_.status -in 'Ok', 'Warning') -ne $truth["$($_.component)/$($_.check)"]) } |
         ForEach-Object { "$($_.component)/$($_.check) $($_.status) $([math]::Round($_.ms)) ms" })
 }
 
@@ -219,10 +224,19 @@ Write-Host "bench: $($machine.Cores) cores, $($machine.Cpu), load $($machine.Loa
 $all = [ordered]@{ Machine = $machine; Sizes = [System.Collections.Generic.List[object]]::new(); Import = $null }
 
 foreach ($n in $GuestCount) {
+  foreach ($loss in $LossPercent) {
     $stopped = [int][math]::Round($n * $StoppedPercent / 100)
     $lab = Start-PveLab -GuestCount $n -StoppedCount $stopped -NoStack -StartTimeoutSec 120
     try {
         if (-not $lab.Namespace) { throw 'bench: the lab has no network namespace.' }
+        if ($loss -gt 0) {
+            # A random share of every guest's packets dropped in the lab namespace (a busy or flaky network).
+            $per10k = [int][math]::Round($loss * 100)
+            $lossRules = "table inet pvelabloss {`n    chain input {`n        type filter hook input priority -5; policy accept;`n        ip daddr 127.10.0.0/16 numgen random mod 10000 < $per10k drop`n        ip saddr 127.10.0.0/16 numgen random mod 10000 < $per10k drop`n    }`n}`n"
+            $lossFile = Join-Path $lab.Root 'loss.nft'
+            [IO.File]::WriteAllText($lossFile, $lossRules)
+            $null = Invoke-LabNative -Lab $lab -FilePath 'nft' -ArgumentList @('-f', $lossFile)
+        }
         $null = New-Item -ItemType Directory -Force (Join-Path $lab.Root 'bench')
         $config = Write-LabBenchConfig -Lab $lab
         $stoppedCount = @($lab.Guests | Where-Object Status -eq 'stopped').Count
@@ -232,7 +246,7 @@ foreach ($n in $GuestCount) {
         [IO.File]::WriteAllText($authFile, "Authorization: PVEAPIToken=$($lab.TokenId)=$((Get-Content -Raw $lab.TokenSecretFile).Trim())`n")
         [IO.File]::SetUnixFileMode($authFile, [IO.UnixFileMode]'UserRead, UserWrite')
         $shellEnv = @{ BENCH_KEY = $lab.KeyFile; BENCH_KNOWN_HOSTS = $lab.KnownHostsFile; BENCH_USER = $lab.SshUser; BENCH_CERT = $lab.CertPath; BENCH_API = $lab.ProxmoxUrl; BENCH_AUTH_HEADER = $authFile }
-        Write-Host "bench: N = $n ($stoppedCount stopped), lab up in $($lab.StartupSeconds) s"
+        Write-Host "bench: N = $n ($stoppedCount stopped, $loss % random loss), lab up in $($lab.StartupSeconds) s"
 
         $variants = [System.Collections.Generic.List[string]]::new()
         $variants.Add('pvehealth')
@@ -268,7 +282,7 @@ foreach ($n in $GuestCount) {
         }
         $shellSummary = Get-Summary @($runs.shell) $n
         $size = [ordered]@{
-            N = $n; Stopped = $stoppedCount; Namespace = $lab.Namespace; LabStartSeconds = $lab.StartupSeconds
+            N = $n; Loss = $loss; Stopped = $stoppedCount; Namespace = $lab.Namespace; LabStartSeconds = $lab.StartupSeconds
             PveHealth = Get-Summary @($runs.pvehealth) $n
             Serial = Get-Summary @($runs.serial) $n
             Shell = $shellSummary
@@ -280,6 +294,7 @@ foreach ($n in $GuestCount) {
         $all.Sizes.Add($size)
     }
     finally { Stop-PveLab $lab }
+  }
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -321,10 +336,10 @@ $md.Add("- Machine: $($machine.Cores) cores, $($machine.Cpu), Linux $($machine.K
 $md.Add("- Date: $($machine.Date), commit $($machine.Commit); the whole benchmark took $($machine.BenchSeconds) s")
 $md.Add("- Load average (1/5/15 min) at start: $($machine.LoadAtStart); at end: $($machine.LoadAtEnd); 1-min load at the start of the measured runs: $(F (($script:RunLoads | Measure-Object -Minimum).Minimum)) to $(F (($script:RunLoads | Measure-Object -Maximum).Maximum)) (a lagging average: it includes the previous run's own processes, e.g. the shell baseline's 64 parallel ssh; the other sessions' load is what is left when the benchmark is not running)")
 $md.Add("- Setup: lab in its own network namespace (one sshd for every guest address, nftables drops the stopped guests, Proxmox API simulator), $StoppedPercent % of the guests stopped (black-holed: they time out), ``-TimeoutSec $TimeoutSec``, every guest check PveHealth has; wall is the median of $Repeat runs in alternating order (min-max in brackets), the other figures are medians too.")
-$md.Add('- Checker CPU: user+sys of the checker process tree (``/usr/bin/time -v``: the child pwsh including its start-up and Import-Module; the xargs tree with every ping/ssh/curl for the shell); "run only" is the pwsh process CPU during Invoke-PveHealthCheck. sshd CPU: the lab sshd listener and every connection process it reaped (including the forced command a guest runs); floor = sshd CPU / cores; the shared-cores floor adds the CPU of the simulator and of the checker itself (all of them share these cores), so no run on this machine can beat it. Simulator CPU: the Proxmox API simulator process. Wrong verdicts (worst run): Ping/Ssh/Docker/ApiStatus/GuestAgent results that contradict the lab (a healthy guest reported failing, e.g. timed out, or the reverse); for the shell, guests whose ping or ssh exit status is wrong or whose status request did not get HTTP 200.')
+$md.Add('- Checker CPU: user+sys of the checker process tree (``/usr/bin/time -v``: the child pwsh including its start-up and Import-Module; the xargs tree with every ping/ssh/curl for the shell); "run only" is the pwsh process CPU during Invoke-PveHealthCheck. sshd CPU: the lab sshd listener and every connection process it reaped (including the forced command a guest runs); floor = sshd CPU / cores; the shared-cores floor adds the CPU of the simulator and of the checker itself (all of them share these cores), so no run on this machine can beat it. Simulator CPU: the Proxmox API simulator process. Wrong verdicts (worst run): Ping/Ssh/Docker/ApiStatus/GuestAgent results that contradict the lab (a healthy guest reported failing, i.e. Critical or Unknown (a page), e.g. timed out, or a down one reported Ok/Warning); for the shell, guests whose ping or ssh exit status is wrong or whose status request did not get HTTP 200.')
 foreach ($s in $all.Sizes) {
     $md.Add('')
-    $md.Add("## N = $($s.N) guests ($($s.Stopped) stopped)")
+    $md.Add("## N = $($s.N) guests ($($s.Stopped) stopped)$(if ($s.Loss -gt 0) { ", $($s.Loss) % of every guest's packets dropped at random" })")
     $md.Add('')
     $md.Add('| run | wall s | checker CPU s | CPU ms/guest | run-only CPU ms/guest | peak RSS MB | sshd CPU s | sshd floor s | simulator CPU s | wall / shell | wall / floor | shared-cores floor s | wall / shared floor | wrong verdicts |')
     $md.Add('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')
@@ -334,6 +349,8 @@ foreach ($s in $all.Sizes) {
         $vsShell = if ($s.Shell -and $x -ne $s.Shell) { F ($x.Wall / $s.Shell.Wall) } else { '' }
         $md.Add("| $($pair[0]) ($($x.Count)×) | $(F $x.Wall) ($(F $x.WallMin)-$(F $x.WallMax)) | $(F $x.CheckerCpu) | $(F $x.CpuPerGuestMs 0.0) | $(F $x.RunCpuPerGuestMs 0.0) | $(F $x.RssMb 0) | $(F $x.SshdCpu) | $(F $x.Floor) | $(F $x.SimulatorCpu) | $vsShell | $(F ($x.Wall / [math]::Max(0.001, $x.Floor))) | $(F $x.MachineFloor) | $(F ($x.Wall / [math]::Max(0.001, $x.MachineFloor))) | $(F $x.Wrong 0) |")
     }
+    $md.Add('')
+    $md.Add("Wrong verdicts in each run: PveHealth $(@($s.Raw.pvehealth | ForEach-Object { $_.Wrong }) -join ', ')$(if ($s.Raw.shell.Count) { "; shell $(@($s.Raw.shell | ForEach-Object { $_.Wrong }) -join ', ')" }).")
     if ($s.Serial -and $s.Serial.Count -lt $Repeat) {
         $md.Add('')
         $md.Add("The -ThrottleLimit 1 run ran $($s.Serial.Count)× only: its first run took $(F $s.Serial.WallMax) s, over the $SerialBudgetSec s allowed for repeating it (the whole benchmark must stay under 15 minutes).")

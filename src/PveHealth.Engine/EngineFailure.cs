@@ -49,6 +49,8 @@ public enum EngineFailure
     NoMinioConfigured,
     /// <summary>An input (inventory file, terraform output or state) is larger than its cap; nothing of it was used.</summary>
     InventoryTooLarge,
+    /// <summary>The selected environments have no drift (and proxmox) section.</summary>
+    NoDriftConfigured,
 }
 
 /// <summary>

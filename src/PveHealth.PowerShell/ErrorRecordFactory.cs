@@ -45,6 +45,7 @@ internal static class ErrorRecordFactory
         EngineFailure.CredentialRequired => ErrorCategory.InvalidArgument,
         EngineFailure.NoMonitoringConfigured => ErrorCategory.ObjectNotFound,
         EngineFailure.NoMinioConfigured => ErrorCategory.ObjectNotFound,
+        EngineFailure.NoDriftConfigured => ErrorCategory.ObjectNotFound,
         _ => ErrorCategory.NotSpecified,
     };
 }

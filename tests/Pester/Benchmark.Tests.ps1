@@ -23,7 +23,7 @@ Describe 'bench/Invoke-Benchmark.ps1 (tiny mode)' -Skip:([bool]$script:BenchSkip
         $pwsh = Get-PwshCommand
         $log = Join-Path $TestDrive 'bench.log'
         & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $script:Script -ModulePath (Get-PveHealthModulePath) `
-            -GuestCount 10 -Repeat 1 -SkipSerial -SkipImport -ResultsPath $script:Md -JsonPath $script:Json *> $log
+            -GuestCount 10 -LossPercent 0, 2 -Repeat 1 -SkipSerial -SkipImport -ResultsPath $script:Md -JsonPath $script:Json *> $log
         $script:ExitCode = $LASTEXITCODE
         $script:Log = Get-Content -Raw $log -ErrorAction SilentlyContinue
         $script:Data = if (Test-Path $script:Json) { Get-Content -Raw $script:Json | ConvertFrom-Json } else { $null }
@@ -38,7 +38,9 @@ Describe 'bench/Invoke-Benchmark.ps1 (tiny mode)' -Skip:([bool]$script:BenchSkip
     It 'records the machine and a table row for PveHealth and for the shell baseline' {
         $text = Get-Content -Raw $script:Md
         $text | Should -Match ([regex]::Escape("- Machine: $([Environment]::ProcessorCount) cores"))
-        $text | Should -Match '## N = 10 guests \(1 stopped\)'
+        $text | Should -Match '## N = 10 guests \(1 stopped\)\r?\n'
+        $text | Should -Match "## N = 10 guests \(1 stopped\), 2 % of every guest's packets dropped at random"
+        $text | Should -Match 'Wrong verdicts in each run: PveHealth \d+; shell \d+\.'
         $text | Should -Match '\| PveHealth \(default throttle\) \(1×\) \| \d+\.\d\d'
         $text | Should -Match '\| shell \(xargs -P 64\) \(1×\) \| \d+\.\d\d'
     }

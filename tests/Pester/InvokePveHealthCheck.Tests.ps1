@@ -97,6 +97,21 @@ Describe 'Invoke-PveHealthCheck exclusions' {
         ($r | Where-Object { $_.Status.ToString() -eq 'Ok' }).Component | Sort-Object | Should -Be @('db-01', 'web-01')
     }
 
+    It 'maintenance windows: an active until= excludes with its reason, an expired one runs the check and is a Warning naming its line' {
+        $file = Join-Path $TestDrive 'windows.conf'
+        $future = [DateTimeOffset]::UtcNow.AddDays(3).ToString('yyyy-MM-ddTHH:mmZ', [cultureinfo]::InvariantCulture)
+        "web-01 until=$future reason=kernel upgrade`nweb-02 until=2020-01-01T00:00Z reason=old window`n" | Set-Content $file -NoNewline
+        $r = Invoke-PveHealthCheck -Environment prod -ExclusionPath $file @script:Check
+        ($r | Where-Object Component -eq 'web-01').Status.ToString() | Should -Be 'Skipped'
+        ($r | Where-Object Component -eq 'web-01').Detail | Should -BeLike "excluded by 'web-01' ($file`:1; until * UTC, kernel upgrade)"
+        ($r | Where-Object Component -eq 'web-02').Status.ToString() | Should -Be 'Ok' -Because 'an expired window no longer excludes'
+        $w = @($r | Where-Object Check -eq 'Maintenance')
+        $w.Count | Should -Be 1
+        $w[0].Status.ToString() | Should -Be 'Warning'
+        $w[0].Type | Should -Be 'Exclusions'
+        $w[0].Detail | Should -Be "the maintenance window of 'web-02' ($file`:2) ended 2020-01-01 00:00 UTC (old window); the rule no longer excludes: remove the line or move its until="
+    }
+
     It 'an explicit missing exclusions file is ExclusionFileNotFound' {
         { Invoke-PveHealthCheck -Environment prod -ExclusionPath (Join-Path $TestDrive 'none.conf') @script:Check } | Should -Throw -ErrorId 'ExclusionFileNotFound,*'
     }
@@ -191,7 +206,8 @@ Describe 'Invoke-PveHealthCheck -WhatIf (the dry run)' {
         foreach ($guest in 'web-01', 'web-02', 'cache-01') {
             @($whatIf | Where-Object { $_ -like "*`"local/Ping on $guest (127.0.0.*)`"*" }).Count | Should -Be 1 -Because "the dry run lists Ping on $guest"
         }
-        @($whatIf | Where-Object { $_ -like '*db-01*' }).Count | Should -Be 0
+        @($whatIf | Where-Object { $_ -like '*db-01*' -and $_ -notlike '*"Apply exclusion"*' }).Count | Should -Be 0
+        @($whatIf | Where-Object { $_ -like "*`"Apply exclusion`" on target `"'db-01' (-Exclude)`"*" }).Count | Should -Be 1 -Because 'the dry run lists the exclusions in force'
         @($whatIf | Where-Object { $_ -like "*Discover guests*remote: terraform:$($script:TfDir)*" }).Count | Should -Be 1
         $results = ($lines | Where-Object { $_ -like 'RESULTS=*' }) -replace '^RESULTS=', ''
         $results | Should -Be 'db-01:Skipped'
@@ -199,10 +215,44 @@ Describe 'Invoke-PveHealthCheck -WhatIf (the dry run)' {
         Test-Path $script:TfLog | Should -BeFalse -Because 'the dry run must not run terraform'
     }
 
+    It 'lists the maintenance windows in force; an expired one is not applied and is a Warning row' {
+        $file = Join-Path $TestDrive 'windows-whatif.conf'
+        "web-01 until=2099-01-01T00:00Z reason=kernel upgrade`nweb-02 until=2020-01-01T00:00Z`n" | Set-Content $file -NoNewline
+        $script = "`$r = Invoke-PveHealthCheck -Environment local -ConfigPath '$($script:DryCfg)' -ExclusionPath '$file' -WhatIf; 'RESULTS=' + ((`$r | ForEach-Object { '{0}:{1}:{2}' -f `$_.Component, `$_.Check, `$_.Status }) -join ',')"
+        $r = Invoke-FreshPwsh -Environment $script:ChildEnv -Script $script
+        $r.ExitCode | Should -Be 0
+        $lines = $r.Output -split "`n" | ForEach-Object Trim
+        $whatIf = @($lines | Where-Object { $_ -like 'What if:*' })
+        @($whatIf | Where-Object { $_ -like "*`"Apply exclusion`" on target `"'web-01' ($file`:1; until 2099-01-01 00:00 UTC, kernel upgrade)`"*" }).Count | Should -Be 1
+        @($whatIf | Where-Object { $_ -like '*Apply exclusion*web-02*' }).Count | Should -Be 0 -Because 'an expired window is not in force'
+        @($whatIf | Where-Object { $_ -like '*"local/Ping on web-02 (*' }).Count | Should -Be 1 -Because 'the expired window no longer excludes web-02'
+        ($lines | Where-Object { $_ -like 'RESULTS=*' }) | Should -Match 'exclusions:Maintenance:Warning'
+    }
+
     It 'the same configuration without -WhatIf does run terraform (the probe works)' {
         $r = Invoke-FreshPwsh -Environment $script:ChildEnv -Script "Invoke-PveHealthCheck -Environment remote -ConfigPath '$($script:DryCfg)' | ForEach-Object { '{0}:{1}' -f `$_.Component, `$_.Status }"
         $r.ExitCode | Should -Be 0
         $r.Output.Trim() | Should -Be 'tf-web-01:Ok'
         @(Get-Content $script:TfLog).Count | Should -Be 1
+    }
+}
+
+Describe 'Run policy: every command takes defaults.throttleLimit and runTimeoutSec from the configuration' {
+    BeforeAll {
+        $script:PolicyCfg = New-TestConfig -Folder (New-Item -ItemType Directory -Force (Join-Path $TestDrive 'policy')).FullName -Environments @{
+            prod = @{ inventory = @{ source = 'file'; path = $prodInv }; checks = @('Ping') }
+        } -Defaults @{ exclusionPath = $script:EmptyExclusions; throttleLimit = 3; runTimeoutSec = 120 }
+        function Get-ThrottleLine([scriptblock] $Command) {
+            @(& $Command 4>&1 | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -like 'Concurrency:*' })[0].Message
+        }
+    }
+
+    It 'Test-PveVm honours defaults.throttleLimit; -ThrottleLimit wins over it' {
+        Get-ThrottleLine { Test-PveVm -Name web-01 -Address 127.0.0.11 -Check Ping -ConfigPath $script:PolicyCfg -Verbose -InformationAction Ignore } | Should -BeLike '*(throttle limit 3)*'
+        Get-ThrottleLine { Test-PveVm -Name web-01 -Address 127.0.0.11 -Check Ping -ConfigPath $script:PolicyCfg -ThrottleLimit 5 -Verbose -InformationAction Ignore } | Should -BeLike '*(throttle limit 5)*'
+    }
+
+    It 'Invoke-PveHealthCheck gets the same options from the same configuration' {
+        Get-ThrottleLine { Invoke-PveHealthCheck -ConfigPath $script:PolicyCfg -Verbose -InformationAction Ignore } | Should -BeLike '*(throttle limit 3)*'
     }
 }

@@ -17,7 +17,8 @@ public class CheckCatalogTests
             "proxmox": { "url": "https://127.0.0.1:8006", "tokenId": "a@pve!b", "tokenSecret": { "env": "X" }, "skipCertificateCheck": true },
             "ssh": { "keyFile": "/k", "knownHostsFile": "/kh" },
             "monitoring": { "prometheus": { "url": "http://127.0.0.1:9090" }, "alertmanager": { "url": "http://127.0.0.1:9093" }, "grafana": { "url": "http://127.0.0.1:3000" } },
-            "minio": { "endpoint": "http://127.0.0.1:9000", "accessKey": { "env": "A" }, "secretKey": { "env": "S" }, "buckets": ["b"], "stateObjects": ["b/k"] } } } }
+            "minio": { "endpoint": "http://127.0.0.1:9000", "accessKey": { "env": "A" }, "secretKey": { "env": "S" }, "buckets": ["b"], "stateObjects": ["b/k"] },
+            "drift": { "stateObjects": ["b/env:/*/k"] } } } }
         """;
 
     private static EnvironmentContext Lab()
@@ -80,6 +81,7 @@ public class CheckCatalogTests
         Assert.Equal(CheckCatalog.ServiceProviders.Select(p => p.Group).Distinct(), CheckCatalog.Groups.Skip(2));
         Assert.Contains("NodeHealth", CheckCatalog.Groups);
         Assert.Contains("Storage", CheckCatalog.Groups);
+        Assert.Contains("Drift", CheckCatalog.Groups);
         Assert.Equal(["Ready", "Targets", "Peers", "Health"], CheckCatalog.ChecksOf("monitoring"));
     }
 
@@ -98,12 +100,13 @@ public class CheckCatalogTests
             // "guest (`Vm`, `Lxc`)" and "guest" are the guest checks; "inventory" is the planner's own; `Group` a service group.
             var group = groupCell.StartsWith("guest", StringComparison.Ordinal) ? "guest"
                 : groupCell.StartsWith("inventory", StringComparison.Ordinal) ? "inventory"
+                : groupCell.StartsWith("exclusions", StringComparison.Ordinal) ? "exclusions"
                 : groupCell.Trim('`');
             if (cells[2].StartsWith("sources", StringComparison.Ordinal)) continue; // the inventory sources row names no check
             var names = cells[2].Split('(')[0];
             foreach (Match m in Regex.Matches(names, "`([A-Za-z]+)`")) documented.Add($"{group}:{m.Groups[1].Value}");
         }
-        var catalog = new SortedSet<string>(StringComparer.Ordinal) { $"inventory:{CheckCatalog.InventoryCheck}" };
+        var catalog = new SortedSet<string>(StringComparer.Ordinal) { $"inventory:{CheckCatalog.InventoryCheck}", $"exclusions:{CheckCatalog.ExclusionCheck}" };
         foreach (var check in CheckCatalog.GuestChecks) catalog.Add($"guest:{check}");
         foreach (var provider in CheckCatalog.ServiceProviders)
         {

@@ -197,6 +197,8 @@ public class ExclusionSetTests
         var path = Path.Combine(InventoryFileReaderTests.FindRoot(), "examples/exclusions.conf");
         var set = Exclusions.ExclusionSet.ParseFile(path, File.ReadAllText(path), out var errors);
         Assert.Empty(errors);
-        Assert.Equal(4, set.Rules.Count);
+        Assert.Equal(5, set.Rules.Count);
+        Assert.Equal(("db-02", "kernel upgrade, OPS-142"), (set.Rules[4].Text, set.Rules[4].Reason));
+        Assert.Equal(new DateTimeOffset(2026, 12, 24, 18, 0, 0, TimeSpan.Zero), set.Rules[4].Until);
     }
 }

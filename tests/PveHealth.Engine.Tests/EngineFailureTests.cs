@@ -15,7 +15,7 @@ public class EngineFailureTests
             "ConfigInvalid", "EnvironmentNotFound", "InventoryInvalid", "InventoryUnreadable", "TerraformNotFound", "TerraformFailed",
             "TerraformTimeout", "MetricsFolderNotFound", "MetricsAccessDenied", "MetricsPathIsDirectory", "MetricsWriteFailed",
             "ExclusionFileNotFound", "ExclusionFileUnreadable", "ExclusionLineInvalid", "ExcludeInvalid", "InvalidUrl",
-            "InvalidStateObject", "CredentialRequired", "NoMonitoringConfigured", "NoMinioConfigured", "InventoryTooLarge",
+            "InvalidStateObject", "CredentialRequired", "NoMonitoringConfigured", "NoMinioConfigured", "InventoryTooLarge", "NoDriftConfigured",
         ];
         Assert.Equal(ids, Enum.GetNames<EngineFailure>());
     }

@@ -30,10 +30,16 @@ public static class CheckCatalog
         new Recovery.ReplicationCheckProvider(),
         new Recovery.SnapshotCheckProvider(),
         new NodeHealth.NodeHealthCheckProvider(),
+        new Drift.DriftCheckProvider(),
     ];
 
     /// <summary>The planner's own check: an inventory that cannot be read (Type Inventory).</summary>
     public const string InventoryCheck = "Discover";
+
+    /// <summary>The planner's warning about an exclusion whose maintenance window (until=) has ended (Type Exclusions, component exclusions).</summary>
+    public const string ExclusionCheck = "Maintenance";
+    public const string ExclusionType = "Exclusions";
+    public const string ExclusionComponent = "exclusions";
 
     /// <summary>Guest check names this version can run, in registration order.</summary>
     public static IReadOnlyList<string> GuestChecks { get; } = Distinct(GuestProviders.SelectMany(p => p.Checks));
@@ -47,9 +53,9 @@ public static class CheckCatalog
     /// <summary>Every group -Component and exclusions can name.</summary>
     public static IReadOnlyList<string> Groups { get; } = Distinct(GuestGroups.Concat(ServiceGroups));
 
-    /// <summary>Every check name a result can carry: guest checks, service checks, and Discover.</summary>
+    /// <summary>Every check name a result can carry: guest checks, service checks, Discover and Maintenance.</summary>
     public static IReadOnlyList<string> AllChecks { get; } =
-        Distinct(GuestChecks.Concat(ServiceProviders.SelectMany(p => p.Checks)).Append(InventoryCheck));
+        Distinct(GuestChecks.Concat(ServiceProviders.SelectMany(p => p.Checks)).Append(InventoryCheck).Append(ExclusionCheck));
 
     /// <summary>The check names of one service group (empty for an unknown group).</summary>
     public static IReadOnlyList<string> ChecksOf(string serviceGroup)

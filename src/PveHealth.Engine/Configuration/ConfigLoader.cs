@@ -66,6 +66,13 @@ public static class ConfigLoader
     {
         foreach (var env in config.Environments.Values)
         {
+            if (env?.Drift?.StatePaths is { } statePaths)
+            {
+                for (var i = 0; i < statePaths.Count; i++)
+                {
+                    if (!string.IsNullOrWhiteSpace(statePaths[i]) && !Path.IsPathRooted(statePaths[i])) statePaths[i] = Path.GetFullPath(Path.Combine(baseDirectory, statePaths[i]));
+                }
+            }
             if (env?.Inventory is not { } inv) continue;
             if (!string.IsNullOrWhiteSpace(inv.Path) && !Path.IsPathRooted(inv.Path)) inv.Path = Path.GetFullPath(Path.Combine(baseDirectory, inv.Path));
             if (!string.IsNullOrWhiteSpace(inv.Directory) && !Path.IsPathRooted(inv.Directory)) inv.Directory = Path.GetFullPath(Path.Combine(baseDirectory, inv.Directory));

@@ -109,6 +109,7 @@ internal static class ConfigValidator
                 if (minio.MaxStateAgeHours is double h) Range(path, at + ".minio.maxStateAgeHours", h, 87_600, "hours");
                 if (minio.MaxLockAgeMinutes is double m) Range(path, at + ".minio.maxLockAgeMinutes", m, 5_256_000, "minutes");
             }
+            DriftConfigValidator.Validate(path, at, env);
         }
     }
 

@@ -92,6 +92,8 @@ public sealed class EnvironmentConfig : ConfigSection
     public PingConfig? Ping { get; set; }
     /// <summary>Thresholds of the NodeHealth group (certificates, disks, HA, updates); defaults when absent.</summary>
     public NodeHealthConfig? NodeHealth { get; set; }
+    /// <summary>Drift between the Terraform state and the cluster (the Drift group).</summary>
+    public DriftConfig? Drift { get; set; }
     /// <summary>Per-environment check timeout, in seconds.</summary>
     public double? TimeoutSec { get; set; }
     /// <summary>Thresholds of the Storage group (RecoveryConfig.cs).</summary>

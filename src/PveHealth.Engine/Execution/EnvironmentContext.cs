@@ -7,7 +7,7 @@ namespace PveHealth.Execution;
 /// One environment of one run: its configuration and the resources its checks share
 /// (one Proxmox client, one /cluster/resources answer for all guests...), created once on first use.
 /// </summary>
-public sealed class EnvironmentContext : IEnvironmentScope
+public sealed class EnvironmentContext : IEnvironmentScope, IDisposable
 {
     private readonly ConcurrentDictionary<string, Lazy<object>> _shared = new(StringComparer.Ordinal);
 
@@ -40,5 +40,35 @@ public sealed class EnvironmentContext : IEnvironmentScope
 
     /// <summary>Gets or creates a resource shared by the checks of this environment (thread-safe, created once).</summary>
     public T Shared<T>(string key, Func<T> create) where T : class
-        => (T)_shared.GetOrAdd(key, _ => new Lazy<object>(() => create(), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) == 1, this);
+        return (T)_shared.GetOrAdd(key, _ => new Lazy<object>(() => create(), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
+    }
+
+    private int _disposed;
+
+    /// <summary>Number of shared resources disposed by <see cref="Dispose"/> (tests).</summary>
+    internal int DisposedCount { get; private set; }
+
+    /// <summary>
+    /// Ends the environment's part of the run: every shared resource that was created and is disposable (the Proxmox
+    /// client and its HttpClient, S3 and HTTP clients) is disposed once. Called by whoever made the context, after the run.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
+        foreach (var lazy in _shared.Values)
+        {
+            if (!lazy.IsValueCreated) continue;
+            object value;
+            try { value = lazy.Value; }
+            catch (Exception) { continue; } // creation failed: nothing to dispose
+            if (value is IDisposable d)
+            {
+                d.Dispose();
+                DisposedCount++;
+            }
+        }
+        _shared.Clear();
+    }
 }

@@ -24,16 +24,23 @@ public sealed class PlanRequest
 }
 
 /// <summary>The checks a run will make, and what was decided without running anything.</summary>
-public sealed class HealthPlan
+public sealed class HealthPlan : IDisposable
 {
+    /// <summary>The environments' contexts the units share (clients, answers); disposed with the plan after the run.</summary>
+    public List<EnvironmentContext> Contexts { get; } = new();
+
+    /// <summary>Disposes the contexts and the clients they created.</summary>
+    public void Dispose()
+    {
+        foreach (var context in Contexts) context.Dispose();
+    }
+
     public List<CheckUnit> Units { get; } = new();
     /// <summary>Skipped (excluded, not applicable) and Unknown (inventory unreadable) results decided while planning.</summary>
     public List<CheckResult> Decided { get; } = new();
     /// <summary>Sources the dry run did not read, as "environment: description".</summary>
     public List<string> Deferred { get; } = new();
     public List<string> EnvironmentNames { get; } = new();
-    /// <summary>Things the administrator should know about the plan (a configured check this version cannot run).</summary>
-    public List<string> Warnings { get; } = new();
 }
 
 /// <summary>
@@ -92,11 +99,14 @@ public sealed class HealthPlanner
         foreach (var name in SelectEnvironments(request))
         {
             var envConfig = _config.Environments[name];
-            var timeout = !request.TimeoutFromParameter && envConfig.TimeoutSec is double t ? TimeSpan.FromSeconds(t) : (TimeSpan?)null;
-            var context = new EnvironmentContext(name, envConfig, request.Options with { CheckTimeout = timeout ?? request.Options.CheckTimeout });
+            var parameters = new RunParameters { TimeoutSec = request.TimeoutFromParameter ? request.Options.CheckTimeout.TotalSeconds : null };
+            var timeout = RunPolicy.EnvironmentTimeout(envConfig, parameters);
+            var context = RunPolicy.Context(name, envConfig, request.Options, parameters);
+            plan.Contexts.Add(context);
             var exclusions = request.Exclusions;
-            context.Excluded = (component, type, group, check) => exclusions.Find(component, type, group, check) is { } rule ? $"excluded by '{rule.Text}' ({rule.Source})" : null;
+            context.Excluded = (component, type, group, check) => exclusions.Find(component, type, group, check)?.Describe();
             plan.EnvironmentNames.Add(name);
+            foreach (var expired in exclusions.Expired) plan.Decided.Add(ExpiredExclusion(name, expired));
             var first = plan.Units.Count;
             await PlanGuestsAsync(context, request, plan, cancellationToken).ConfigureAwait(false);
             foreach (var provider in CheckCatalog.ServiceProviders)
@@ -161,11 +171,7 @@ public sealed class HealthPlanner
         context.Guests = guests;
         if (!wantsGuests) return;
         var wanted = (env.Checks is { Count: > 0 } configured ? configured : CheckCatalog.GuestChecks.ToList());
-        var unavailable = wanted.Where(c => !CheckCatalog.GuestChecks.Contains(c, StringComparer.OrdinalIgnoreCase)).ToList();
-        if (unavailable.Count > 0)
-        {
-            plan.Warnings.Add($"environment {context.Name}: the checks {string.Join(", ", unavailable)} are configured but not available in this version of PveHealth; they are not run.");
-        }
+        // A configured check the catalog does not know never gets here: CheckCatalog.Validate rejects it when the file is loaded.
         foreach (var guest in guests)
         {
             var group = guest.Kind.ToString();
@@ -219,7 +225,16 @@ public sealed class HealthPlanner
     }
 
     private static CheckResult Excluded(string env, string component, string type, string check, string target, ExclusionRule rule)
-        => new(env, component, type, check, CheckStatus.Skipped, $"excluded by '{rule.Text}' ({rule.Source})", TimeSpan.Zero, target);
+        => new(env, component, type, check, CheckStatus.Skipped, rule.Describe(), TimeSpan.Zero, target);
+
+    /// <summary>
+    /// A Warning per expired maintenance window (an exclusion whose until= has passed): the rule no longer excludes,
+    /// and the row names its line so nobody keeps an exclusion that outlived its maintenance.
+    /// </summary>
+    public static CheckResult ExpiredExclusion(string env, ExclusionRule rule)
+        => new(env, CheckCatalog.ExclusionComponent, CheckCatalog.ExclusionType, CheckCatalog.ExclusionCheck, CheckStatus.Warning,
+            $"the maintenance window of '{rule.Text}' ({rule.Source}) ended {ExclusionRule.FormatTime(rule.Until!.Value)}{(rule.Reason is null ? "" : $" ({rule.Reason})")}; the rule no longer excludes: remove the line or move its until=",
+            TimeSpan.Zero, rule.Source);
 
     private static bool IsServiceGroup(string pattern)
         => CheckCatalog.ServiceGroups.Any(g => Wildcard.IsMatch(pattern, g)) && !pattern.Contains('*') && !pattern.Contains('?');

@@ -59,6 +59,13 @@ public abstract class CheckCmdletBase : PSCmdlet
 
     protected override void StopProcessing() => _cancel.Cancel();
 
+    /// <summary>The run parameters this invocation was given (null = not given: the configuration's value applies).</summary>
+    private protected Planning.RunParameters RunParameters() => new()
+    {
+        TimeoutSec = MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)) ? TimeoutSec : null,
+        ThrottleLimit = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : null,
+    };
+
     /// <summary>
     /// Runs <paramref name="units"/> and writes each result as it finishes. Progress counts results against the
     /// planned total (results already written plus every check the units declare) and names what is pending,

@@ -61,12 +61,8 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
         var config = CmdletConfiguration.Load(this, ConfigPath);
 
         var exclusions = LoadExclusions(config);
-        var options = new RunOptions
-        {
-            CheckTimeout = TimeSpan.FromSeconds(MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)) ? TimeoutSec : config.Defaults.TimeoutSec),
-            ThrottleLimit = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : config.Defaults.ThrottleLimit,
-            RunTimeout = TimeSpan.FromSeconds(config.Defaults.RunTimeoutSec),
-        };
+        var parameters = RunParameters();
+        var options = RunPolicy.Options(config, parameters);
         var dryRun = MyInvocation.BoundParameters.TryGetValue("WhatIf", out var w2) && w2 is SwitchParameter { IsPresent: true };
         var request = new PlanRequest
         {
@@ -76,7 +72,7 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
             Exclusions = exclusions,
             DryRun = dryRun,
             Options = options,
-            TimeoutFromParameter = MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)),
+            TimeoutFromParameter = parameters.TimeoutSec is not null,
         };
 
         var planner = new HealthPlanner(config, InventorySourceFactory.Create);
@@ -94,9 +90,9 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
         {
             return;
         }
+        using var ownedPlan = plan; // the contexts and their clients are disposed when the run is over
         WriteVerbose($"Plan: {plan.Units.Count} check units in {string.Join(", ", plan.EnvironmentNames)}; {plan.Decided.Count} decided without running.");
 
-        foreach (var warning in plan.Warnings) WriteWarning(warning);
         SelectChecks(plan);
         WarnUnmatched(plan);
         foreach (var name in plan.EnvironmentNames)
@@ -108,6 +104,14 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
         }
         ShowEnvironment = plan.EnvironmentNames.Count > 1;
         foreach (var decided in plan.Decided) WriteResult(decided);
+        if (dryRun)
+        {
+            // The dry run lists the exclusions in force (expired ones are Warning rows above).
+            foreach (var rule in exclusions.Active)
+            {
+                ShouldProcess($"'{rule.Text}' ({rule.Source}{(rule.Window.Length == 0 ? "" : "; " + rule.Window)})", "Apply exclusion");
+            }
+        }
         foreach (var deferred in plan.Deferred)
         {
             ShouldProcess(deferred, "Discover guests");

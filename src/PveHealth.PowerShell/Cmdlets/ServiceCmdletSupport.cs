@@ -9,43 +9,27 @@ namespace PveHealth.PowerShell.Cmdlets;
 internal static class ServiceCmdletSupport
 {
     /// <summary>
-    /// Loads the configuration and makes one context per selected environment, with the run options of the first
-    /// (or the parameters' when none is selected). A bad file stops the command (ConfigInvalid), and so does an
-    /// unknown environment (EnvironmentNotFound).
+    /// Loads the configuration and makes one context per selected environment (the engine's RunPolicy: run options from
+    /// defaults.* and the parameters, an environment's own timeoutSec unless -TimeoutSec). A bad file stops the command
+    /// (ConfigInvalid), and so does an unknown environment (EnvironmentNotFound). The caller disposes the contexts.
     /// </summary>
-    public static (List<EnvironmentContext> Contexts, RunOptions Options) Load(PSCmdlet cmdlet, string? configPath, string[]? environments,
-        double? timeoutSec, int? throttleLimit, double defaultTimeoutSec, int defaultThrottleLimit)
+    public static (List<EnvironmentContext> Contexts, RunOptions Options) Load(PSCmdlet cmdlet, string? configPath, string[]? environments, RunParameters parameters)
     {
         var config = CmdletConfiguration.Load(cmdlet, configPath);
-        var options = Options(timeoutSec ?? config.Defaults.TimeoutSec, throttleLimit ?? config.Defaults.ThrottleLimit, config.Defaults.RunTimeoutSec);
-        var planner = new HealthPlanner(config, (_, _) => null);
+        var options = RunPolicy.Options(config, parameters);
         IReadOnlyList<string> names;
         try
         {
-            names = planner.SelectEnvironments(new PlanRequest { Environments = environments ?? [], All = environments is null && config.Environments.Count > 1 });
+            names = HealthPlanner.SelectEnvironments(config, environments ?? [], all: environments is null && config.Environments.Count > 1);
         }
         catch (EngineException ex)
         {
             cmdlet.ThrowTerminatingError(ErrorRecordFactory.From(ex));
             throw; // not reached: ThrowTerminatingError always throws
         }
-        var contexts = new List<EnvironmentContext>();
-        foreach (var name in names)
-        {
-            var env = config.Environments[name];
-            var timeout = timeoutSec is null && env.TimeoutSec is double t ? TimeSpan.FromSeconds(t) : options.CheckTimeout;
-            contexts.Add(new EnvironmentContext(name, env, options with { CheckTimeout = timeout }));
-        }
-        return (contexts, contexts.Count > 0 ? contexts[0].Options : Options(defaultTimeoutSec, defaultThrottleLimit));
+        var contexts = names.Select(name => RunPolicy.Context(name, config.Environments[name], options, parameters)).ToList();
+        return (contexts, contexts.Count > 0 ? contexts[0].Options : options);
     }
-
-    public static RunOptions Options(double timeoutSec, int throttleLimit, double runTimeoutSec = 300)
-        => new()
-        {
-            CheckTimeout = TimeSpan.FromSeconds(timeoutSec),
-            ThrottleLimit = throttleLimit,
-            RunTimeout = TimeSpan.FromSeconds(Math.Max(runTimeoutSec, timeoutSec * 4)),
-        };
 
     /// <summary>An absolute http(s) URL, or null.</summary>
     public static Uri? HttpUrl(string? text)

@@ -3,6 +3,7 @@ using PveHealth.Checks.Minio;
 using PveHealth.Clients;
 using PveHealth.Configuration;
 using PveHealth.Execution;
+using PveHealth.Planning;
 
 namespace PveHealth.PowerShell.Cmdlets;
 
@@ -63,13 +64,13 @@ public sealed class TestPveMinioCommand : CheckCmdletBase
 
     protected override void EndProcessing()
     {
-        var timeout = MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)) ? TimeoutSec : (double?)null;
-        var throttle = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : (int?)null;
+        var parameters = RunParameters();
+        var contexts = new List<EnvironmentContext>();
         var units = new List<CheckUnit>();
         RunOptions options;
         if (ParameterSetName == "Endpoint")
         {
-            options = ServiceCmdletSupport.Options(TimeoutSec, ThrottleLimit);
+            options = RunPolicy.Options(null, parameters);
             var url = ServiceCmdletSupport.HttpUrl(Endpoint);
             if (url is null)
             {
@@ -113,12 +114,12 @@ public sealed class TestPveMinioCommand : CheckCmdletBase
                 MaxLockAge = TimeSpan.FromMinutes(MaxLockAgeMinutes),
             };
             var context = new EnvironmentContext(string.Empty, new EnvironmentConfig(), options);
+            contexts.Add(context);
             units.AddRange(MinioCheckProvider.ForEndpoint(context, url, null, SkipCertificateCheck.IsPresent, settings, checkOptions));
         }
         else
         {
-            List<EnvironmentContext> contexts;
-            (contexts, options) = ServiceCmdletSupport.Load(this, ConfigPath, Environment, timeout, throttle, TimeoutSec, ThrottleLimit);
+            (contexts, options) = ServiceCmdletSupport.Load(this, ConfigPath, Environment, parameters);
             var provider = new MinioCheckProvider();
             foreach (var context in contexts)
             {
@@ -133,7 +134,14 @@ public sealed class TestPveMinioCommand : CheckCmdletBase
                 WriteError(ErrorRecordFactory.Create(EngineFailure.NoMinioConfigured, "no minio section in the selected environments: add one or pass -Endpoint and -Credential.", ConfigPath));
             }
         }
-        RunAndWrite(units, options);
+        try
+        {
+            RunAndWrite(units, options);
+        }
+        finally
+        {
+            foreach (var context in contexts) context.Dispose();
+        }
         WriteSummary();
     }
 }

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using PveHealth.Checks.Monitoring;
 using PveHealth.Configuration;
 using PveHealth.Execution;
+using PveHealth.Planning;
 
 namespace PveHealth.PowerShell.Cmdlets;
 
@@ -46,14 +47,14 @@ public sealed class TestPveMonitoringCommand : CheckCmdletBase
 
     protected override void EndProcessing()
     {
-        var timeout = MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)) ? TimeoutSec : (double?)null;
-        var throttle = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : (int?)null;
+        var parameters = RunParameters();
+        var contexts = new List<EnvironmentContext>();
         var provider = new MonitoringCheckProvider();
         var units = new List<CheckUnit>();
         RunOptions options;
         if (ParameterSetName == "Url" && (PrometheusUrl ?? GrafanaUrl ?? AlertmanagerUrl) is not null)
         {
-            options = ServiceCmdletSupport.Options(TimeoutSec, ThrottleLimit);
+            options = RunPolicy.Options(null, parameters);
             var monitoring = new MonitoringConfig
             {
                 Prometheus = Endpoint(nameof(PrometheusUrl), PrometheusUrl),
@@ -65,12 +66,12 @@ public sealed class TestPveMonitoringCommand : CheckCmdletBase
                 WriteWarning("-SkipCertificateCheck: TLS certificates of the monitoring endpoints are NOT verified; anyone on the path can impersonate them.");
             }
             var context = new EnvironmentContext(string.Empty, new EnvironmentConfig { Monitoring = monitoring }, options);
+            contexts.Add(context);
             units.AddRange(provider.Create(context));
         }
         else
         {
-            List<EnvironmentContext> contexts;
-            (contexts, options) = ServiceCmdletSupport.Load(this, ConfigPath, Environment, timeout, throttle, TimeoutSec, ThrottleLimit);
+            (contexts, options) = ServiceCmdletSupport.Load(this, ConfigPath, Environment, parameters);
             foreach (var context in contexts)
             {
                 if (context.Config.Monitoring is not { } mon)
@@ -89,7 +90,14 @@ public sealed class TestPveMonitoringCommand : CheckCmdletBase
                 WriteError(ErrorRecordFactory.Create(EngineFailure.NoMonitoringConfigured, "no monitoring endpoint is configured in the selected environments: add a \"monitoring\" section or pass -PrometheusUrl, -GrafanaUrl, -AlertmanagerUrl.", ConfigPath));
             }
         }
-        RunAndWrite(units, options);
+        try
+        {
+            RunAndWrite(units, options);
+        }
+        finally
+        {
+            foreach (var context in contexts) context.Dispose();
+        }
         WriteSummary();
     }
 

@@ -120,39 +120,55 @@ public sealed class TestPveVmCommand : CheckCmdletBase
     protected override void EndProcessing()
     {
         var config = LoadConfig();
-        var timeoutSec = TimeoutSec;
-        if (config is not null && !MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)))
+        var parameters = RunParameters();
+        // The engine's policy: -TimeoutSec/-ThrottleLimit over defaults.*, runTimeoutSec, the guests' environments' timeoutSec.
+        var options = RunPolicy.Options(config, parameters, _guests.Select(g => g.Environment));
+        var guestParameters = new GuestParameters
         {
-            // The configuration's timeout of the guests' environments (the longest when they differ).
-            timeoutSec = _guests.Select(g => g.Environment).Distinct(StringComparer.OrdinalIgnoreCase)
-                .Select(e => config.Environments.TryGetValue(e, out var ec) && ec.TimeoutSec is double t ? t : config.Defaults.TimeoutSec)
-                .DefaultIfEmpty(config.Defaults.TimeoutSec).Max();
-        }
-        var options = new RunOptions { CheckTimeout = TimeSpan.FromSeconds(timeoutSec), ThrottleLimit = ThrottleLimit, RunTimeout = TimeSpan.FromSeconds(Math.Max(300, timeoutSec * 4)) };
+            User = User,
+            KeyFile = KeyFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(KeyFile),
+            KnownHostsFile = KnownHostsFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(KnownHostsFile),
+            HostKeyFingerprint = HostKeyFingerprint,
+            SshPort = MyInvocation.BoundParameters.ContainsKey(nameof(SshPort)) ? SshPort : null,
+            DockerCommand = DockerCommand,
+            ProxmoxUrl = ProxmoxUrl,
+            // NetworkCredential(user, password) keeps "root@pam!health" whole (GetNetworkCredential() would split it at '@').
+            Credential = Credential is null ? null : new System.Net.NetworkCredential(Credential.UserName, Credential.GetNetworkCredential().Password),
+            CertificateFingerprint = CertificateFingerprint,
+            SkipCertificateCheck = SkipCertificateCheck.IsPresent,
+        };
         var wanted = (Check is { Length: > 0 } ? Check : CheckCatalog.GuestChecks.ToArray()).ToList();
         var contexts = new Dictionary<string, EnvironmentContext>(StringComparer.OrdinalIgnoreCase);
         var plan = new HealthPlan();
-        foreach (var guest in _guests)
+        try
         {
-            if (!contexts.TryGetValue(guest.Environment, out var context))
+            foreach (var guest in _guests)
             {
-                var envConfig = EnvironmentFor(config, guest.Environment);
-                context = new EnvironmentContext(guest.Environment, envConfig, options);
-                contexts[guest.Environment] = context;
+                if (!contexts.TryGetValue(guest.Environment, out var context))
+                {
+                    var fromFile = config is not null && config.Environments.TryGetValue(guest.Environment, out var e) ? e : null;
+                    var envConfig = RunPolicy.MergeGuestParameters(fromFile, guestParameters, out var note);
+                    if (note is not null) WriteVerbose($"Environment '{guest.Environment}': {note}.");
+                    context = new EnvironmentContext(guest.Environment, envConfig, options);
+                    contexts[guest.Environment] = context;
+                }
+                // The planner's own per-guest step: a check this guest cannot run is Skipped with the reason.
+                HealthPlanner.PlanGuest(plan, context, guest, wanted, new ExclusionSet(), reportUnconfigured: true);
             }
-            // The planner's own per-guest step: a check this guest cannot run is Skipped with the reason.
-            HealthPlanner.PlanGuest(plan, context, guest, wanted, new ExclusionSet(), reportUnconfigured: true);
+            foreach (var decided in plan.Decided) WriteResult(decided);
+            foreach (var context in contexts.Values)
+            {
+                if (context.Config.Proxmox is { SkipCertificateCheck: true } p)
+                {
+                    WriteWarning($"TLS certificate verification of the Proxmox API {p.Url} is OFF (-SkipCertificateCheck / proxmox.skipCertificateCheck): the API token can be read by anyone on the path. Pin -CertificateFingerprint instead.");
+                }
+            }
+            RunAndWrite(plan.Units, options);
         }
-        ShowEnvironment = contexts.Count > 1;
-        foreach (var decided in plan.Decided) WriteResult(decided);
-        foreach (var context in contexts.Values)
+        finally
         {
-            if (context.Config.Proxmox is { SkipCertificateCheck: true } p)
-            {
-                WriteWarning($"TLS certificate verification of the Proxmox API {p.Url} is OFF (-SkipCertificateCheck / proxmox.skipCertificateCheck): the API token can be read by anyone on the path. Pin -CertificateFingerprint instead.");
-            }
+            foreach (var context in contexts.Values) context.Dispose();
         }
-        RunAndWrite(plan.Units, options);
         WriteSummary();
     }
 
@@ -164,70 +180,5 @@ public sealed class TestPveVmCommand : CheckCmdletBase
         var config = CmdletConfiguration.Load(this, ConfigPath);
         WriteVerbose($"Using the proxmox and ssh sections of {path} for the guests' environments.");
         return config;
-    }
-
-    /// <summary>The environment's sections from the configuration, overridden by the parameters given.</summary>
-    private Configuration.EnvironmentConfig EnvironmentFor(Configuration.PveHealthConfig? config, string name)
-    {
-        var envConfig = new Configuration.EnvironmentConfig();
-        if (config is not null && config.Environments.TryGetValue(name, out var fromFile))
-        {
-            envConfig.Ssh = fromFile.Ssh;
-            envConfig.Proxmox = fromFile.Proxmox;
-            envConfig.Ping = fromFile.Ping;
-        }
-        else if (config is not null)
-        {
-            envConfig.Ping = config.Defaults.Ping;
-        }
-        if (KeyFile is not null)
-        {
-            envConfig.Ssh = new Configuration.SshConfig
-            {
-                User = User,
-                KeyFile = SessionState.Path.GetUnresolvedProviderPathFromPSPath(KeyFile),
-                KnownHostsFile = KnownHostsFile is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(KnownHostsFile),
-                HostKeyFingerprint = HostKeyFingerprint,
-                Port = SshPort,
-                DockerCommand = DockerCommand,
-            };
-        }
-        else if (envConfig.Ssh is { } ssh && (User is not null || KnownHostsFile is not null || HostKeyFingerprint is not null || DockerCommand is not null || MyInvocation.BoundParameters.ContainsKey(nameof(SshPort))))
-        {
-            envConfig.Ssh = new Configuration.SshConfig
-            {
-                User = User ?? ssh.User,
-                KeyFile = ssh.KeyFile,
-                Passphrase = ssh.Passphrase,
-                KnownHostsFile = KnownHostsFile is null ? ssh.KnownHostsFile : SessionState.Path.GetUnresolvedProviderPathFromPSPath(KnownHostsFile),
-                HostKeyFingerprint = HostKeyFingerprint ?? ssh.HostKeyFingerprint,
-                Port = MyInvocation.BoundParameters.ContainsKey(nameof(SshPort)) ? SshPort : ssh.Port,
-                DockerCommand = DockerCommand ?? ssh.DockerCommand,
-            };
-        }
-        if (ProxmoxUrl is not null || Credential is not null || CertificateFingerprint is not null || SkipCertificateCheck.IsPresent)
-        {
-            var baseConfig = envConfig.Proxmox;
-            if (baseConfig is null && ProxmoxUrl is null)
-            {
-                WriteVerbose($"Environment '{name}': -Credential/-CertificateFingerprint given but no Proxmox URL (-ProxmoxUrl or the configuration's proxmox.url).");
-            }
-            else
-            {
-                envConfig.Proxmox = new Configuration.ProxmoxConfig
-                {
-                    Url = ProxmoxUrl ?? baseConfig?.Url,
-                    TokenId = Credential?.UserName ?? baseConfig?.TokenId,
-                    TokenSecret = baseConfig?.TokenSecret,
-                    // NetworkCredential(user, password) keeps "root@pam!health" whole (GetNetworkCredential() would split it at '@').
-                    Credential = Credential is null ? null : new System.Net.NetworkCredential(Credential.UserName, Credential.GetNetworkCredential().Password),
-                    CaFile = CertificateFingerprint is null ? baseConfig?.CaFile : null,
-                    Fingerprint = CertificateFingerprint ?? baseConfig?.Fingerprint,
-                    SkipCertificateCheck = SkipCertificateCheck.IsPresent || (baseConfig?.SkipCertificateCheck ?? false),
-                    TimeoutSec = baseConfig?.TimeoutSec,
-                };
-            }
-        }
-        return envConfig;
     }
 }
