@@ -515,6 +515,7 @@ function Write-LabConfig {
         proxmox   = [ordered]@{ url = $Lab.ProxmoxUrl; tokenId = $Lab.TokenId; tokenSecret = @{ file = $Lab.TokenSecretFile }; fingerprint = $Lab.Fingerprint; timeoutSec = 5 }
         ssh       = [ordered]@{ user = $Lab.SshUser; port = $Lab.SshPort; keyFile = $Lab.KeyFile; knownHostsFile = $Lab.KnownHostsFile; dockerCommand = $script:DockerCommand }
         timeoutSec = 3
+        nodeHealth = [ordered]@{ stateDirectory = (Join-Path $Lab.Root 'state') }
     }
     $s = $Lab.StackServices
     if ($s) {
@@ -545,6 +546,7 @@ function Write-LabConfig {
         $config.environments['lab-b'] = [ordered]@{
             proxmox    = [ordered]@{ url = "https://127.0.0.1:$($Lab.ProxmoxPort2)"; tokenId = $Lab.TokenId; tokenSecret = @{ file = $Lab.TokenSecretFile }; fingerprint = $Lab.Fingerprint; timeoutSec = 5 }
             timeoutSec = 3
+            nodeHealth = [ordered]@{ stateDirectory = (Join-Path $Lab.Root 'state') }
         }
     }
     Write-LabFile -Path $Lab.ConfigPath -Text ($config | ConvertTo-Json -Depth 10) -Mode 644

@@ -31,11 +31,10 @@ public sealed class TestPveDriftCommand : CheckCmdletBase
 
     protected override void EndProcessing()
     {
-        var timeout = MyInvocation.BoundParameters.ContainsKey(nameof(TimeoutSec)) ? TimeoutSec : (double?)null;
-        var throttle = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : (int?)null;
-        var (contexts, options) = ServiceCmdletSupport.Load(this, ConfigPath, Environment, timeout, throttle, TimeoutSec, ThrottleLimit);
+        var (contexts, options) = ServiceCmdletSupport.Load(this, ConfigPath, Environment, RunParameters());
         var provider = new DriftCheckProvider();
         var units = new List<CheckUnit>();
+        var owned = new List<EnvironmentContext>(contexts);
         foreach (var context in contexts)
         {
             var env = context;
@@ -54,6 +53,7 @@ public sealed class TestPveDriftCommand : CheckCmdletBase
                     Monitoring = context.Config.Monitoring, Minio = context.Config.Minio, TimeoutSec = context.Config.TimeoutSec, Drift = config,
                 };
                 env = new EnvironmentContext(context.Name, envConfig, context.Options);
+                owned.Add(env);
             }
             if (env.Config.Proxmox is null || env.Config.Drift is null)
             {
@@ -66,7 +66,14 @@ public sealed class TestPveDriftCommand : CheckCmdletBase
         {
             WriteError(ErrorRecordFactory.Create(EngineFailure.NoDriftConfigured, "no environment selected has a \"drift\" and a \"proxmox\" section: add them (see Get-Help about_PveHealth, docs/HEALTH-CHECKS.md#drift-the-estate-as-declared), or pass -StatePath with an environment that has a proxmox section.", ConfigPath));
         }
-        RunAndWrite(units, options);
+        try
+        {
+            RunAndWrite(units, options);
+        }
+        finally
+        {
+            foreach (var context in owned) context.Dispose();
+        }
         WriteSummary();
     }
 }
