@@ -72,11 +72,12 @@ $r = $results[0]
         $r = Invoke-FreshPwsh -Script @"
 `$flag = (Get-Module PveHealth).ImplementingAssembly.GetType('PveHealth.PowerShell.ModuleInitializer').GetProperty('IsRegistered', [Reflection.BindingFlags]'NonPublic,Static')
 'imported=' + `$flag.GetValue(`$null)
+`$before = @(Get-Command -Module PveHealth).Count
 `$a = @(Test-PveVm -Name local -Address 127.0.0.1 -Check Ping -InformationAction Ignore)
 Remove-Module PveHealth
 'removed=' + `$flag.GetValue(`$null) + ' commands=' + @(Get-Command -Module PveHealth -ErrorAction Ignore).Count
 Import-Module '$module'
-'reimported=' + `$flag.GetValue(`$null) + ' commands=' + @(Get-Command -Module PveHealth).Count
+'reimported=' + `$flag.GetValue(`$null) + ' same-commands=' + (@(Get-Command -Module PveHealth).Count -eq `$before -and `$before -gt 0)
 `$b = @(Test-PveVm -Name local -Address 127.0.0.1 -Check Ping -InformationAction Ignore)
 'status=' + `$b[0].Status + ' same-type=' + (`$b[0].GetType() -eq `$a[0].GetType()) + ' is=' + (`$b[0].Status -is [PveHealth.Model.CheckStatus])
 'engines=' + @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { `$_.GetName().Name -eq 'PveHealth.Engine' }).Count
@@ -85,7 +86,7 @@ Import-Module '$module'
         $lines = $r.Output.Trim() -split "`n" | ForEach-Object Trim
         $lines | Should -Contain 'imported=True'
         $lines | Should -Contain 'removed=False commands=0'
-        $lines | Should -Contain 'reimported=True commands=6'
+        $lines | Should -Contain 'reimported=True same-commands=True'
         $lines | Should -Contain 'status=Ok same-type=True is=True'
         $lines | Should -Contain 'engines=1'
     }
