@@ -22,8 +22,11 @@ Describe 'bench/Invoke-Benchmark.ps1 (tiny mode)' -Skip:([bool]$script:BenchSkip
         $script:Json = Join-Path $TestDrive 'RESULTS.json'
         $pwsh = Get-PwshCommand
         $log = Join-Path $TestDrive 'bench.log'
-        & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -File $script:Script -ModulePath (Get-PveHealthModulePath) `
-            -GuestCount 10 -LossPercent 0, 2 -Repeat 1 -SkipSerial -SkipImport -ResultsPath $script:Md -JsonPath $script:Json *> $log
+        # -Command, not -File: a native argument list cannot carry an array (-File would bind '-LossPercent 0' and drop the 2).
+        $q = { param($s) "'" + ($s -replace "'", "''") + "'" }
+        $command = '& {0} -ModulePath {1} -GuestCount 10 -LossPercent 0, 2 -Repeat 1 -SkipSerial -SkipImport -ResultsPath {2} -JsonPath {3}' -f `
+            (& $q $script:Script), (& $q (Get-PveHealthModulePath)), (& $q $script:Md), (& $q $script:Json)
+        & $pwsh[0] @($pwsh | Select-Object -Skip 1) -NoProfile -NonInteractive -Command $command *> $log
         $script:ExitCode = $LASTEXITCODE
         $script:Log = Get-Content -Raw $log -ErrorAction SilentlyContinue
         $script:Data = if (Test-Path $script:Json) { Get-Content -Raw $script:Json | ConvertFrom-Json } else { $null }
