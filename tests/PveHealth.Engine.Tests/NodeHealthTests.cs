@@ -171,6 +171,57 @@ public class NodeHealthCheckTests : IDisposable
         Assert.Equal(CheckStatus.Ok, results["pve2/pve-ssl.pem"].Status);
     }
 
+    /// <summary>
+    /// A node or cluster answer of the wrong shape ({"data":5} where a list or an object belongs) is that node's Unknown
+    /// "unexpected answer", never an Ok ("no pending updates", "no kernel package listed") nor "HA not configured".
+    /// </summary>
+    [Theory]
+    [InlineData("updates", "/nodes/{n}/apt/update")]
+    [InlineData("kernel", "/nodes/{n}/apt/versions")]
+    [InlineData("kernel", "/nodes/{n}/status")]
+    [InlineData("zfs", "/nodes/{n}/disks/zfs")]
+    [InlineData("disks", "/nodes/{n}/disks/list")]
+    [InlineData("certificates", "/nodes/{n}/certificates/info")]
+    [InlineData("ha", "/cluster/ha/status/current")]
+    public void An_answer_of_the_wrong_shape_is_Unknown_never_Ok(string unit, string route)
+    {
+        var state = Path.Combine(Path.GetTempPath(), "pvehealth-shape-" + Guid.NewGuid().ToString("N"));
+        foreach (var n in new[] { "pve1", "pve2" })
+        {
+            Route($"/nodes/{n}/apt/update", """{"data":[]}""");
+            Route($"/nodes/{n}/apt/versions", """{"data":[{"Package":"proxmox-kernel-6.8.12-4-pve-signed","Version":"6.8.12-4","CurrentState":"Installed"}]}""");
+            Route($"/nodes/{n}/status", """{"data":{"current-kernel":{"release":"6.8.12-4-pve"}}}""");
+            Route($"/nodes/{n}/disks/zfs", """{"data":[]}""");
+            Route($"/nodes/{n}/disks/list", """{"data":[]}""");
+            Route($"/nodes/{n}/certificates/info", $$"""{"data":[{"filename":"pve-ssl.pem","notafter":{{Epoch(300)}}}]}""");
+        }
+        Route("/cluster/ha/status/current", """{"data":[]}""");
+        Route(route.Replace("{n}", "pve1", StringComparison.Ordinal), """{"data":5}""");
+        var env = Env(new NodeHealthConfig { StateDirectory = state });
+        CheckUnit check = unit switch
+        {
+            "updates" => new UpdatesCheck(env),
+            "kernel" => new KernelCheck(env),
+            "zfs" => new ZfsCheck(env),
+            "disks" => new DisksCheck(env),
+            "certificates" => new NodeCertificateCheck(env),
+            _ => new HaCheck(env),
+        };
+        try
+        {
+            var results = Run(check);
+            var bad = Assert.Single(results, r => r.Status == CheckStatus.Unknown);
+            Assert.Contains("unexpected answer", bad.Detail, StringComparison.Ordinal);
+            Assert.Contains("found a number", bad.Detail, StringComparison.Ordinal);
+            Assert.DoesNotContain(results, r => r.Status == CheckStatus.Ok && r.Component.StartsWith("pve1", StringComparison.Ordinal));
+            Assert.DoesNotContain(results, r => r.Status == CheckStatus.Skipped);
+        }
+        finally
+        {
+            if (Directory.Exists(state)) Directory.Delete(state, true);
+        }
+    }
+
     [Fact]
     public void Without_the_node_list_the_check_is_skipped_not_failed_twice()
     {

@@ -104,7 +104,7 @@ public class RecoveryBackupTests
               {"n":7,"t":"TASK ERROR: job errors"} ]
             """));
         Assert.Equal([new PveBackupOutcome(102, true, "ERROR: Backup of VM 102 failed - VM 102 qmp command 'backup' failed - got timeout"), new PveBackupOutcome(104, false, "INFO: Finished Backup of VM 104 (00:00:54)")], outcomes);
-        Assert.Empty(RecoveryParsers.ParseVzdumpLog(Json("null")));
+        Assert.Throws<ProxmoxApiException>(() => RecoveryParsers.ParseVzdumpLog(Json("null"))); // not a list: unexpected answer
     }
 
     [Theory]

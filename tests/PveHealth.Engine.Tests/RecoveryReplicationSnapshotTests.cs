@@ -28,6 +28,32 @@ public class RecoveryReplicationSnapshotTests
           {"id":"107-1","target":"pve2","schedule":"*-*-01 03:00","last_sync":1764690000,"fail_count":0,"next_sync":1765000000} ]
         """;
 
+    /// <summary>
+    /// Every recovery endpoint answers a list; anything else ({"data":5}, an object, null) is an unexpected answer the
+    /// checks report as Unknown, never an empty list read as "no snapshots" (Ok) or "no backup job" (a false page).
+    /// </summary>
+    [Theory]
+    [InlineData("5")]
+    [InlineData("""{"id":"101-0"}""")]
+    [InlineData("null")]
+    [InlineData("\"[]\"")]
+    public void Every_recovery_parser_refuses_an_answer_that_is_not_a_list(string data)
+    {
+        var parsers = new Func<System.Text.Json.JsonElement, object>[]
+        {
+            d => RecoveryParsers.ParseStorages("pve1", d), d => RecoveryParsers.ParseBackupJobs(d), d => RecoveryParsers.ParseNotBackedUp(d),
+            d => RecoveryParsers.ParseBackupContent("pbs", d), d => RecoveryParsers.ParseTasks("pve1", d), d => RecoveryParsers.ParseVzdumpLog(d),
+            d => RecoveryParsers.ParseReplication(d), d => RecoveryParsers.ParseSnapshots(d),
+        };
+        foreach (var parse in parsers)
+        {
+            var ex = Assert.Throws<ProxmoxApiException>(() => parse(Json(data)));
+            Assert.Equal(ProxmoxFailure.InvalidResponse, ex.Failure);
+            Assert.Contains("expected a list in data", ex.Message, StringComparison.Ordinal);
+            Assert.Equal(CheckStatus.Unknown, PveHealth.Checks.ProxmoxCheckHelpers.StatusOf(ex));
+        }
+    }
+
     [Fact]
     public void Replication_jobs_parse_with_the_schedule_default_and_0_1_disable()
     {

@@ -53,8 +53,9 @@ public class RecoveryStorageTests
         Assert.False(list[3].Enabled);
         Assert.True(list[4].Enabled); // absent = enabled
         Assert.Equal(1000, list[4].Total);
-        Assert.Empty(RecoveryParsers.ParseStorages("pve1", Json("null")));
-        Assert.Empty(RecoveryParsers.ParseStorages("pve1", Json("{\"storage\":\"x\"}")));
+        // Not a list: an unexpected answer (Unknown), never "no storages".
+        Assert.Throws<ProxmoxApiException>(() => RecoveryParsers.ParseStorages("pve1", Json("null")));
+        Assert.Throws<ProxmoxApiException>(() => RecoveryParsers.ParseStorages("pve1", Json("{\"storage\":\"x\"}")));
     }
 
     [Fact]

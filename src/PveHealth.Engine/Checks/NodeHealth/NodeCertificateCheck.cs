@@ -1,3 +1,4 @@
+using System.Text.Json;
 using PveHealth.Execution;
 using PveHealth.Model;
 
@@ -17,7 +18,7 @@ public sealed class NodeCertificateCheck : NodeHealthUnit
     public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
     {
         if (await OnlineNodesAsync(reporter, cancellationToken).ConfigureAwait(false) is not { } nodes) return;
-        var answers = await PerNodeAsync(nodes, n => $"nodes/{n}/certificates/info", reporter, cancellationToken).ConfigureAwait(false);
+        var answers = await PerNodeAsync(nodes, n => $"nodes/{n}/certificates/info", JsonValueKind.Array, reporter, cancellationToken).ConfigureAwait(false);
         var now = DateTimeOffset.UtcNow;
         foreach (var answer in answers)
         {

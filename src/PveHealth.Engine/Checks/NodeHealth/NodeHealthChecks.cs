@@ -20,7 +20,7 @@ public sealed class ZfsCheck : NodeHealthUnit
     public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
     {
         if (await OnlineNodesAsync(reporter, cancellationToken).ConfigureAwait(false) is not { } nodes) return;
-        var answers = await PerNodeAsync(nodes, n => $"nodes/{n}/disks/zfs", reporter, cancellationToken).ConfigureAwait(false);
+        var answers = await PerNodeAsync(nodes, n => $"nodes/{n}/disks/zfs", JsonValueKind.Array, reporter, cancellationToken).ConfigureAwait(false);
         foreach (var answer in answers)
         {
             if (answer.Error is not null) { ReportNodeFailure(reporter, answer, "the ZFS pools"); continue; }
@@ -36,7 +36,7 @@ public sealed class ZfsCheck : NodeHealthUnit
                 var text = $"pool {pool.Name} {(pool.Health.Length == 0 ? "health not reported" : pool.Health)}";
                 try
                 {
-                    var detail = NodeHealthParsers.ParseZfsDetail(await GetAsync($"nodes/{Uri.EscapeDataString(answer.Node)}/disks/zfs/{Uri.EscapeDataString(pool.Name)}", reporter, cancellationToken).ConfigureAwait(false));
+                    var detail = NodeHealthParsers.ParseZfsDetail(await GetAsync($"nodes/{Uri.EscapeDataString(answer.Node)}/disks/zfs/{Uri.EscapeDataString(pool.Name)}", JsonValueKind.Object, reporter, cancellationToken).ConfigureAwait(false));
                     if (detail is not null)
                     {
                         var failing = NodeHealthParsers.FailingVdevs(detail);
@@ -71,7 +71,7 @@ public sealed class DisksCheck : NodeHealthUnit
     public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
     {
         if (await OnlineNodesAsync(reporter, cancellationToken).ConfigureAwait(false) is not { } nodes) return;
-        var answers = await PerNodeAsync(nodes, n => $"nodes/{n}/disks/list", reporter, cancellationToken).ConfigureAwait(false);
+        var answers = await PerNodeAsync(nodes, n => $"nodes/{n}/disks/list", JsonValueKind.Array, reporter, cancellationToken).ConfigureAwait(false);
         var threshold = Settings.SsdLifeWarningPercent;
         foreach (var answer in answers)
         {
@@ -118,8 +118,8 @@ public sealed class KernelCheck : NodeHealthUnit
     public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
     {
         if (await OnlineNodesAsync(reporter, cancellationToken).ConfigureAwait(false) is not { } nodes) return;
-        var status = PerNodeAsync(nodes, n => $"nodes/{n}/status", reporter, cancellationToken);
-        var versions = PerNodeAsync(nodes, n => $"nodes/{n}/apt/versions", reporter, cancellationToken);
+        var status = PerNodeAsync(nodes, n => $"nodes/{n}/status", JsonValueKind.Object, reporter, cancellationToken);
+        var versions = PerNodeAsync(nodes, n => $"nodes/{n}/apt/versions", JsonValueKind.Array, reporter, cancellationToken);
         var s = await status.ConfigureAwait(false);
         var v = await versions.ConfigureAwait(false);
         for (var i = 0; i < nodes.Count; i++)
@@ -158,7 +158,7 @@ public sealed class UpdatesCheck : NodeHealthUnit
     public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
     {
         if (await OnlineNodesAsync(reporter, cancellationToken).ConfigureAwait(false) is not { } nodes) return;
-        var answers = await PerNodeAsync(nodes, n => $"nodes/{n}/apt/update", reporter, cancellationToken).ConfigureAwait(false);
+        var answers = await PerNodeAsync(nodes, n => $"nodes/{n}/apt/update", JsonValueKind.Array, reporter, cancellationToken).ConfigureAwait(false);
         var denied = 0;
         foreach (var answer in answers)
         {
@@ -193,7 +193,7 @@ public sealed class CephCheck : NodeHealthUnit
         JsonElement data;
         try
         {
-            data = await GetAsync("cluster/ceph/status", reporter, cancellationToken).ConfigureAwait(false);
+            data = await GetAsync("cluster/ceph/status", JsonValueKind.Object, reporter, cancellationToken).ConfigureAwait(false);
         }
         catch (ProxmoxApiException ex) when (ex.StatusCode == 500 && (ex.Message.Contains("binary not installed", StringComparison.OrdinalIgnoreCase)
             || ex.Message.Contains("not initialized", StringComparison.OrdinalIgnoreCase) || ex.Message.Contains("not installed", StringComparison.OrdinalIgnoreCase)))
@@ -235,7 +235,7 @@ public sealed class HaCheck : NodeHealthUnit
         JsonElement data;
         try
         {
-            data = await GetAsync("cluster/ha/status/current", reporter, cancellationToken).ConfigureAwait(false);
+            data = await GetAsync("cluster/ha/status/current", JsonValueKind.Array, reporter, cancellationToken).ConfigureAwait(false);
         }
         catch (ProxmoxApiException ex)
         {

@@ -56,15 +56,17 @@ public abstract class NodeHealthUnit : CheckUnit
         return nodes;
     }
 
-    /// <summary>One GET per node, all at once, each within the unit's remaining budget.</summary>
-    protected async Task<IReadOnlyList<NodeAnswer>> PerNodeAsync(IReadOnlyList<string> nodes, Func<string, string> path, CheckReporter reporter, CancellationToken ct)
+    /// <summary>
+    /// One GET per node, all at once, each within the unit's remaining budget; an answer whose data is not of
+    /// <paramref name="shape"/> is that node's failure (an unexpected answer: Unknown), never an empty list read as healthy.
+    /// </summary>
+    protected async Task<IReadOnlyList<NodeAnswer>> PerNodeAsync(IReadOnlyList<string> nodes, Func<string, string> path, JsonValueKind shape, CheckReporter reporter, CancellationToken ct)
     {
-        var client = ProxmoxShared.For(Env)!.RequireClient();
         var tasks = nodes.Select(async node =>
         {
             try
             {
-                var data = await client.GetAsync(path(Uri.EscapeDataString(node)), ct, reporter.Remaining).ConfigureAwait(false);
+                var data = await GetAsync(path(Uri.EscapeDataString(node)), shape, reporter, ct).ConfigureAwait(false);
                 return new NodeAnswer(node, data, null);
             }
             catch (ProxmoxApiException ex)
@@ -75,9 +77,14 @@ public abstract class NodeHealthUnit : CheckUnit
         return await Task.WhenAll(tasks).ConfigureAwait(false);
     }
 
-    /// <summary>A GET for the cluster as a whole, within the unit's remaining budget.</summary>
-    protected Task<JsonElement> GetAsync(string path, CheckReporter reporter, CancellationToken ct)
-        => ProxmoxShared.For(Env)!.RequireClient().GetAsync(path, ct, reporter.Remaining);
+    /// <summary>A GET within the unit's remaining budget whose data must be of <paramref name="shape"/> (else an unexpected answer).</summary>
+    protected async Task<JsonElement> GetAsync(string path, JsonValueKind shape, CheckReporter reporter, CancellationToken ct)
+    {
+        var data = await ProxmoxShared.For(Env)!.RequireClient().GetAsync(path, ct, reporter.Remaining).ConfigureAwait(false);
+        return data.ValueKind == shape
+            ? data
+            : throw ProxmoxParsers.Unexpected($"GET /{path}", shape == JsonValueKind.Array ? "a list in data" : "an object in data", data);
+    }
 
     /// <summary>One result for a node whose answer failed: Unknown for the checker's own trouble (403, setup), else Critical.</summary>
     protected void ReportNodeFailure(CheckReporter reporter, NodeAnswer answer, string what)

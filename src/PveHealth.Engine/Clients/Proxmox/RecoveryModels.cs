@@ -320,11 +320,11 @@ public static partial class RecoveryParsers
         return m.Success && int.TryParse(m.Groups[1].Value, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? id : null;
     }
 
+    /// <summary>The objects of a list answer; an answer that is not a list is an unexpected answer (Unknown), never an empty list.</summary>
     private static IEnumerable<JsonElement> Objects(JsonElement data)
-    {
-        if (data.ValueKind != JsonValueKind.Array) yield break;
-        foreach (var item in data.EnumerateArray()) if (item.ValueKind == JsonValueKind.Object) yield return item;
-    }
+        => data.ValueKind == JsonValueKind.Array
+            ? data.EnumerateArray().Where(item => item.ValueKind == JsonValueKind.Object)
+            : throw ProxmoxParsers.Unexpected("the Proxmox API", "a list in data", data);
 
     private static DateTimeOffset Epoch(long seconds) => DateTimeOffset.FromUnixTimeSeconds(Math.Clamp(seconds, 0, 253402300799));
 
