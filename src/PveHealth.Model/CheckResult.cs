@@ -49,6 +49,12 @@ public sealed class CheckResult
     public string TimestampUtc => FormatTimestamp(Timestamp);
     /// <summary>Address or URL that was contacted (empty when none).</summary>
     public string Target { get; }
+    /// <summary>
+    /// Proxmox node the component runs on, where known (empty otherwise): a guest's node from the inventory, a node's own
+    /// name for Node results. Export-PveHealthMetrics writes it as the <c>node</c> label so Alertmanager can silence a
+    /// guest's alerts while its node's alert stands (deploy/alertmanager inhibit_rules).
+    /// </summary>
+    public string Node { get; init; } = string.Empty;
     /// <summary>Numbers the check measured (exported as their own gauges by Export-PveHealthMetrics); usually empty.</summary>
     public IReadOnlyList<Measurement> Measurements { get; init; } = [];
 

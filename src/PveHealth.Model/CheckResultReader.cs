@@ -53,7 +53,10 @@ public static class CheckResultReader
         }
         result = new CheckResult(
             Text(property(nameof(CheckResult.Environment))), component, Text(property(nameof(CheckResult.Type))), check,
-            status, Text(property(nameof(CheckResult.Detail))), duration, Text(property(nameof(CheckResult.Target))), timestamp);
+            status, Text(property(nameof(CheckResult.Detail))), duration, Text(property(nameof(CheckResult.Target))), timestamp)
+        {
+            Node = Text(property(nameof(CheckResult.Node))),
+        };
         problem = string.Empty;
         return true;
     }

@@ -179,3 +179,101 @@ Describe 'End to end: a stopped guest pages through node_exporter, Prometheus an
         Get-AmAlert | Should -BeNullOrEmpty
     }
 }
+
+# Issue 12 item 5, one page per cause: the same real chain, with both Alertmanagers running the SHIPPED
+# deploy/alertmanager/telegram.yml (route and inhibit_rules unchanged; only the Telegram receiver is replaced by an
+# empty one, so nothing leaves the namespace). A stopped guest (db-01, pve1) and an offline node (pve2, whose guests
+# are unreachable as well) fail many checks; Alertmanager must show exactly one active alert per cause, the others
+# suppressed with inhibitedBy set. The checks themselves keep reporting every failure (the metrics say 0).
+Describe 'End to end: one page per cause (Alertmanager inhibit rules)' -Tag 'Lab', 'EndToEnd' -Skip:([bool]$script:E2ESkipReason) {
+    BeforeAll {
+        $script:Lab = Start-PveLab -GuestCount 6 -PrometheusRuleFile $RuleFile
+        $script:Prom = Join-Path $Lab.Monitoring.TextfileDirectory 'pve_health.prom'
+        $script:AmUrls = @($Lab.Monitoring.AlertmanagerUrl, $Lab.Monitoring.Alertmanager2Url)
+        # The shipped file with a receiver that sends nowhere (the real one posts to api.telegram.org).
+        $shipped = Get-Content -Raw (Join-Path $Repo 'deploy/alertmanager/telegram.yml')
+        $head = $shipped.Substring(0, ([regex]::Match($shipped, '(?m)^receivers:')).Index)
+        $config = $head + "receivers:`n  - name: `"null`"`n  - name: telegram`n"
+        Set-Content -LiteralPath (Join-Path $Lab.StackServices.Root 'alertmanager.yml') -Value $config -Encoding utf8NoBOM
+        foreach ($url in $AmUrls) {
+            $null = Invoke-LabNative -Lab $Lab -FilePath 'curl' -ArgumentList @('-sS', '--fail', '--max-time', '5', '-X', 'POST', "$url/-/reload")
+        }
+        $script:Inhibits = @((Get-LabJson "$($AmUrls[0])/api/v2/status").config.original -split "`n" | Where-Object { $_ -match '^\s*-?\s*source_matchers:' }).Count
+        # The causes: db-01 stopped (the lab's scripted stopped guest, on pve1); pve2 offline, its guests gone from the network.
+        Set-PveLabNode -Lab $Lab -Node 'pve2' -Online $false
+        $script:Pve2Guests = @($Lab.Guests | Where-Object Node -eq 'pve2')
+        $null = Invoke-LabNative -Lab $Lab -FilePath 'nft' -ArgumentList @('add', 'element', 'inet', 'pvelab', 'stopped', "{ $(($Pve2Guests.Ip) -join ', ') }")
+
+        function Get-AmAlerts {
+            param([string] $Url)
+            @(Get-LabJson "$Url/api/v2/alerts?active=true&inhibited=true&silenced=true&unprocessed=true") |
+                Where-Object { $_ -and $_.labels.alertname -eq 'InfraHealthCheckFailed' -and [DateTimeOffset]::Parse($_.endsAt) -gt [DateTimeOffset]::UtcNow }
+        }
+    }
+    AfterAll {
+        if ($script:Lab) { Stop-PveLab $script:Lab }
+    }
+
+    It 'both Alertmanagers run the shipped inhibit rules' {
+        $Inhibits | Should -Be 3
+        foreach ($url in $AmUrls) {
+            (Get-LabJson "$url/api/v2/status").config.original | Should -Match 'check\s*=\s*"?ApiStatus'
+        }
+    }
+
+    It 'a stopped guest and an offline node: one active alert per cause, every other alert of theirs inhibited' {
+        $run = Invoke-EntryScript
+        $run.ExitCode | Should -Be 2 -Because $run.Output
+        # The checks still report the truth: every failure of the two causes is in the metrics file, with its node.
+        $metrics = Get-Content -Raw $Prom
+        $failed = @([regex]::Matches($metrics, '(?m)^pve_health_check_success\{environment="lab",component="([^"]+)",type="([^"]+)",check="([^"]+)",node="([^"]*)"\} 0$') |
+            ForEach-Object { [pscustomobject]@{ Component = $_.Groups[1].Value; Type = $_.Groups[2].Value; Check = $_.Groups[3].Value; Node = $_.Groups[4].Value } })
+        $mine = @($failed | Where-Object { $_.Component -eq 'db-01' -or $_.Node -eq 'pve2' })
+        $mine | Where-Object { $_.Component -eq 'db-01' -and $_.Check -eq 'ApiStatus' } | Should -Not -BeNullOrEmpty
+        $mine | Where-Object { $_.Component -eq 'db-01' -and $_.Check -eq 'Ping' -and $_.Node -eq 'pve1' } | Should -Not -BeNullOrEmpty
+        $mine | Where-Object { $_.Component -eq 'pve2' -and $_.Type -eq 'Node' -and $_.Check -eq 'Node' } | Should -Not -BeNullOrEmpty
+        foreach ($g in $Pve2Guests) {
+            $mine | Where-Object { $_.Component -eq $g.Name -and $_.Check -eq 'Ping' } | Should -Not -BeNullOrEmpty -Because "$($g.Name) on the offline pve2 does not answer"
+        }
+        Write-Host "Failed checks of the two causes in the metrics file: $($mine.Count) ($(($mine | ForEach-Object { "$($_.Component)/$($_.Check)" }) -join ', '))"
+
+        # Every one of them reaches both Alertmanagers (for: 1m in the shipped rules).
+        $key = { param($l) "$($l.component)|$($l.type)|$($l.check)" }
+        $want = @($mine | ForEach-Object { "$($_.Component)|$($_.Type)|$($_.Check)" })
+        # A cause of its own, on the node that stays online: cache-01 refuses SSH (the lab's script).
+        $failed | Where-Object { $_.Component -eq 'cache-01' -and $_.Check -eq 'Ssh' } | Should -Not -BeNullOrEmpty
+        $want += 'cache-01|Lxc|Ssh'
+        foreach ($url in $AmUrls) {
+            $null = Wait-For -What "all $($want.Count) alerts of the two causes on $url" -TimeoutSec 180 -Condition {
+                $have = @(Get-AmAlerts -Url $url | ForEach-Object { & $key $_.labels })
+                -not ($want | Where-Object { $_ -notin $have })
+            }
+        }
+        # Inhibition is computed when the API is asked: wait until no alert of the causes is still unprocessed.
+        $null = Wait-For -What 'every alert processed' -TimeoutSec 30 -Condition { -not (Get-AmAlerts -Url $AmUrls[0] | Where-Object { $_.status.state -eq 'unprocessed' }) }
+
+        $text = Invoke-LabNative -Lab $Lab -FilePath 'amtool' -ArgumentList @('alert', 'query', '--alertmanager.url', $AmUrls[0], '-o', 'extended', 'alertname=InfraHealthCheckFailed', 'component=~db-01|pve2|web-02|app-01|ci-01')
+        Write-Host "amtool alert query (active only):`n$($text -join "`n")"
+        $text = Invoke-LabNative -Lab $Lab -FilePath 'amtool' -ArgumentList @('alert', 'query', '--alertmanager.url', $AmUrls[0], '--inhibited', '-o', 'extended', 'alertname=InfraHealthCheckFailed', 'component=~db-01|pve2|web-02|app-01|ci-01')
+        Write-Host "amtool alert query --inhibited:`n$($text -join "`n")"
+
+        foreach ($url in $AmUrls) {
+            $all = @(Get-AmAlerts -Url $url)
+            $summary = $all | Sort-Object { & $key $_.labels } | ForEach-Object { '{0,-9} {1}/{2}/{3} node={4}' -f $_.status.state, $_.labels.component, $_.labels.type, $_.labels.check, $_.labels.node }
+            Write-Host "Alertmanager $url, InfraHealthCheckFailed:`n$($summary -join "`n")"
+            # Cause 1, the stopped guest: its ApiStatus alert is the one page.
+            $db = @($all | Where-Object { $_.labels.component -eq 'db-01' })
+            @($db | Where-Object { $_.status.state -eq 'active' } | ForEach-Object { $_.labels.check }) | Should -Be @('ApiStatus')
+            @($db | Where-Object { $_.status.state -eq 'suppressed' }).Count | Should -Be ($db.Count - 1)
+            $db | Where-Object { $_.status.state -eq 'suppressed' } | ForEach-Object { @($_.status.inhibitedBy).Count | Should -BeGreaterThan 0 }
+            # Cause 2, the offline node: its Node alert is the one page; every alert of its guests is held back.
+            $node = @($all | Where-Object { $_.labels.node -eq 'pve2' })
+            @($node | Where-Object { $_.status.state -eq 'active' } | ForEach-Object { "$($_.labels.component)/$($_.labels.check)" }) | Should -Be @('pve2/Node')
+            $guests = @($node | Where-Object { $_.labels.type -in 'Vm', 'Lxc' })
+            $guests.Count | Should -BeGreaterOrEqual (3 * $Pve2Guests.Count) -Because 'ApiStatus, Ping and Ssh at least for each of its guests'
+            $guests | ForEach-Object { $_.status.state | Should -Be 'suppressed' -Because "$($_.labels.component)/$($_.labels.check) is on the offline node" }
+            # Other causes still page: cache-01 (pve1, SSH refused) is not held back by either rule.
+            @($all | Where-Object { $_.labels.component -eq 'cache-01' -and $_.labels.check -eq 'Ssh' }).status.state | Should -Be 'active'
+        }
+    }
+}

@@ -49,9 +49,9 @@ Describe 'Export-PveHealthMetrics' {
         $script:Odd, $script:NoAddress | Export-PveHealthMetrics -Path $path
         $text = [IO.File]::ReadAllText($path, [Text.Encoding]::UTF8)
         $text | Should -Match '\n$'
-        $text | Should -BeLike '*pve_health_check_success{environment="prød \"east\"",component="we\"ird\\name\nline-ümlaut-数据",type="Vm",check="Ping"} 1*'
-        $text | Should -BeLike '*pve_health_check_success{environment="lab",component="ghost",type="Vm",check="Ping"} 0*'
-        $text | Should -BeLike '*pve_health_check_status{environment="lab",component="ghost",type="Vm",check="Ping"} 3*'
+        $text | Should -BeLike '*pve_health_check_success{environment="prød \"east\"",component="we\"ird\\name\nline-ümlaut-数据",type="Vm",check="Ping",node=""} 1*'
+        $text | Should -BeLike '*pve_health_check_success{environment="lab",component="ghost",type="Vm",check="Ping",node=""} 0*'
+        $text | Should -BeLike '*pve_health_check_status{environment="lab",component="ghost",type="Vm",check="Ping",node=""} 3*'
         $text | Should -BeLike '*pve_health_last_run_timestamp_seconds{environment="lab"} *'
         ([regex]::Matches($text, '(?m)^# HELP ')).Count | Should -Be 6
         $psi = [Diagnostics.ProcessStartInfo]::new('promtool')
@@ -234,14 +234,16 @@ Describe 'pve-health-check.ps1 (the scheduled entry point)' {
     }
 
     It 'exits 0 when every check is Ok, exports the metrics and prints one plain count line' {
-        $c = New-GuestConfig -Name 'ok' -Guests @(@{ name = 'web-01'; address = '127.0.0.1' }, @{ name = 'web-02'; address = '127.0.0.1' })
+        $c = New-GuestConfig -Name 'ok' -Guests @(@{ name = 'web-01'; address = '127.0.0.1'; node = 'pve1' }, @{ name = 'web-02'; address = '127.0.0.1' })
         $r = Invoke-Entry -Arguments @('-ConfigPath', $c.Config, '-ExclusionPath', $c.Exclusions, '-MetricsPath', $c.Metrics)
         $r.ExitCode | Should -Be 0 -Because $r.Error
         $lines = @($r.Output.TrimEnd() -split "`n")
         $lines.Count | Should -Be 1
         $lines[0] | Should -Match "^pve-health-check: OK: 2 checks: 2 ok, 0 warning, 0 critical, 0 unknown, 0 skipped in [0-9.]+ s; metrics written to $([regex]::Escape($c.Metrics))$"
         $r.Output | Should -Not -Match "`e\["
-        Get-Content -Raw $c.Metrics | Should -Match 'pve_health_check_success\{environment="lab",component="web-01",type="Vm",check="Ping"\} 1'
+        # The node label: the inventory's node where it names one, empty (no label in Prometheus) where it does not.
+        Get-Content -Raw $c.Metrics | Should -Match 'pve_health_check_success\{environment="lab",component="web-01",type="Vm",check="Ping",node="pve1"\} 1'
+        Get-Content -Raw $c.Metrics | Should -Match 'pve_health_check_success\{environment="lab",component="web-02",type="Vm",check="Ping",node=""\} 1'
     }
 
     It 'exits 3 (Unknown) for a guest without an address, with one line for it' {
@@ -253,7 +255,7 @@ Describe 'pve-health-check.ps1 (the scheduled entry point)' {
         $lines[0] | Should -BeLike 'UNKNOWN lab/ghost Vm Ping: no address for ghost*'
         $lines[1] | Should -BeLike 'pve-health-check: UNKNOWN: 2 checks: 1 ok, 0 warning, 0 critical, 1 unknown, 0 skipped in * s; metrics written to *'
         # PVE_HEALTH_TEXTFILE chose the file.
-        Get-Content -Raw $c.Metrics | Should -Match 'component="ghost",type="Vm",check="Ping"\} 0'
+        Get-Content -Raw $c.Metrics | Should -Match 'component="ghost",type="Vm",check="Ping",node="[^"]*"\} 0'
     }
 
     It 'exits 2 (Critical) when a guest does not answer (an nftables drop in a namespace of its own)' {
@@ -272,7 +274,7 @@ Describe 'pve-health-check.ps1 (the scheduled entry point)' {
             $r.Output | Should -Match '(?m)^CRITICAL lab/stopped-01 Vm Ping: no reply from 127\.0\.0\.3'
             $r.Output | Should -Match '(?m)^UNKNOWN lab/ghost Vm Ping'
             $r.Output | Should -Match '(?m)^pve-health-check: CRITICAL: 3 checks: 1 ok, 0 warning, 1 critical, 1 unknown, 0 skipped'
-            Get-Content -Raw $c.Metrics | Should -Match 'component="stopped-01",type="Vm",check="Ping"\} 2'
+            Get-Content -Raw $c.Metrics | Should -Match 'component="stopped-01",type="Vm",check="Ping",node="[^"]*"\} 2'
         }
         finally {
             & ip netns del $ns
@@ -300,7 +302,7 @@ exit `$LASTEXITCODE
         $r.ExitCode | Should -Be 1 -Because $r.Error
         $r.Output | Should -Match '(?m)^WARNING lab/minio TerraformState Age: state is 9 days old'
         $r.Output | Should -Match '(?m)^pve-health-check: WARNING: 2 checks: 1 ok, 1 warning, 0 critical, 0 unknown, 0 skipped'
-        Get-Content -Raw $c.Metrics | Should -Match 'pve_health_check_success\{environment="lab",component="minio",type="TerraformState",check="Age"\} 1'
+        Get-Content -Raw $c.Metrics | Should -Match 'pve_health_check_success\{environment="lab",component="minio",type="TerraformState",check="Age",node="[^"]*"\} 1'
     }
 
     It 'exits 3 with one line on stderr for a configuration it cannot use' {

@@ -43,13 +43,14 @@ public class CheckResultReaderTests
     {
         Assert.True(CheckResultReader.TryRead(Bag(("Environment", "prod"), ("Component", "db-01"), ("Type", "Vm"), ("Check", "Ssh"),
             ("Status", "critical"), ("Detail", "no SSH answer"), ("Duration", "00:00:02.9600000"), ("DurationSeconds", "2.96"),
-            ("Timestamp", "11/30/2026 06:36:38 +00:00"), ("TimestampUtc", "2026-11-30T06:36:38.123Z"), ("Target", "127.10.0.3")),
+            ("Timestamp", "11/30/2026 06:36:38 +00:00"), ("TimestampUtc", "2026-11-30T06:36:38.123Z"), ("Target", "127.10.0.3"), ("Node", "pve1")),
             out var r, out var problem), problem);
         Assert.Equal(CheckStatus.Critical, r!.Status);
         Assert.Equal(TimeSpan.FromSeconds(2.96), r.Duration);
         Assert.Equal(T0, r.Timestamp);
         Assert.Equal("prod", r.Environment);
         Assert.Equal("127.10.0.3", r.Target);
+        Assert.Equal("pve1", r.Node);
     }
 
     [Fact]

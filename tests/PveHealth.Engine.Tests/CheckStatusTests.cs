@@ -51,7 +51,7 @@ public class CheckStatusTests
     public void Status_metric_values_are_the_Nagios_codes(CheckStatus status, string value)
     {
         var text = PrometheusTextWriter.Render([new CheckResult("prod", "web", "Vm", "Ping", status, "d", TimeSpan.FromSeconds(1))]);
-        Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"web\",type=\"Vm\",check=\"Ping\"} " + value + "\n", text);
+        Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"web\",type=\"Vm\",check=\"Ping\",node=\"\"} " + value + "\n", text);
     }
 
     [Fact]
@@ -63,7 +63,7 @@ public class CheckStatusTests
             new CheckResult("prod", "web", "Vm", "Ping", CheckStatus.Skipped, "d", t),
             new CheckResult("prod", "db", "Vm", "Ping", CheckStatus.Critical, "d", t),
             new CheckResult("prod", "db", "Vm", "Ping", CheckStatus.Unknown, "d", t)]);
-        Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"web\",type=\"Vm\",check=\"Ping\"} 0\n", text);
-        Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"db\",type=\"Vm\",check=\"Ping\"} 2\n", text);
+        Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"web\",type=\"Vm\",check=\"Ping\",node=\"\"} 0\n", text);
+        Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"db\",type=\"Vm\",check=\"Ping\",node=\"\"} 2\n", text);
     }
 }

@@ -59,4 +59,37 @@ public class HealthPlannerTests
         Assert.Equal("excluded by 'fast-*:Ping' (-Exclude)", skipped.Detail);
         Assert.DoesNotContain(plan.Units, u => u.Component == "fast-01" && u.Checks.Contains("Ping"));
     }
+
+    [Fact]
+    public async Task A_guests_node_travels_with_its_units_and_results_also_excluded_and_timed_out_ones()
+    {
+        var config = Config("""{ "environments": { "lab": { "checks": ["Ping", "Ssh"], "inventory": { "source": "file", "path": "x" } } } }""");
+        var planner = new HealthPlanner(config, (name, _) => new ListSource(
+            new Guest("web-01", GuestKind.Vm) { Address = "127.0.0.1", Environment = name, Node = "pve2" },
+            new Guest("tf-01", GuestKind.Lxc) { Address = "127.0.0.1", Environment = name }));
+        var exclusions = new ExclusionSet();
+        exclusions.Add(ExclusionRule.Parse("web-01:Ssh", "-Exclude", out _)!);
+        var plan = await planner.BuildAsync(new PlanRequest { All = true, Exclusions = exclusions }, CancellationToken.None);
+        Assert.Contains(plan.Units, u => u.Component == "web-01");
+        Assert.All(plan.Units.Where(u => u.Component == "web-01"), u => Assert.Equal("pve2", u.Node));
+        Assert.All(plan.Units.Where(u => u.Component == "tf-01"), u => Assert.Equal(string.Empty, u.Node));
+        Assert.Equal("pve2", Assert.Single(plan.Decided, r => r.Component == "web-01" && r.Check == "Ssh").Node);
+
+        // What the units report, and what the runner reports for them (timed out), carries the node.
+        var ping = plan.Units.Single(u => u.Component == "web-01" && u.Checks.Contains("Ping"));
+        var hung = new HungUnit(ping) { Node = ping.Node };
+        var results = new CheckRunner(new RunOptions { CheckTimeout = TimeSpan.FromMilliseconds(200) }).Run([hung], CancellationToken.None)
+            .OfType<ResultEvent>().Select(e => e.Result).ToList();
+        Assert.Equal(("Ok", "pve2"), (results.Single(r => r.Check == "Ping").Status.ToString(), results.Single(r => r.Check == "Ping").Node));
+        Assert.Equal(("Critical", "pve2"), (results.Single(r => r.Check == "Late").Status.ToString(), results.Single(r => r.Check == "Late").Node));
+    }
+
+    private sealed class HungUnit(CheckUnit like) : CheckUnit(like.Environment, like.Component, like.Type, like.Target, ["Ping", "Late"])
+    {
+        public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
+        {
+            reporter.Report("Ping", CheckStatus.Ok, "answered");
+            await Task.Delay(System.Threading.Timeout.Infinite, cancellationToken);
+        }
+    }
 }

@@ -25,16 +25,28 @@ public class PrometheusTextWriterTests
         => Assert.Equal(expected, PrometheusTextWriter.EscapeLabelValue(value));
 
     [Fact]
+    public void Every_check_series_carries_the_node_label_the_results_node_or_empty()
+    {
+        var onNode = new CheckResult("prod", "web", "Vm", "Ping", CheckStatus.Critical, "d", TimeSpan.FromSeconds(1), "127.0.0.1", T0) { Node = "pve2" };
+        var text = PrometheusTextWriter.Render([onNode, R("minio", CheckStatus.Ok, check: "Ready")]);
+        Assert.Contains("pve_health_check_success{environment=\"prod\",component=\"web\",type=\"Vm\",check=\"Ping\",node=\"pve2\"} 0\n", text);
+        Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"web\",type=\"Vm\",check=\"Ping\",node=\"pve2\"} 2\n", text);
+        Assert.Contains("pve_health_check_duration_seconds{environment=\"prod\",component=\"web\",type=\"Vm\",check=\"Ping\",node=\"pve2\"} 1\n", text);
+        // Unknown node: the label is written empty (Prometheus stores it as no label), so every check series has one label set.
+        Assert.Contains("pve_health_check_success{environment=\"prod\",component=\"minio\",type=\"Vm\",check=\"Ready\",node=\"\"} 1\n", text);
+    }
+
+    [Fact]
     public void Success_is_1_for_Ok_and_Warning_0_for_Critical_and_Unknown_and_Skipped_has_no_check_series()
     {
         var text = PrometheusTextWriter.Render([R("ok", CheckStatus.Ok), R("warn", CheckStatus.Warning), R("crit", CheckStatus.Critical), R("unk", CheckStatus.Unknown), R("skip", CheckStatus.Skipped)]);
-        Assert.Contains("pve_health_check_success{environment=\"prod\",component=\"ok\",type=\"Vm\",check=\"Ping\"} 1\n", text);
-        Assert.Contains("pve_health_check_success{environment=\"prod\",component=\"warn\",type=\"Vm\",check=\"Ping\"} 1\n", text);
-        Assert.Contains("pve_health_check_success{environment=\"prod\",component=\"crit\",type=\"Vm\",check=\"Ping\"} 0\n", text);
-        Assert.Contains("pve_health_check_success{environment=\"prod\",component=\"unk\",type=\"Vm\",check=\"Ping\"} 0\n", text);
-        Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"warn\",type=\"Vm\",check=\"Ping\"} 1\n", text);
-        Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"crit\",type=\"Vm\",check=\"Ping\"} 2\n", text);
-        Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"unk\",type=\"Vm\",check=\"Ping\"} 3\n", text);
+        Assert.Contains("pve_health_check_success{environment=\"prod\",component=\"ok\",type=\"Vm\",check=\"Ping\",node=\"\"} 1\n", text);
+        Assert.Contains("pve_health_check_success{environment=\"prod\",component=\"warn\",type=\"Vm\",check=\"Ping\",node=\"\"} 1\n", text);
+        Assert.Contains("pve_health_check_success{environment=\"prod\",component=\"crit\",type=\"Vm\",check=\"Ping\",node=\"\"} 0\n", text);
+        Assert.Contains("pve_health_check_success{environment=\"prod\",component=\"unk\",type=\"Vm\",check=\"Ping\",node=\"\"} 0\n", text);
+        Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"warn\",type=\"Vm\",check=\"Ping\",node=\"\"} 1\n", text);
+        Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"crit\",type=\"Vm\",check=\"Ping\",node=\"\"} 2\n", text);
+        Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"unk\",type=\"Vm\",check=\"Ping\",node=\"\"} 3\n", text);
         Assert.DoesNotContain("component=\"skip\"", text);
         Assert.Contains("pve_health_checks{environment=\"prod\",status=\"skipped\"} 1\n", text);
         Assert.Contains("pve_health_checks{environment=\"prod\",status=\"critical\"} 1\n", text);
@@ -89,13 +101,13 @@ public class PrometheusTextWriterTests
         {
             var text = PrometheusTextWriter.Render(order.Select(s => R("web", s)));
             Assert.Single(Lines(text), l => l.StartsWith("pve_health_check_status{", StringComparison.Ordinal));
-            Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"web\",type=\"Vm\",check=\"Ping\"} 2\n", text);
+            Assert.Contains("pve_health_check_status{environment=\"prod\",component=\"web\",type=\"Vm\",check=\"Ping\",node=\"\"} 2\n", text);
             Assert.Contains("pve_health_checks{environment=\"prod\",status=\"ok\"} 0\n", text);
             Assert.Contains("pve_health_checks{environment=\"prod\",status=\"critical\"} 1\n", text);
         }
         // Unknown is worse than Warning; a run result beats a Skipped one.
         Assert.Contains("} 3\n", PrometheusTextWriter.Render([R("w", CheckStatus.Unknown), R("w", CheckStatus.Warning)]).Split("# HELP pve_health_check_duration")[0]);
-        Assert.Contains("pve_health_check_success{environment=\"prod\",component=\"s\",type=\"Vm\",check=\"Ping\"} 1\n", PrometheusTextWriter.Render([R("s", CheckStatus.Ok), R("s", CheckStatus.Skipped)]));
+        Assert.Contains("pve_health_check_success{environment=\"prod\",component=\"s\",type=\"Vm\",check=\"Ping\",node=\"\"} 1\n", PrometheusTextWriter.Render([R("s", CheckStatus.Ok), R("s", CheckStatus.Skipped)]));
     }
 
     [Fact]
@@ -107,7 +119,7 @@ public class PrometheusTextWriterTests
         ]);
         Assert.Contains($"pve_health_last_run_timestamp_seconds{{environment=\"prod\"}} {T0.AddSeconds(5).ToUnixTimeSeconds()}\n", text);
         Assert.Contains("pve_health_run_duration_seconds{environment=\"prod\"} 7\n", text);
-        Assert.Contains("pve_health_check_duration_seconds{environment=\"prod\",component=\"a\",type=\"Vm\",check=\"Ping\"} 2\n", text);
+        Assert.Contains("pve_health_check_duration_seconds{environment=\"prod\",component=\"a\",type=\"Vm\",check=\"Ping\",node=\"\"} 2\n", text);
     }
 
     [Fact]

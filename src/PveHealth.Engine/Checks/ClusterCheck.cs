@@ -74,7 +74,7 @@ public sealed class ClusterCheck : CheckUnit
                 reporter.Report(new CheckResult(Environment, node.Name, "Node", NodeCheck,
                     node.Online ? CheckStatus.Ok : CheckStatus.Critical,
                     node.Online ? $"online{(node.Ip is null ? string.Empty : $" ({node.Ip})")}" : "offline according to /cluster/status: its guests' state is unknown",
-                    reporter.Elapsed, Target));
+                    reporter.Elapsed, Target) { Node = node.Name });
             }
             if (status.Nodes.Count == 0) reporter.Report(NodeCheck, CheckStatus.Unknown, "/cluster/status lists no nodes");
         }

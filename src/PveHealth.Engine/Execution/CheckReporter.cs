@@ -58,7 +58,7 @@ public sealed class CheckReporter
     /// <summary>Report one of the unit's own checks. Duration defaults to the time since the unit started.</summary>
     public void Report(string check, CheckStatus status, string detail, TimeSpan? duration = null)
         => Report(new CheckResult(_unit.Environment, _unit.Component, _unit.Type, check, status, detail,
-            duration ?? _clock.Elapsed, _unit.Target));
+            duration ?? _clock.Elapsed, _unit.Target) { Node = _unit.Node });
 
     /// <summary>Report a result with its own component (one result per scrape target, per state object...).</summary>
     public void Report(CheckResult result)
@@ -114,7 +114,7 @@ public sealed class CheckReporter
     {
         foreach (var check in checks)
         {
-            _sink(new CheckResult(_unit.Environment, _unit.Component, _unit.Type, check, status, detail, _clock.Elapsed, _unit.Target));
+            _sink(new CheckResult(_unit.Environment, _unit.Component, _unit.Type, check, status, detail, _clock.Elapsed, _unit.Target) { Node = _unit.Node });
         }
     }
 }

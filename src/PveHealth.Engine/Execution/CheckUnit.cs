@@ -24,6 +24,8 @@ public abstract class CheckUnit
     public string Type { get; }
     /// <summary>Address or URL the unit contacts; shown by the dry run and in results.</summary>
     public string Target { get; }
+    /// <summary>Proxmox node the component runs on, where known (a guest's inventory node); stamped on the unit's own results.</summary>
+    public string Node { get; internal set; } = string.Empty;
     /// <summary>Names of the checks this unit reports, in the order it runs them.</summary>
     public IReadOnlyList<string> Checks { get; private set; }
 

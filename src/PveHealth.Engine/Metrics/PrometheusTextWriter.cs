@@ -10,8 +10,11 @@ namespace PveHealth.Metrics;
 /// <remarks>
 /// Series (all gauges; names are a contract with deploy/prometheus/health-alerts.yml and deploy/grafana):
 /// <list type="bullet">
-/// <item><c>pve_health_check_success{environment,component,type,check}</c>: 1 for Ok and Warning (the thing works),
-/// 0 for Critical and Unknown (a failed check: broken, or the checker could not tell).</item>
+/// <item><c>pve_health_check_success{environment,component,type,check,node}</c>: 1 for Ok and Warning (the thing works),
+/// 0 for Critical and Unknown (a failed check: broken, or the checker could not tell). <c>node</c> is the Proxmox node
+/// the component runs on (<see cref="CheckResult.Node"/>: a guest's node, a Node result's own name) and is always
+/// written, empty where unknown (services, inventories without a node), which Prometheus stores as no label. A guest
+/// that migrated gets its new node at the next run (the rewritten file drops the old series).</item>
 /// <item><c>pve_health_check_status{...}</c>: 0 ok, 1 warning, 2 critical, 3 unknown (the Nagios codes).</item>
 /// <item><c>pve_health_check_duration_seconds{...}</c>: how long the check took.</item>
 /// <item><c>pve_health_last_run_timestamp_seconds{environment}</c>: Unix time of the newest result of the environment.</item>
@@ -143,7 +146,7 @@ public static class PrometheusTextWriter
     }
 
     private static (string, string)[] CheckLabels(CheckResult r)
-        => [("environment", r.Environment), ("component", r.Component), ("type", r.Type), ("check", r.Check)];
+        => [("environment", r.Environment), ("component", r.Component), ("type", r.Type), ("check", r.Check), ("node", r.Node)];
 
     private static void Family(StringBuilder sb, string name, string help)
     {

@@ -202,11 +202,13 @@ public sealed class HealthPlanner
                 {
                     var rule = exclusions.Find(guest.Name, group, group, check);
                     plan.Decided.Add(rule is not null
-                        ? Excluded(context.Name, guest.Name, group, check, guest.Address ?? string.Empty, rule)
-                        : new CheckResult(context.Name, guest.Name, group, check, CheckStatus.Skipped, skipReason ?? "not applicable", TimeSpan.Zero, guest.Address));
+                        ? Excluded(context.Name, guest.Name, group, check, guest.Address ?? string.Empty, rule, guest.Node)
+                        : new CheckResult(context.Name, guest.Name, group, check, CheckStatus.Skipped, skipReason ?? "not applicable", TimeSpan.Zero, guest.Address) { Node = guest.Node ?? string.Empty });
                 }
                 continue;
             }
+            // The guest's node travels with every result of the unit (the metrics' node label).
+            unit.Node = guest.Node ?? string.Empty;
             AddWithExclusions(plan, exclusions, unit, group);
         }
     }
@@ -218,14 +220,14 @@ public sealed class HealthPlanner
         {
             var rule = exclusions.Find(unit.Component, unit.Type, group, check);
             if (rule is null) run.Add(check);
-            else plan.Decided.Add(Excluded(unit.Environment, unit.Component, unit.Type, check, unit.Target, rule));
+            else plan.Decided.Add(Excluded(unit.Environment, unit.Component, unit.Type, check, unit.Target, rule, unit.Node));
         }
         if (run.Count == unit.Checks.Count) plan.Units.Add(unit);
         else if (run.Count > 0) plan.Units.Add(unit.WithChecks(run));
     }
 
-    private static CheckResult Excluded(string env, string component, string type, string check, string target, ExclusionRule rule)
-        => new(env, component, type, check, CheckStatus.Skipped, rule.Describe(), TimeSpan.Zero, target);
+    private static CheckResult Excluded(string env, string component, string type, string check, string target, ExclusionRule rule, string? node = null)
+        => new(env, component, type, check, CheckStatus.Skipped, rule.Describe(), TimeSpan.Zero, target) { Node = node ?? string.Empty };
 
     /// <summary>
     /// A Warning per expired maintenance window (an exclusion whose until= has passed): the rule no longer excludes,

@@ -89,7 +89,7 @@ public abstract class NodeHealthUnit : CheckUnit
     /// <summary>One result for a node whose answer failed: Unknown for the checker's own trouble (403, setup), else Critical.</summary>
     protected void ReportNodeFailure(CheckReporter reporter, NodeAnswer answer, string what)
         => reporter.Report(new CheckResult(Environment, answer.Node, Type, Check, ProxmoxCheckHelpers.StatusOf(answer.Error!),
-            $"cannot read {what} of node {answer.Node}: {answer.Error!.Message}", reporter.Elapsed, Target));
+            $"cannot read {what} of node {answer.Node}: {answer.Error!.Message}", reporter.Elapsed, Target) { Node = answer.Node });
 
     /// <summary>A result for a component of its own (pve1/tank, pve1/pveproxy-ssl.pem, vm:100).</summary>
     protected CheckResult Result(CheckReporter reporter, string component, CheckStatus status, string detail, DateTimeOffset? expiresAt = null)
