@@ -15,7 +15,7 @@ internal sealed class ClusterCheckProvider : IServiceCheckProvider
 
     public string Group => "Cluster";
 
-    public IReadOnlyList<string> Checks { get; } = [CertificateCheck, QuorumCheck, NodeCheck];
+    public IReadOnlyList<string> Checks { get; } = [CertificateCheck, QuorumCheck, NodeCheck, TlsCertificate.Name];
 
     public IEnumerable<CheckUnit> Create(EnvironmentContext environment)
     {
