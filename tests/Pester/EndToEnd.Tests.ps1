@@ -231,7 +231,7 @@ Describe 'End to end: one page per cause (Alertmanager inhibit rules)' -Tag 'Lab
         $mine = @($failed | Where-Object { $_.Component -eq 'db-01' -or $_.Node -eq 'pve2' })
         $mine | Where-Object { $_.Component -eq 'db-01' -and $_.Check -eq 'ApiStatus' } | Should -Not -BeNullOrEmpty
         $mine | Where-Object { $_.Component -eq 'db-01' -and $_.Check -eq 'Ping' -and $_.Node -eq 'pve1' } | Should -Not -BeNullOrEmpty
-        $mine | Where-Object { $_.Component -eq 'pve2' -and $_.Type -eq 'Node' -and $_.Check -eq 'Node' } | Should -Not -BeNullOrEmpty
+        $mine | Where-Object { $_.Component -eq 'pve2' -and $_.Type -eq 'Node' -and $_.Check -eq 'Node' } | Should -Not -BeNullOrEmpty -Because "$($run.Output)`n$((($metrics -split "`n") -match 'pve2|Quorum') -join "`n")"
         foreach ($g in $Pve2Guests) {
             $mine | Where-Object { $_.Component -eq $g.Name -and $_.Check -eq 'Ping' } | Should -Not -BeNullOrEmpty -Because "$($g.Name) on the offline pve2 does not answer"
         }
