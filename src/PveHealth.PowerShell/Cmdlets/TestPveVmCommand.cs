@@ -82,10 +82,11 @@ public sealed class TestPveVmCommand : CheckCmdletBase
     /// <summary>
     /// Configuration file whose environments give the proxmox and ssh sections for the guests' environments
     /// (default $env:PVE_HEALTH_CONFIG, else /etc/pve-health/config.json when it exists). Parameters override it.
-    /// Guests from Get-PveInventory carry the file they were read from, so it binds from the pipeline.
+    /// Guests from Get-PveInventory carry the file they were read from, so it binds from the pipeline (null or empty: the default).
     /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
-    [ValidateNotNullOrEmpty]
+    [AllowNull]
+    [AllowEmptyString]
     public string? ConfigPath { get; set; }
 
     /// <summary>Proxmox API URL (https://host:8006) for ApiStatus and GuestAgent; needs -Credential unless the configuration has the token.</summary>
