@@ -34,7 +34,7 @@ Describe 'New-PveHealthConfig' {
 
     It 'Test-PveHealthConfig names the referenced files that do not exist yet; with them in place it passes' {
         $findings = @(Test-PveHealthConfig -ConfigPath $path -InformationAction Ignore)
-        $findings | ForEach-Object { $_.GetType().FullName | Should -Be 'PveHealth.Configuration.ConfigFinding' }
+        $findings | ForEach-Object { $_.GetType().FullName | Should -Be 'PveHealth.Planning.ConfigFinding' }
         @($findings | ForEach-Object Location | Sort-Object) | Should -Be @(
             '$.environments.lab.proxmox.tokenSecret.file', '$.environments.lab.ssh.keyFile', '$.environments.lab.ssh.knownHostsFile')
         @($findings | ForEach-Object { "$($_.Severity)" } | Sort-Object -Unique) | Should -Be @('Error')

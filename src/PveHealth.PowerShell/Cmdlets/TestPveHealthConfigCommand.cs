@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using PveHealth.Configuration;
+using PveHealth.Planning;
 
 namespace PveHealth.PowerShell.Cmdlets;
 

@@ -1,7 +1,8 @@
 using PveHealth.Checks;
+using PveHealth.Configuration;
 using PveHealth.Exclusions;
 
-namespace PveHealth.Configuration;
+namespace PveHealth.Planning;
 
 /// <summary>How bad a finding of <see cref="ConfigInspector"/> is: an Error stops a run, a Warning does not.</summary>
 public enum ConfigFindingSeverity
