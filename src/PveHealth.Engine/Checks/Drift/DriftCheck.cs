@@ -20,6 +20,14 @@ public sealed class DriftCheck : CheckUnit
     public const string DeclarationsCheck = "Declarations";
     public const string StateType = "TerraformState";
     public const string GroupType = "Drift";
+    /// <summary>
+    /// Component of the one result that says the cluster side could not be read (type Drift, check Declared). Every
+    /// result names its own component, never the unit's: the other checks of the group then have nothing to say
+    /// rather than each becoming "ended without reporting a result".
+    /// </summary>
+    public const string ClusterComponent = "cluster";
+    /// <summary>Component of the result that says no state is configured.</summary>
+    public const string NoStateComponent = "(no state)";
     public const long MaxStateBytes = 64L * 1024 * 1024;
     /// <summary>Most state objects one wildcard may select.</summary>
     public const int MaxStates = 64;
@@ -77,7 +85,7 @@ public sealed class DriftCheck : CheckUnit
         }
         if (sources.Count == 0)
         {
-            reporter.Report(DeclarationsCheck, CheckStatus.Unknown, "no Terraform state to compare: set drift.statePaths or drift.stateObjects");
+            reporter.Report(new CheckResult(Environment, NoStateComponent, StateType, DeclarationsCheck, CheckStatus.Unknown, "no Terraform state to compare: set drift.statePaths or drift.stateObjects", reporter.Elapsed, Target));
             return;
         }
         if (declared.Count == 0) return; // each state already said why; no findings from nothing
@@ -86,7 +94,7 @@ public sealed class DriftCheck : CheckUnit
         var shared = ProxmoxShared.For(_env);
         if (shared is null)
         {
-            reporter.Report(DriftComparer.DeclaredCheck, CheckStatus.Unknown, ProxmoxCheckHelpers.NotConfigured);
+            reporter.Report(new CheckResult(Environment, ClusterComponent, GroupType, DriftComparer.DeclaredCheck, CheckStatus.Unknown, ProxmoxCheckHelpers.NotConfigured, reporter.Elapsed, Target));
             return;
         }
         try
@@ -95,7 +103,8 @@ public sealed class DriftCheck : CheckUnit
         }
         catch (ProxmoxApiException ex)
         {
-            reporter.Report(DriftComparer.DeclaredCheck, ProxmoxCheckHelpers.StatusOf(ex), $"Proxmox API: {ex.Message}; drift not compared");
+            reporter.Report(new CheckResult(Environment, ClusterComponent, GroupType, DriftComparer.DeclaredCheck, ProxmoxCheckHelpers.StatusOf(ex),
+                $"Proxmox API: {ex.Message}; drift not compared", reporter.Elapsed, Target));
             return;
         }
 
