@@ -147,6 +147,50 @@ public class NodeHealthCheckTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// apt/versions that lists no kernel package (an empty list, or only other packages) cannot tell whether a reboot is
+    /// pending: Unknown saying so, never Ok.
+    /// </summary>
+    [Theory]
+    [InlineData("""{"data":[]}""")]
+    [InlineData("""{"data":[{"Package":"proxmox-ve","Version":"8.3.0","CurrentState":"Installed"},{"Package":"pve-manager","Version":"8.3.2","CurrentState":"Installed"}]}""")]
+    public void Kernel_without_a_kernel_package_in_apt_versions_is_Unknown(string versions)
+    {
+        foreach (var n in new[] { "pve1", "pve2" })
+        {
+            Route($"/nodes/{n}/status", """{"data":{"current-kernel":{"release":"6.8.12-4-pve"}}}""");
+            Route($"/nodes/{n}/apt/versions", """{"data":[{"Package":"proxmox-kernel-6.8.12-4-pve-signed","Version":"6.8.12-4","CurrentState":"Installed"}]}""");
+        }
+        Route("/nodes/pve1/apt/versions", versions);
+        var results = Run(new KernelCheck(Env())).ToDictionary(r => r.Component);
+        Assert.Equal(CheckStatus.Unknown, results["pve1"].Status);
+        Assert.Equal("running kernel 6.8.12-4-pve, but /nodes/pve1/apt/versions lists no installed pve-kernel/proxmox-kernel package, so a pending reboot cannot be judged", results["pve1"].Detail);
+        Assert.Equal(CheckStatus.Ok, results["pve2"].Status);
+    }
+
+    /// <summary>
+    /// apt/update needs Sys.Modify: a node the token may not ask has no row (never a false "up to date"), and one Skipped
+    /// row names those nodes, whether all nodes or only some are denied.
+    /// </summary>
+    [Fact]
+    public void Updates_without_Sys_Modify_gives_no_node_row_and_one_Skipped_row_naming_the_nodes()
+    {
+        const string denied = """{"data":null,"message":"Permission check failed (/nodes/pve1, Sys.Modify)\n"}""";
+        Route("/nodes/pve1/apt/update", denied, 403, "Permission check failed (/nodes/pve1, Sys.Modify)");
+        Route("/nodes/pve2/apt/update", """{"data":[{"Package":"pve-manager","Version":"8.3.3","OldVersion":"8.3.2"}]}""");
+        var some = Run(new UpdatesCheck(Env()));
+        Assert.Equal(["pve2", "updates"], some.Select(r => r.Component).Order(StringComparer.Ordinal));
+        Assert.Equal(CheckStatus.Warning, some.Single(r => r.Component == "pve2").Status);
+        var skipped = some.Single(r => r.Component == "updates");
+        Assert.Equal(CheckStatus.Skipped, skipped.Status);
+        Assert.Equal("not checked on pve1: /nodes/{node}/apt/update needs Sys.Modify, which this token does not have there (see the guide, Node health)", skipped.Detail);
+
+        Route("/nodes/pve2/apt/update", denied, 403, "Permission check failed (/nodes/pve2, Sys.Modify)");
+        var none = Assert.Single(Run(new UpdatesCheck(Env())));
+        Assert.Equal((CheckStatus.Skipped, "updates"), (none.Status, none.Component));
+        Assert.Equal("not checked: /nodes/{node}/apt/update needs Sys.Modify, which this token does not have (see the guide, Node health)", none.Detail);
+    }
+
     [Fact]
     public void Without_the_node_list_the_check_is_skipped_not_failed_twice()
     {
