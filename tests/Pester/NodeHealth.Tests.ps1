@@ -99,6 +99,22 @@ Describe 'NodeHealth against the lab: every scripted case' -Tag 'Lab', 'NodeHeal
         @($results | Where-Object { $_.Check -eq 'Updates' -and $_.Status -ne 'Skipped' }).Count | Should -Be 0
     }
 
+    It 'the Proxmox API certificate (the simulator serves one with 20 days left) is a TlsCertificate Warning from the existing handshake' {
+        $cluster = Invoke-LabRun $lab -Component 'Cluster' -TimeoutSec 30
+        foreach ($e in 'lab', 'lab-b') {
+            $r = Find-Row $cluster.Results -Environment $e -Component 'proxmox-api' -Check 'TlsCertificate'
+            $r.Count | Should -Be 1 -Because $e
+            $r[0].Type | Should -Be 'Proxmox'
+            $r[0].Status | Should -Be 'Warning' -Because $r[0].Detail
+            $r[0].Detail | Should -BeLike '127.0.0.1:* presents * (SHA-256 *): expires in 19 days *, on 20* UTC (Warning under 30 days)'
+            @($r[0].Expiry).Count | Should -Be 1
+            ($r[0].Expiry[0] - [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()) / 86400 | Should -BeGreaterThan 19.5
+        }
+        # No extra request: the Cluster group asks /cluster/status once per environment, and nothing else.
+        $cluster.RequestList.'GET /cluster/status' | Should -Be 2
+        $cluster.Requests | Should -Be 2
+    }
+
     It 'asks each node once per kind' {
         foreach ($n in 'pve1', 'pve2') {
             $run.RequestList."GET /nodes/$n/certificates/info" | Should -Be 2 -Because 'one request per node for each of the two environments'

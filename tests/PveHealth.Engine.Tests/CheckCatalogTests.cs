@@ -82,7 +82,7 @@ public class CheckCatalogTests
         Assert.Contains("NodeHealth", CheckCatalog.Groups);
         Assert.Contains("Storage", CheckCatalog.Groups);
         Assert.Contains("Drift", CheckCatalog.Groups);
-        Assert.Equal(["Ready", "Targets", "Peers", "Health"], CheckCatalog.ChecksOf("monitoring"));
+        Assert.Equal(["Ready", "Targets", "Peers", "Health", "TlsCertificate"], CheckCatalog.ChecksOf("monitoring"));
     }
 
     /// <summary>The guide's table "What this version checks" lists exactly the catalog's checks, each under its group.</summary>

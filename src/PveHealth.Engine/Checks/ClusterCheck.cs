@@ -8,13 +8,19 @@ namespace PveHealth.Checks;
 /// Cluster health from <c>/cluster/status</c> (shared with ApiStatus, so one request per run): a <c>Quorum</c> result
 /// for the cluster (Type Cluster) and one <c>Node</c> result per node (Type Node, online Ok, offline Critical), so guests
 /// whose state is unknown are explained by their node. With <c>skipCertificateCheck</c> it also reports a Warning
-/// <c>Certificate</c> result on every run: turning verification off is never silent.
+/// <c>Certificate</c> result on every run: turning verification off is never silent. For an https API the cluster unit
+/// also reports <see cref="TlsCertificate"/> (component <c>proxmox-api</c>, Type <c>Proxmox</c>) from the handshake the
+/// shared client made for <c>/cluster/status</c>.
 /// </summary>
 public sealed class ClusterCheck : CheckUnit
 {
     public const string QuorumCheck = "Quorum";
     public const string NodeCheck = "Node";
     public const string CertificateCheck = "Certificate";
+
+    /// <summary>Component and Type of the API's TlsCertificate row.</summary>
+    public const string ApiComponent = "proxmox-api";
+    public const string ApiType = "Proxmox";
 
     private readonly EnvironmentContext _env;
 
@@ -24,12 +30,28 @@ public sealed class ClusterCheck : CheckUnit
     /// </summary>
     public ClusterCheck(EnvironmentContext env, bool nodes)
         : base(env.Name, nodes ? "nodes" : "cluster", nodes ? "Node" : "Cluster", env.Config.Proxmox?.Url ?? string.Empty,
-            nodes ? [NodeCheck] : env.Config.Proxmox?.SkipCertificateCheck == true ? [CertificateCheck, QuorumCheck] : [QuorumCheck])
+            nodes ? [NodeCheck] : TlsCertificate.With(env.Config.Proxmox?.SkipCertificateCheck == true ? [CertificateCheck, QuorumCheck] : [QuorumCheck], env.Config.Proxmox?.Url))
     {
         _env = env;
     }
 
     public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await RunChecksAsync(reporter, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (Runs(TlsCertificate.Name) && !cancellationToken.IsCancellationRequested)
+            {
+                reporter.Report(TlsCertificate.Result(Environment, ApiComponent, ApiType, Target, ProxmoxShared.For(_env)?.Client?.ServerCertificate.Last,
+                    _env.Config.NodeHealth, reporter.Elapsed, DateTimeOffset.UtcNow));
+            }
+        }
+    }
+
+    private async Task RunChecksAsync(CheckReporter reporter, CancellationToken cancellationToken)
     {
         if (Runs(CertificateCheck))
         {
@@ -86,7 +108,7 @@ internal sealed class ClusterCheckProvider : IServiceCheckProvider
 {
     public string Group => "Cluster";
 
-    public IReadOnlyList<string> Checks { get; } = [ClusterCheck.CertificateCheck, ClusterCheck.QuorumCheck, ClusterCheck.NodeCheck];
+    public IReadOnlyList<string> Checks { get; } = [ClusterCheck.CertificateCheck, ClusterCheck.QuorumCheck, ClusterCheck.NodeCheck, TlsCertificate.Name];
 
     public IEnumerable<CheckUnit> Create(EnvironmentContext environment)
     {

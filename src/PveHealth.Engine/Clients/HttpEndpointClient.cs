@@ -80,7 +80,7 @@ public sealed class HttpEndpointClient : IDisposable
     public HttpEndpointClient(HttpEndpointSettings settings)
     {
         _settings = settings;
-        Http = new HttpClient(CreateHandler(settings.CaFile, settings.SkipCertificateCheck), disposeHandler: true)
+        Http = new HttpClient(CreateHandler(settings.CaFile, settings.SkipCertificateCheck, ServerCertificate), disposeHandler: true)
         {
             Timeout = Timeout.InfiniteTimeSpan,
         };
@@ -103,6 +103,9 @@ public sealed class HttpEndpointClient : IDisposable
     /// <summary>True when the certificate is not verified: checks say so in their Detail.</summary>
     public bool SkipsCertificateCheck => _settings.SkipCertificateCheck && _settings.BaseUrl.Scheme == Uri.UriSchemeHttps;
 
+    /// <summary>The certificate of this client's last TLS handshake (the TlsCertificate result reads it; no extra connection).</summary>
+    public ServerCertificateCapture ServerCertificate { get; } = new();
+
     /// <summary>The underlying client (shared with the Minio SDK for the same endpoint).</summary>
     public HttpClient Http { get; }
 
@@ -112,9 +115,10 @@ public sealed class HttpEndpointClient : IDisposable
 
     /// <summary>
     /// A handler that verifies TLS against the system store, or only against <paramref name="caFile"/>,
-    /// or not at all when <paramref name="skipCertificateCheck"/>.
+    /// or not at all when <paramref name="skipCertificateCheck"/>; each handshake's certificate is recorded in
+    /// <paramref name="capture"/> whatever the verdict.
     /// </summary>
-    public static SocketsHttpHandler CreateHandler(string? caFile, bool skipCertificateCheck)
+    public static SocketsHttpHandler CreateHandler(string? caFile, bool skipCertificateCheck, ServerCertificateCapture? capture = null)
     {
         var handler = new SocketsHttpHandler
         {
@@ -126,7 +130,7 @@ public sealed class HttpEndpointClient : IDisposable
         };
         if (skipCertificateCheck)
         {
-            handler.SslOptions.RemoteCertificateValidationCallback = static (_, _, _, _) => true;
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => capture?.Capture(certificate, true) ?? true;
         }
         else if (!string.IsNullOrWhiteSpace(caFile))
         {
@@ -142,16 +146,27 @@ public sealed class HttpEndpointClient : IDisposable
             }
             handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) =>
             {
-                if (certificate is null) return false;
-                if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
-                using var chain = new X509Chain();
-                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-                chain.ChainPolicy.CustomTrustStore.AddRange(roots);
-                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-                return chain.Build(new X509Certificate2(certificate));
+                var trusted = TrustedByCa(certificate, errors, roots);
+                return capture?.Capture(certificate, trusted) ?? trusted;
             };
         }
+        else if (capture is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, errors) => capture.Capture(certificate, errors == SslPolicyErrors.None);
+        }
         return handler;
+    }
+
+    private static bool TrustedByCa(X509Certificate? certificate, SslPolicyErrors errors, X509Certificate2Collection roots)
+    {
+        if (certificate is null) return false;
+        if ((errors & SslPolicyErrors.RemoteCertificateNameMismatch) != 0) return false;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(roots);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        using var cert = new X509Certificate2(certificate);
+        return chain.Build(cert);
     }
 
     /// <summary>

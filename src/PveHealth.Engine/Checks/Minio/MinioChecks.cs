@@ -17,10 +17,8 @@ public sealed class MinioHealthCheck : EndpointCheckUnit
     public MinioHealthCheck(string environment, string target, Func<HttpEndpointClient> client, string component = "minio")
         : base(environment, component, "Minio", target, [Live, Ready, Cluster], client) { }
 
-    public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
+    protected override async Task RunAsync(CheckReporter reporter, HttpEndpointClient client, CancellationToken cancellationToken)
     {
-        var client = GetClient(reporter);
-        if (client is null) return;
         string? unreachable = null;
         foreach (var (check, route, ok, bad) in new[]
         {
@@ -323,7 +321,7 @@ public sealed class MinioCheckProvider : IServiceCheckProvider
     public string Group => "Minio";
 
     public IReadOnlyList<string> Checks { get; } =
-        [MinioHealthCheck.Live, MinioHealthCheck.Ready, MinioHealthCheck.Cluster, MinioStorageCheck.Credentials, MinioStorageCheck.Bucket, MinioStorageCheck.State, MinioStorageCheck.Lock];
+        [MinioHealthCheck.Live, MinioHealthCheck.Ready, MinioHealthCheck.Cluster, MinioStorageCheck.Credentials, MinioStorageCheck.Bucket, MinioStorageCheck.State, MinioStorageCheck.Lock, TlsCertificate.Name];
 
     public IEnumerable<CheckUnit> Create(EnvironmentContext environment)
     {
@@ -347,7 +345,10 @@ public sealed class MinioCheckProvider : IServiceCheckProvider
     {
         var target = HttpEndpointClient.Display(endpoint);
         yield return new MinioHealthCheck(environment.Name, target, () => HttpEndpointClient.ForEnvironment(environment, "minio-health",
-            () => new HttpEndpointSettings { BaseUrl = endpoint, CaFile = caFile, SkipCertificateCheck = skipCertificateCheck }));
+            () => new HttpEndpointSettings { BaseUrl = endpoint, CaFile = caFile, SkipCertificateCheck = skipCertificateCheck }))
+        {
+            CertificateThresholds = environment.Config.NodeHealth,
+        };
         if (settings is not null)
         {
             yield return new MinioStorageCheck(environment.Name, target, () => MinioStorageClient.ForEnvironment(environment, settings), options);

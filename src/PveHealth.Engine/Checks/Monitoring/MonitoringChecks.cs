@@ -5,16 +5,37 @@ using PveHealth.Model;
 
 namespace PveHealth.Checks.Monitoring;
 
-/// <summary>A unit that talks to one HTTP endpoint of the monitoring stack through the environment's shared client.</summary>
+/// <summary>
+/// A unit that talks to one HTTP endpoint (monitoring stack, MinIO health) through the environment's shared client.
+/// For an https endpoint it also reports <see cref="TlsCertificate"/> after its own requests, from the certificate of
+/// the handshake those requests made.
+/// </summary>
 public abstract class EndpointCheckUnit : CheckUnit
 {
     private readonly Func<HttpEndpointClient> _client;
 
     protected EndpointCheckUnit(string environment, string component, string type, string target, IReadOnlyList<string> checks, Func<HttpEndpointClient> client)
-        : base(environment, component, type, target, checks)
+        : base(environment, component, type, target, TlsCertificate.With(checks, target))
     {
         _client = client;
     }
+
+    /// <summary>The TlsCertificate thresholds (the environment's <c>nodeHealth</c> section; defaults when null).</summary>
+    public NodeHealthConfig? CertificateThresholds { get; init; }
+
+    public sealed override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
+    {
+        var client = GetClient(reporter);
+        if (client is null) return;
+        await RunAsync(reporter, client, cancellationToken).ConfigureAwait(false);
+        if (Runs(TlsCertificate.Name))
+        {
+            reporter.Report(TlsCertificate.Result(Environment, Component, Type, Target, client.ServerCertificate.Last, CertificateThresholds, reporter.Elapsed, DateTimeOffset.UtcNow));
+        }
+    }
+
+    /// <summary>The endpoint's own checks, with its client.</summary>
+    protected abstract Task RunAsync(CheckReporter reporter, HttpEndpointClient client, CancellationToken cancellationToken);
 
     /// <summary>The client, or null after reporting Unknown for every check (unreadable secret or CA file: the checker's own trouble).</summary>
     protected HttpEndpointClient? GetClient(CheckReporter reporter)
@@ -65,10 +86,8 @@ public sealed class PrometheusCheck : EndpointCheckUnit
     public PrometheusCheck(string environment, string target, Func<HttpEndpointClient> client, string component = "prometheus")
         : base(environment, component, "Prometheus", target, [Ready, Targets], client) { }
 
-    public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
+    protected override async Task RunAsync(CheckReporter reporter, HttpEndpointClient client, CancellationToken cancellationToken)
     {
-        var client = GetClient(reporter);
-        if (client is null) return;
         var ready = true;
         if (Runs(Ready)) ready = await ReadyAsync(reporter, client, Ready, "/-/ready", "ready", cancellationToken).ConfigureAwait(false);
         if (!Runs(Targets)) return;
@@ -149,10 +168,8 @@ public sealed class AlertmanagerCheck : EndpointCheckUnit
     public AlertmanagerCheck(string environment, string target, Func<HttpEndpointClient> client, string component = "alertmanager")
         : base(environment, component, "Alertmanager", target, [Ready, Peers], client) { }
 
-    public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
+    protected override async Task RunAsync(CheckReporter reporter, HttpEndpointClient client, CancellationToken cancellationToken)
     {
-        var client = GetClient(reporter);
-        if (client is null) return;
         var ready = true;
         if (Runs(Ready)) ready = await ReadyAsync(reporter, client, Ready, "/-/ready", "ready", cancellationToken).ConfigureAwait(false);
         if (!Runs(Peers)) return;
@@ -204,10 +221,8 @@ public sealed class GrafanaCheck : EndpointCheckUnit
     public GrafanaCheck(string environment, string target, Func<HttpEndpointClient> client, string component = "grafana")
         : base(environment, component, "Grafana", target, [Health], client) { }
 
-    public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
+    protected override async Task RunAsync(CheckReporter reporter, HttpEndpointClient client, CancellationToken cancellationToken)
     {
-        var client = GetClient(reporter);
-        if (client is null) return;
         try
         {
             var answer = await client.GetAsync("/api/health", reporter.Remaining, cancellationToken).ConfigureAwait(false);
@@ -241,16 +256,17 @@ public sealed class MonitoringCheckProvider : IServiceCheckProvider
 {
     public string Group => "Monitoring";
 
-    public IReadOnlyList<string> Checks { get; } = [PrometheusCheck.Ready, PrometheusCheck.Targets, AlertmanagerCheck.Peers, GrafanaCheck.Health];
+    public IReadOnlyList<string> Checks { get; } = [PrometheusCheck.Ready, PrometheusCheck.Targets, AlertmanagerCheck.Peers, GrafanaCheck.Health, TlsCertificate.Name];
 
     public IEnumerable<CheckUnit> Create(EnvironmentContext environment)
     {
         var mon = environment.Config.Monitoring;
         if (mon is null) yield break;
         var at = $"environments.{environment.Name}.monitoring";
-        if (mon.Prometheus is { } p) yield return new PrometheusCheck(environment.Name, Target(p), Client(environment, "prometheus", p, at + ".prometheus"));
-        if (mon.Alertmanager is { } a) yield return new AlertmanagerCheck(environment.Name, Target(a), Client(environment, "alertmanager", a, at + ".alertmanager"));
-        if (mon.Grafana is { } g) yield return new GrafanaCheck(environment.Name, Target(g), Client(environment, "grafana", g, at + ".grafana"));
+        var thresholds = environment.Config.NodeHealth;
+        if (mon.Prometheus is { } p) yield return new PrometheusCheck(environment.Name, Target(p), Client(environment, "prometheus", p, at + ".prometheus")) { CertificateThresholds = thresholds };
+        if (mon.Alertmanager is { } a) yield return new AlertmanagerCheck(environment.Name, Target(a), Client(environment, "alertmanager", a, at + ".alertmanager")) { CertificateThresholds = thresholds };
+        if (mon.Grafana is { } g) yield return new GrafanaCheck(environment.Name, Target(g), Client(environment, "grafana", g, at + ".grafana")) { CertificateThresholds = thresholds };
     }
 
     private static string Target(EndpointConfig endpoint)

@@ -251,7 +251,13 @@ public sealed class ProxmoxClient : IDisposable
             : new ProxmoxApiException(ex.Failure, message, ex.StatusCode, reason);
     }
 
+    /// <summary>The certificate of this client's last TLS handshake (the TlsCertificate result reads it; no extra connection).</summary>
+    public Clients.ServerCertificateCapture ServerCertificate { get; } = new();
+
     private bool Validate(object sender, X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
+        => ServerCertificate.Capture(certificate, Trusted(certificate, chain, errors));
+
+    private bool Trusted(X509Certificate? certificate, X509Chain? chain, SslPolicyErrors errors)
     {
         if (_tls.SkipCertificateCheck) return true;
         if (certificate is null) { _lastRejection = "no certificate presented"; return false; }
