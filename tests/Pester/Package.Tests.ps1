@@ -17,6 +17,8 @@ BeforeAll {
     $null = New-Item -ItemType Directory -Force (Join-Path $script:ChildHome '.config')
     $script:Repo = (New-Item -ItemType Directory (Join-Path $script:Work 'repo')).FullName
     $script:Version = (Import-PowerShellDataFile (Join-Path $script:ModulePath 'PveHealth.psd1')).ModuleVersion
+    # The package, as build.ps1 -Task Package makes it (the same script).
+    $script:Nupkg = (& (Join-Path $script:Root 'tools/New-ModulePackage.ps1') -ModulePath $script:ModulePath -DestinationPath (Join-Path $script:Work 'pack')).FullName
 
     # A pwsh with nothing of this session: its own PSResourceGet store and module path.
     function script:Invoke-CleanPwsh {
@@ -33,8 +35,22 @@ AfterAll {
 }
 
 Describe 'Module package (Publish-PSResource / Install-PSResource round trip)' {
+    BeforeAll {
+        # Publish and install once; the tests below read what happened and use the installed module.
+        $script:Installed = Invoke-CleanPwsh -Script @"
+if (-not [Environment]::GetFolderPath('UserProfile').StartsWith('$($script:Work)')) { throw 'HOME is not the test folder: not installing.' }
+Unregister-PSResourceRepository -Name PSGallery -ErrorAction SilentlyContinue
+Register-PSResourceRepository -Name PveHealthLocal -Uri '$($script:Repo)' -Trusted
+Publish-PSResource -NupkgPath '$($script:Nupkg)' -Repository PveHealthLocal
+'published=' + (Get-ChildItem '$($script:Repo)' -Filter *.nupkg).Name
+'found=' + ((Find-PSResource -Name PveHealth -Repository PveHealthLocal) | ForEach-Object { "`$(`$_.Name) `$(`$_.Version)" })
+`$i = Install-PSResource -Name PveHealth -Repository PveHealthLocal -TrustRepository -Scope CurrentUser -PassThru
+'installed=' + `$i.Name + ' ' + `$i.Version + ' in ' + `$i.InstalledLocation
+'repositories=' + ((Get-PSResourceRepository).Name -join ',')
+"@
+    }
+
     It 'packs a .nupkg whose nuspec carries the gallery metadata from the manifest' {
-        $script:Nupkg = (& (Join-Path $script:Root 'tools/New-ModulePackage.ps1') -ModulePath $script:ModulePath -DestinationPath (Join-Path $script:Work 'pack')).FullName
         Split-Path -Leaf $script:Nupkg | Should -Be "PveHealth.$($script:Version).nupkg"
         Add-Type -AssemblyName System.IO.Compression.FileSystem
         $zip = [IO.Compression.ZipFile]::OpenRead($script:Nupkg)
@@ -55,17 +71,7 @@ Describe 'Module package (Publish-PSResource / Install-PSResource round trip)' {
     }
 
     It 'publishes to a local file repository and installs into a clean module path' {
-        $r = Invoke-CleanPwsh -Script @"
-if (-not [Environment]::GetFolderPath('UserProfile').StartsWith('$($script:Work)')) { throw 'HOME is not the test folder: not installing.' }
-Unregister-PSResourceRepository -Name PSGallery -ErrorAction SilentlyContinue
-Register-PSResourceRepository -Name PveHealthLocal -Uri '$($script:Repo)' -Trusted
-Publish-PSResource -NupkgPath '$($script:Nupkg)' -Repository PveHealthLocal
-'published=' + (Get-ChildItem '$($script:Repo)' -Filter *.nupkg).Name
-'found=' + ((Find-PSResource -Name PveHealth -Repository PveHealthLocal) | ForEach-Object { "`$(`$_.Name) `$(`$_.Version)" })
-`$i = Install-PSResource -Name PveHealth -Repository PveHealthLocal -TrustRepository -Scope CurrentUser -PassThru
-'installed=' + `$i.Name + ' ' + `$i.Version + ' in ' + `$i.InstalledLocation
-'repositories=' + ((Get-PSResourceRepository).Name -join ',')
-"@
+        $r = $script:Installed
         $r.ExitCode | Should -Be 0 -Because $r.Error
         $lines = $r.Output -split "`n" | ForEach-Object Trim
         $lines | Should -Contain "published=PveHealth.$($script:Version).nupkg"
