@@ -236,16 +236,15 @@ Describe 'Grafana dashboard (deploy/grafana)' {
 
 Describe 'Dashboard and alert expressions against a real node_exporter and Prometheus' {
     BeforeAll {
-        function Get-FreePort {
-            $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
-            $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop(); $port
-        }
         $script:Stack = New-Item -ItemType Directory -Force (Join-Path $script:Work 'stack')
         $textfiles = New-Item -ItemType Directory -Force (Join-Path $script:Stack 'textfile')
         $ok = Test-PveVm -Name 'web-01' -Address 127.0.0.1 -Environment lab -Check Ping -InformationAction Ignore
         $odd = Test-PveVm -Name "db `"main`" ü\x" -Address 127.0.0.1 -Environment lab -Check Ping -InformationAction Ignore
         $ghost = Test-PveVm -Name 'ghost' -Environment lab -Check Ping -InformationAction Ignore
-        $ok, $odd, $ghost | Export-PveHealthMetrics -Path (Join-Path $textfiles 'pve_health.prom')
+        # The node health and recovery panels' rows (Ok, so the failure alerts below stay about the ghost only).
+        $zfs = [PveHealth.Model.CheckResult]::new('lab', 'pve1/rpool', 'ZfsPool', 'Zfs', [PveHealth.Model.CheckStatus]::Ok, 'pool rpool ONLINE', [TimeSpan]::Zero, $null, $null)
+        $backup = [PveHealth.Model.CheckResult]::new('lab', 'web-01', 'Vm', 'BackupAge', [PveHealth.Model.CheckStatus]::Ok, 'last good backup 3 h ago', [TimeSpan]::Zero, $null, $null)
+        $ok, $odd, $ghost, $zfs, $backup | Export-PveHealthMetrics -Path (Join-Path $textfiles 'pve_health.prom')
         # The capacity panel's series, as the Storage group exports them (a second file: node_exporter merges them).
         "# HELP pve_health_storage_used_ratio Used fraction.`n# TYPE pve_health_storage_used_ratio gauge`npve_health_storage_used_ratio{environment=`"lab`",node=`"pve1`",storage=`"local-lvm`"} 0.93`n" |
             Set-Content -LiteralPath (Join-Path $textfiles 'storage.prom') -NoNewline -Encoding utf8NoBOM
@@ -254,61 +253,27 @@ Describe 'Dashboard and alert expressions against a real node_exporter and Prome
         "# HELP pve_health_certificate_expiry_seconds notAfter.`n# TYPE pve_health_certificate_expiry_seconds gauge`npve_health_certificate_expiry_seconds{environment=`"lab`",component=`"pve1/pve-ssl.pem`",type=`"Certificate`",check=`"NodeCertificate`"} $notAfter`n" |
             Set-Content -LiteralPath (Join-Path $textfiles 'certificates.prom') -NoNewline -Encoding utf8NoBOM
 
-        $script:NodePort = Get-FreePort
-        $script:PromPort = Get-FreePort
-        $script:Prom = "http://127.0.0.1:$($script:PromPort)"
-        $config = Join-Path $script:Stack 'prometheus.yml'
-        @"
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-rule_files:
-  - $(Join-Path $script:Deploy 'prometheus/health-alerts.yml')
-scrape_configs:
-  - job_name: node
-    static_configs:
-      - targets: ['127.0.0.1:$($script:NodePort)']
-"@ | Set-Content $config -Encoding utf8NoBOM
-        $script:Procs = @()
-        $script:Procs += Start-Process -FilePath 'prometheus-node-exporter' -PassThru -ArgumentList @(
-            "--web.listen-address=127.0.0.1:$($script:NodePort)", '--collector.disable-defaults', '--collector.textfile',
-            "--collector.textfile.directory=$textfiles") -RedirectStandardOutput (Join-Path $script:Stack 'node.out') -RedirectStandardError (Join-Path $script:Stack 'node.err')
-        $script:Procs += Start-Process -FilePath 'prometheus' -PassThru -ArgumentList @(
-            "--config.file=$config", "--storage.tsdb.path=$(Join-Path $script:Stack 'data')", "--web.listen-address=127.0.0.1:$($script:PromPort)") `
-            -RedirectStandardOutput (Join-Path $script:Stack 'prom.out') -RedirectStandardError (Join-Path $script:Stack 'prom.err')
+        # The backup-age panel's series, as BackupAge exports it: the last good backup 3 hours ago.
+        $lastBackup = [DateTimeOffset]::UtcNow.AddHours(-3).ToUnixTimeSeconds()
+        "# HELP pve_health_backup_last_timestamp_seconds Last good backup.`n# TYPE pve_health_backup_last_timestamp_seconds gauge`npve_health_backup_last_timestamp_seconds{environment=`"lab`",guest=`"web-01`",vmid=`"101`"} $lastBackup`n" |
+            Set-Content -LiteralPath (Join-Path $textfiles 'backups.prom') -NoNewline -Encoding utf8NoBOM
 
-        function script:Invoke-PromQuery([string] $Query, [switch] $Range) {
-            if ($Range) {
-                $now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
-                Invoke-RestMethod -Uri "$($script:Prom)/api/v1/query_range" -Body @{ query = $Query; start = $now - 60; end = $now; step = '1' } -TimeoutSec 10
-            }
-            else { Invoke-RestMethod -Uri "$($script:Prom)/api/v1/query" -Body @{ query = $Query } -TimeoutSec 10 }
-        }
-
+        $script:Prometheus = Start-TestPrometheus -Folder (Join-Path $script:Stack 'prometheus') -TextfileDirectory $textfiles -RuleFile (Join-Path $script:Deploy 'prometheus/health-alerts.yml')
+        $script:Prom = $script:Prometheus.Url
+        function script:Invoke-PromQuery([string] $Query, [switch] $Range) { Invoke-TestPromQuery $script:Prometheus $Query -Range:$Range }
         # Bounded wait (90 s) until Prometheus has scraped the textfile series at least a few times.
-        $deadline = [DateTime]::UtcNow.AddSeconds(90)
-        $script:Ready = $false
-        for ($i = 0; $i -lt 180 -and [DateTime]::UtcNow -lt $deadline; $i++) {
-            try {
-                $r = Invoke-PromQuery 'count_over_time(pve_health_check_success{component="web-01"}[1m])'
-                if ($r.data.result.Count -gt 0 -and [double]$r.data.result[0].value[1] -ge 3) { $script:Ready = $true; break }
-            }
-            catch { }
-            Start-Sleep -Milliseconds 500
-        }
+        $script:Ready = Wait-TestPrometheus $script:Prometheus 'pve_health_check_success{component="web-01"}'
     }
 
     AfterAll {
-        foreach ($p in @($script:Procs)) {
-            if ($p -and -not $p.HasExited) { $p.Kill($true); $p.WaitForExit(10000) | Out-Null }
-        }
-        foreach ($p in @($script:Procs)) {
+        Stop-TestPrometheus $script:Prometheus
+        foreach ($p in @($script:Prometheus.Procs)) {
             if ($p) { Get-Process -Id $p.Id -ErrorAction SilentlyContinue | Should -BeNullOrEmpty -Because "process $($p.Id) must be gone" }
         }
     }
 
     It 'Prometheus scraped the exported series through node_exporter' {
-        $script:Ready | Should -BeTrue -Because (Get-Content -Raw (Join-Path $script:Stack 'prom.err') -ErrorAction SilentlyContinue)
+        $script:Ready | Should -BeTrue -Because (Get-Content -Raw (Join-Path $script:Stack 'prometheus/prom.err') -ErrorAction SilentlyContinue)
         $r = Invoke-PromQuery 'node_textfile_scrape_error'
         [double]$r.data.result[0].value[1] | Should -Be 0
         $odd = Invoke-PromQuery 'pve_health_check_success{component=~"db.*"}'
@@ -319,16 +284,12 @@ scrape_configs:
         $script:Ready | Should -BeTrue
         $dashboard = Get-Content -Raw (Join-Path $script:Deploy 'grafana/health-overview.json') | ConvertFrom-Json
         $checked = 0
-        foreach ($panel in $dashboard.panels) {
-            foreach ($t in $panel.targets) {
-                $expr = $t.expr.Replace('$environment', '.*').Replace('$__rate_interval', '1m').Replace('$__interval', '15s').Replace('$__range', '1h')
-                $expr | Should -Not -Match '\$' -Because "every variable in '$($t.expr)' is replaced"
-                $range = -not ($t.PSObject.Properties.Name -contains 'instant' -and $t.instant)
-                $r = Invoke-PromQuery $expr -Range:$range
-                $r.status | Should -Be 'success'
-                $r.data.result.Count | Should -BeGreaterThan 0 -Because "panel '$($panel.title)' ($expr) must return data"
-                $checked++
-            }
+        foreach ($q in Get-DashboardQuery (Join-Path $script:Deploy 'grafana/health-overview.json')) {
+            $q.Expr | Should -Not -Match '\$' -Because "every variable in '$($q.Source)' is replaced"
+            $r = Invoke-PromQuery $q.Expr -Range:$q.Range
+            $r.status | Should -Be 'success'
+            $r.data.result.Count | Should -BeGreaterThan 0 -Because "panel '$($q.Panel)' ($($q.Expr)) must return data"
+            $checked++
         }
         $checked | Should -Be @($dashboard.panels.targets).Count
         $checked | Should -BeGreaterOrEqual 8

@@ -115,6 +115,41 @@ Describe 'NodeHealth against the lab: every scripted case' -Tag 'Lab', 'NodeHeal
         $cluster.Requests | Should -Be 2
     }
 
+    It 'the dashboard''s node health, recovery, certificate and capacity panels return this lab run''s rows through node_exporter and Prometheus' {
+        $textfiles = (New-Item -ItemType Directory -Force (Join-Path $lab.Root 'textfile')).FullName
+        $null = Invoke-InPveLab $lab -ModulePath $script:ModulePath -TimeoutSec 300 -ArgumentList (Join-Path $textfiles 'pve_health.prom') {
+            param([string] $File)
+            Invoke-PveHealthCheck -All -ConfigPath $Lab.ConfigPath -Component NodeHealth, Cluster, Storage, Backups -TimeoutSec 30 -InformationAction Ignore |
+                Export-PveHealthMetrics -Path $File
+        }
+        $prom = Start-TestPrometheus -Folder (Join-Path $lab.Root 'prometheus') -TextfileDirectory $textfiles
+        try {
+            Wait-TestPrometheus $prom 'pve_health_check_status{check="Zfs"}' | Should -BeTrue -Because 'Prometheus scrapes the lab run''s textfile'
+            $dashboard = Join-Path $PSScriptRoot '../../deploy/grafana/health-overview.json'
+            $rows = @{}
+            foreach ($title in 'Storage capacity', 'Certificates: days until expiry', 'Node health (current)', 'Recovery (current)', 'Backups: hours since the last good backup') {
+                $q = @(Get-DashboardQuery $dashboard -Title $title)
+                $q.Count | Should -Be 1 -Because "the dashboard has the panel '$title'"
+                $r = Invoke-TestPromQuery $prom $q[0].Expr -Range:$q[0].Range
+                $r.status | Should -Be 'success'
+                @($r.data.result).Count | Should -BeGreaterThan 0 -Because "panel '$title' ($($q[0].Expr)) must return the lab's data"
+                $rows[$title] = @($r.data.result)
+            }
+            # The scripted cases are what the panels show (status 2 = Critical, 1 = Warning).
+            $zfs = @($rows['Node health (current)'] | Where-Object { $_.metric.environment -eq 'lab' -and $_.metric.component -eq 'pve2/tank' -and $_.metric.check -eq 'Zfs' })
+            [double]$zfs[0].value[1] | Should -Be 2
+            $api = @($rows['Certificates: days until expiry'] | Where-Object { $_.metric.environment -eq 'lab' -and $_.metric.component -eq 'proxmox-api' -and $_.metric.check -eq 'TlsCertificate' })
+            [double]$api[0].value[1] | Should -BeGreaterThan 19.5
+            [double]$api[0].value[1] | Should -BeLessThan 20.1
+            $full = @($rows['Recovery (current)'] | Where-Object { $_.metric.environment -eq 'lab' -and $_.metric.component -eq 'pve1/local-lvm' -and $_.metric.check -eq 'Usage' })
+            [double]$full[0].value[1] | Should -Be 2
+            $stale = @($rows['Backups: hours since the last good backup'] | Where-Object { $_.metric.guest -eq 'db-01' })
+            [double]$stale[0].value[1] | Should -BeGreaterThan 50
+            @($rows['Storage capacity'] | Where-Object { $_.metric.environment -eq 'lab' -and $_.metric.storage -eq 'local-lvm' -and $_.metric.node -eq 'pve1' }).Count | Should -Be 1
+        }
+        finally { Stop-TestPrometheus $prom }
+    }
+
     It 'asks each node once per kind' {
         foreach ($n in 'pve1', 'pve2') {
             $run.RequestList."GET /nodes/$n/certificates/info" | Should -Be 2 -Because 'one request per node for each of the two environments'

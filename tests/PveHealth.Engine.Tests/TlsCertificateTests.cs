@@ -161,7 +161,7 @@ public sealed class TlsCertificateTests
 
         Assert.DoesNotContain(TlsCertificate.Name, new GrafanaCheck("lab", $"http://127.0.0.1:{port}/", () => client).Checks);
         var env = new EnvironmentContext("lab", new EnvironmentConfig { Proxmox = new ProxmoxConfig { Url = $"http://127.0.0.1:{port}" } }, new RunOptions());
-        Assert.DoesNotContain(TlsCertificate.Name, new ClusterCheck(env, nodes: false).Checks);
+        Assert.DoesNotContain(TlsCertificate.Name, new ClusterQuorumCheck(env).Checks);
     }
 
     [Fact]
@@ -176,8 +176,8 @@ public sealed class TlsCertificateTests
             {
                 Proxmox = new ProxmoxConfig { Url = server.Url.TrimEnd('/'), TokenId = "mon@pve!health", TokenSecret = new SecretReference { File = secret }, Fingerprint = server.Fingerprint },
             }, new RunOptions { CheckTimeout = TimeSpan.FromSeconds(10) });
-            var results = Run(new ClusterCheck(env, nodes: false));
-            Assert.Equal(CheckStatus.Ok, results.Single(r => r.Check == ClusterCheck.QuorumCheck).Status);
+            var results = Run(new ClusterQuorumCheck(env));
+            Assert.Equal(CheckStatus.Ok, results.Single(r => r.Check == ClusterCheckProvider.QuorumCheck).Status);
             var tls = results.Single(r => r.Check == TlsCertificate.Name);
             Assert.Equal(("proxmox-api", "Proxmox", CheckStatus.Critical), (tls.Component, tls.Type, tls.Status));
             Assert.Contains("expires in 4 days 23 h", tls.Detail);

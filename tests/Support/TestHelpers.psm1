@@ -54,4 +54,92 @@ function New-TestConfig {
     $path
 }
 
-Export-ModuleMember -Function Invoke-Program, Get-PwshCommand, Get-PveHealthModulePath, Invoke-FreshPwsh, New-TestConfig
+function Start-TestPrometheus {
+    <#
+    A real node_exporter (textfile collector only) and Prometheus scraping it every second, on free ports of 127.0.0.1,
+    with optional rule files. Returns { Url; Procs; Folder }. Wait-TestPrometheus waits for a series; Stop-TestPrometheus
+    ends both processes (by their ids).
+    #>
+    param([Parameter(Mandatory)] [string] $Folder, [Parameter(Mandatory)] [string] $TextfileDirectory, [string[]] $RuleFile = @())
+    function Get-FreePort {
+        $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0)
+        $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop(); $port
+    }
+    $null = New-Item -ItemType Directory -Force $Folder
+    $nodePort = Get-FreePort
+    $promPort = Get-FreePort
+    $config = Join-Path $Folder 'prometheus.yml'
+    $rules = if ($RuleFile.Count) { "rule_files:`n" + (($RuleFile | ForEach-Object { "  - $_" }) -join "`n") + "`n" } else { '' }
+    @"
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+$rules
+scrape_configs:
+  - job_name: node
+    static_configs:
+      - targets: ['127.0.0.1:$nodePort']
+"@ | Set-Content $config -Encoding utf8NoBOM
+    $procs = @()
+    $procs += Start-Process -FilePath 'prometheus-node-exporter' -PassThru -ArgumentList @(
+        "--web.listen-address=127.0.0.1:$nodePort", '--collector.disable-defaults', '--collector.textfile',
+        "--collector.textfile.directory=$TextfileDirectory") -RedirectStandardOutput (Join-Path $Folder 'node.out') -RedirectStandardError (Join-Path $Folder 'node.err')
+    $procs += Start-Process -FilePath 'prometheus' -PassThru -ArgumentList @(
+        "--config.file=$config", "--storage.tsdb.path=$(Join-Path $Folder 'data')", "--web.listen-address=127.0.0.1:$promPort") `
+        -RedirectStandardOutput (Join-Path $Folder 'prom.out') -RedirectStandardError (Join-Path $Folder 'prom.err')
+    [pscustomobject]@{ Url = "http://127.0.0.1:$promPort"; Procs = $procs; Folder = $Folder }
+}
+
+function Invoke-TestPromQuery {
+    <# An instant query, or with -Range the last 60 s at 1 s steps. #>
+    param([Parameter(Mandatory)] $Prometheus, [Parameter(Mandatory)] [string] $Query, [switch] $Range)
+    if ($Range) {
+        $now = [DateTimeOffset]::UtcNow.ToUnixTimeSeconds()
+        Invoke-RestMethod -Uri "$($Prometheus.Url)/api/v1/query_range" -Body @{ query = $Query; start = $now - 60; end = $now; step = '1' } -TimeoutSec 10
+    }
+    else { Invoke-RestMethod -Uri "$($Prometheus.Url)/api/v1/query" -Body @{ query = $Query } -TimeoutSec 10 }
+}
+
+function Wait-TestPrometheus {
+    <# Bounded wait (-TimeoutSec, default 90) until $Series has been scraped at least 3 times; $true when it has. #>
+    param([Parameter(Mandatory)] $Prometheus, [Parameter(Mandatory)] [string] $Series, [double] $TimeoutSec = 90)
+    $deadline = [DateTime]::UtcNow.AddSeconds($TimeoutSec)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        try {
+            $r = Invoke-TestPromQuery $Prometheus "count_over_time($Series[1m])"
+            if ($r.data.result.Count -gt 0 -and [double]$r.data.result[0].value[1] -ge 3) { return $true }
+        }
+        catch { }
+        Start-Sleep -Milliseconds 500
+    }
+    $false
+}
+
+function Stop-TestPrometheus {
+    <# Ends the processes Start-TestPrometheus started (by id). #>
+    param($Prometheus)
+    foreach ($p in @($Prometheus.Procs)) {
+        if ($p -and -not $p.HasExited) { $p.Kill($true); $p.WaitForExit(10000) | Out-Null }
+    }
+}
+
+function Get-DashboardQuery {
+    <#
+    The dashboard's panel expressions with its variables replaced for a direct query: [pscustomobject]{ Panel; Expr; Range }
+    ($environment → .*, intervals → fixed values). -Title picks panels by wildcard.
+    #>
+    param([Parameter(Mandatory)] [string] $Path, [string] $Title = '*')
+    $dashboard = Get-Content -Raw $Path | ConvertFrom-Json
+    foreach ($panel in $dashboard.panels | Where-Object title -like $Title) {
+        foreach ($t in $panel.targets) {
+            [pscustomobject]@{
+                Panel = $panel.title
+                Source = $t.expr
+                Expr  = $t.expr.Replace('$environment', '.*').Replace('$__rate_interval', '1m').Replace('$__interval', '15s').Replace('$__range', '1h')
+                Range = -not ($t.PSObject.Properties.Name -contains 'instant' -and $t.instant)
+            }
+        }
+    }
+}
+
+Export-ModuleMember -Function Start-TestPrometheus, Invoke-TestPromQuery, Wait-TestPrometheus, Stop-TestPrometheus, Get-DashboardQuery, Invoke-Program, Get-PwshCommand, Get-PveHealthModulePath, Invoke-FreshPwsh, New-TestConfig

@@ -89,12 +89,6 @@ public sealed class CheckReporter
     /// <summary>True once the unit has reported anything.</summary>
     internal bool AnsweredAny { get; private set; }
 
-    /// <summary>True once the check has been reported for the unit's component.</summary>
-    public bool HasReported(string check)
-    {
-        lock (_gate) return _reported.Contains(check);
-    }
-
     /// <summary>Seals the reporter and returns the declared checks that never reported.</summary>
     internal IReadOnlyList<string> Seal()
     {

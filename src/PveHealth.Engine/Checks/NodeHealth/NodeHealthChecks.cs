@@ -132,7 +132,11 @@ public sealed class KernelCheck : NodeHealthUnit
             var newest = NodeHealthParsers.NewestInstalledKernel(packages);
             var node = nodes[i];
             if (running is null) { reporter.Report(Result(reporter, node, CheckStatus.Unknown, "the node status gives no running kernel (current-kernel.release)")); continue; }
-            if (newest is null) { reporter.Report(Result(reporter, node, CheckStatus.Ok, $"running kernel {running}; no pve-kernel/proxmox-kernel package listed by apt/versions")); continue; }
+            if (newest is null)
+            {
+                reporter.Report(Result(reporter, node, CheckStatus.Unknown, $"running kernel {running}, but /nodes/{node}/apt/versions lists no installed pve-kernel/proxmox-kernel package, so a pending reboot cannot be judged"));
+                continue;
+            }
             if (NodeHealthParsers.CompareKernel(running, newest) < 0)
             {
                 reporter.Report(Result(reporter, node, CheckStatus.Warning, $"running kernel {running} is older than the newest installed {newest}: reboot the node to run it (migrate its guests first)"));
@@ -159,20 +163,25 @@ public sealed class UpdatesCheck : NodeHealthUnit
     {
         if (await OnlineNodesAsync(reporter, cancellationToken).ConfigureAwait(false) is not { } nodes) return;
         var answers = await PerNodeAsync(nodes, n => $"nodes/{n}/apt/update", JsonValueKind.Array, reporter, cancellationToken).ConfigureAwait(false);
-        var denied = 0;
+        var denied = new List<string>();
         foreach (var answer in answers)
         {
-            if (answer.Error is { Failure: ProxmoxFailure.Permission }) { denied++; continue; }
+            if (answer.Error is { Failure: ProxmoxFailure.Permission }) { denied.Add(answer.Node); continue; }
             if (answer.Error is not null) { ReportNodeFailure(reporter, answer, "the pending updates"); continue; }
             var pending = NodeHealthParsers.ParseAptUpdates(answer.Data);
             reporter.Report(pending.Count == 0
                 ? Result(reporter, answer.Node, CheckStatus.Ok, "no pending package updates (as of the node's last apt update)")
                 : Result(reporter, answer.Node, CheckStatus.Warning, Inv($"{pending.Count} package update(s) pending: {string.Join(", ", pending.Take(8))}{(pending.Count > 8 ? ", ..." : string.Empty)}")));
         }
-        if (denied == answers.Count)
+        if (denied.Count == answers.Count)
         {
             // No row for any node: the token lacks Sys.Modify. The unit still answers for itself, as Skipped (not exported).
             reporter.Report(Check, CheckStatus.Skipped, "not checked: /nodes/{node}/apt/update needs Sys.Modify, which this token does not have (see the guide, Node health)", TimeSpan.Zero);
+        }
+        else if (denied.Count > 0)
+        {
+            // No row for the nodes the token may not ask (never a false "up to date"); one Skipped row names them.
+            reporter.Report(Check, CheckStatus.Skipped, $"not checked on {string.Join(", ", denied)}: /nodes/{{node}}/apt/update needs Sys.Modify, which this token does not have there (see the guide, Node health)", TimeSpan.Zero);
         }
     }
 }

@@ -1,0 +1,6 @@
+using Xunit;
+
+namespace PveHealth.Tests;
+
+[CollectionDefinition("hostile-memory", DisableParallelization = true)]
+public class HostileMemoryCollection;
