@@ -1,9 +1,5 @@
 using System.Net;
-using System.Net.Security;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Security.Cryptography.X509Certificates;
-using System.Text;
 using PveHealth.Checks;
 using PveHealth.Checks.Minio;
 using PveHealth.Checks.Monitoring;
@@ -17,79 +13,10 @@ namespace PveHealth.Tests;
 
 /// <summary>
 /// TlsCertificate: the certificate of the handshake an endpoint's client already makes, judged like node certificates.
-/// A loopback HTTPS server with a certificate of a chosen remaining life counts the connections it accepts.
+/// A loopback HTTPS server (<see cref="LoopbackTlsServer"/>) with a certificate of a chosen remaining life counts the connections it accepts.
 /// </summary>
 public sealed class TlsCertificateTests
 {
-    /// <summary>A TLS server on 127.0.0.1 answering every request with one JSON body (Connection: close), counting connections.</summary>
-    private sealed class TlsServer : IDisposable
-    {
-        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
-        private readonly CancellationTokenSource _stop = new();
-        private readonly string _body;
-        private int _connections;
-
-        public TlsServer(TimeSpan life, string body = """{"database":"ok","version":"11.0.0"}""")
-        {
-            _body = body;
-            using var key = RSA.Create(2048);
-            var req = new CertificateRequest("CN=lab-endpoint", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
-            var san = new SubjectAlternativeNameBuilder();
-            san.AddIpAddress(IPAddress.Loopback);
-            req.CertificateExtensions.Add(san.Build());
-            req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
-            // Whole seconds: the certificate's notAfter has no fraction.
-            NotAfter = DateTimeOffset.FromUnixTimeSeconds((DateTimeOffset.UtcNow + life).ToUnixTimeSeconds());
-            using var created = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-60), NotAfter);
-            Certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
-            CaFile = Path.Combine(Path.GetTempPath(), $"pvehealth-tls-{Guid.NewGuid():N}.pem");
-            File.WriteAllText(CaFile, created.ExportCertificatePem());
-            Fingerprint = string.Join(':', SHA256.HashData(created.RawData).Select(b => b.ToString("X2")));
-            _listener.Start();
-            _ = ServeAsync();
-        }
-
-        public X509Certificate2 Certificate { get; }
-        public DateTimeOffset NotAfter { get; }
-        public string CaFile { get; }
-        public string Fingerprint { get; }
-        public int Connections => Volatile.Read(ref _connections);
-        public string Url => $"https://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/";
-
-        private async Task ServeAsync()
-        {
-            while (!_stop.IsCancellationRequested)
-            {
-                TcpClient client;
-                try { client = await _listener.AcceptTcpClientAsync(_stop.Token); } catch { return; }
-                Interlocked.Increment(ref _connections);
-                _ = Task.Run(async () =>
-                {
-                    using (client)
-                    {
-                        try
-                        {
-                            using var ssl = new SslStream(client.GetStream());
-                            await ssl.AuthenticateAsServerAsync(Certificate);
-                            var buffer = new byte[8192];
-                            _ = await ssl.ReadAsync(buffer);
-                            await ssl.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {_body.Length}\r\nConnection: close\r\n\r\n{_body}"));
-                        }
-                        catch (Exception) { /* the client rejected the certificate */ }
-                    }
-                });
-            }
-        }
-
-        public void Dispose()
-        {
-            _stop.Cancel();
-            _listener.Stop();
-            Certificate.Dispose();
-            File.Delete(CaFile);
-        }
-    }
-
     private static List<CheckResult> Run(params CheckUnit[] units)
         => new CheckRunner(new RunOptions { CheckTimeout = TimeSpan.FromSeconds(10) }).Run(units, CancellationToken.None)
             .OfType<ResultEvent>().Select(e => e.Result).ToList();
@@ -97,7 +24,7 @@ public sealed class TlsCertificateTests
     [Fact]
     public void A_CA_verified_endpoint_expiring_in_20_days_is_a_Warning_from_the_one_handshake_the_check_made()
     {
-        using var server = new TlsServer(TimeSpan.FromDays(20));
+        using var server = new LoopbackTlsServer(TimeSpan.FromDays(20));
         using var client = new HttpEndpointClient(new HttpEndpointSettings { BaseUrl = new Uri(server.Url), CaFile = server.CaFile });
         var results = Run(new GrafanaCheck("lab", server.Url, () => client));
         Assert.Equal(CheckStatus.Ok, results.Single(r => r.Check == GrafanaCheck.Health).Status);
@@ -115,7 +42,7 @@ public sealed class TlsCertificateTests
     [Fact]
     public void Thresholds_come_from_nodeHealth_and_an_unverified_endpoint_is_judged_alike()
     {
-        using var server = new TlsServer(TimeSpan.FromDays(20));
+        using var server = new LoopbackTlsServer(TimeSpan.FromDays(20));
         using var client = new HttpEndpointClient(new HttpEndpointSettings { BaseUrl = new Uri(server.Url), SkipCertificateCheck = true });
         var unit = new GrafanaCheck("lab", server.Url, () => client) { CertificateThresholds = new NodeHealthConfig { CertificateWarningDays = 60, CertificateCriticalDays = 21 } };
         var tls = Run(unit).Single(r => r.Check == TlsCertificate.Name);
@@ -126,7 +53,7 @@ public sealed class TlsCertificateTests
     [Fact]
     public void An_untrusted_certificate_is_still_judged_and_says_it_was_not_trusted()
     {
-        using var server = new TlsServer(TimeSpan.FromDays(3));
+        using var server = new LoopbackTlsServer(TimeSpan.FromDays(3));
         using var client = new HttpEndpointClient(new HttpEndpointSettings { BaseUrl = new Uri(server.Url) }); // system store: self-signed is rejected
         var results = Run(new PrometheusCheck("lab", server.Url, () => client));
         Assert.Equal(CheckStatus.Critical, results.Single(r => r.Check == PrometheusCheck.Ready).Status);
@@ -139,7 +66,7 @@ public sealed class TlsCertificateTests
     [Fact]
     public void An_expired_certificate_is_Critical()
     {
-        using var server = new TlsServer(TimeSpan.FromDays(-2));
+        using var server = new LoopbackTlsServer(TimeSpan.FromDays(-2));
         using var client = new HttpEndpointClient(new HttpEndpointSettings { BaseUrl = new Uri(server.Url), SkipCertificateCheck = true });
         var tls = Run(new MinioHealthCheck("lab", server.Url, () => client)).Single(r => r.Check == TlsCertificate.Name);
         Assert.Equal(CheckStatus.Critical, tls.Status);
@@ -167,7 +94,7 @@ public sealed class TlsCertificateTests
     [Fact]
     public void The_Proxmox_API_certificate_is_reported_by_the_cluster_unit_from_the_pinned_handshake()
     {
-        using var server = new TlsServer(TimeSpan.FromDays(5), """{"data":[{"type":"cluster","name":"lab","quorate":1},{"type":"node","name":"pve1","online":1}]}""");
+        using var server = new LoopbackTlsServer(TimeSpan.FromDays(5), """{"data":[{"type":"cluster","name":"lab","quorate":1},{"type":"node","name":"pve1","online":1}]}""");
         var secret = Path.GetTempFileName();
         File.WriteAllText(secret, "s3cret-token\n");
         try

@@ -15,4 +15,11 @@ public interface IGuestCheckProvider
     /// cannot run (no SSH section).
     /// </summary>
     CheckUnit? Create(Guest guest, EnvironmentContext environment, IReadOnlyList<string> wanted, out string? skipReason);
+
+    /// <summary>
+    /// Findings about the environment's own setup for these checks (bad known_hosts lines), asked for once per environment
+    /// and plan when the first of its guests gets a unit, so they are reported once, not per guest. Local files only
+    /// (the dry run asks too); a setup that cannot be read at all is left to the units, which report it per guest.
+    /// </summary>
+    IEnumerable<CheckResult> SetupFindings(EnvironmentContext environment) => [];
 }

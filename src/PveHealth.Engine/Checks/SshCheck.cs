@@ -47,7 +47,7 @@ public sealed class SshCheck : CheckUnit
             key = _env.Shared($"ssh-key:{_ssh.KeyFile}", () => LoadKey(_ssh));
             if (_ssh.HostKeyFingerprint is null)
             {
-                knownHosts = _env.Shared($"known-hosts:{_ssh.KnownHostsFile}", () => LoadKnownHosts(_ssh));
+                knownHosts = SharedKnownHosts(_env, _ssh);
             }
         }
         catch (SshSetupException ex)
@@ -259,6 +259,32 @@ public sealed class SshCheck : CheckUnit
         }
     }
 
+    /// <summary>The environment's known_hosts, read once and shared by its guests' units (and the planner's setup look).</summary>
+    private static KnownHosts SharedKnownHosts(EnvironmentContext env, SshConfig ssh) => env.Shared($"known-hosts:{ssh.KnownHostsFile}", () => LoadKnownHosts(ssh));
+
+    /// <summary>Most bad known_hosts lines one Warning names; the rest are counted.</summary>
+    private const int ListedProblems = 5;
+
+    /// <summary>
+    /// A Warning naming the known_hosts file and each line that was ignored (component known_hosts, Type Ssh, check Ssh),
+    /// or null when every line parsed, host keys are pinned by fingerprint instead, or the file cannot be read (each
+    /// guest's Ssh result then says so).
+    /// </summary>
+    internal static CheckResult? KnownHostsFinding(EnvironmentContext env, SshConfig ssh)
+    {
+        if (ssh.HostKeyFingerprint is not null || string.IsNullOrWhiteSpace(ssh.KnownHostsFile)) return null;
+        KnownHosts knownHosts;
+        try { knownHosts = SharedKnownHosts(env, ssh); }
+        catch (SshSetupException) { return null; }
+        catch (InputTooLargeException) { return null; }
+        var problems = knownHosts.Problems;
+        if (problems.Count == 0) return null;
+        var listed = string.Join("; ", problems.Take(ListedProblems)) + (problems.Count > ListedProblems ? $"; and {problems.Count - ListedProblems} more" : string.Empty);
+        return new CheckResult(env.Name, "known_hosts", SshName, SshName, CheckStatus.Warning,
+            $"{knownHosts.Path}: {problems.Count} {(problems.Count == 1 ? "line" : "lines")} ignored ({listed}); fix or remove them",
+            TimeSpan.Zero, knownHosts.Path);
+    }
+
     private static KnownHosts LoadKnownHosts(SshConfig ssh)
     {
         if (string.IsNullOrWhiteSpace(ssh.KnownHostsFile))
@@ -287,4 +313,7 @@ internal sealed class SshCheckProvider : IGuestCheckProvider
         // Docker alone still needs the SSH connection: it runs inside the same unit.
         return new SshCheck(guest, ssh, environment, wanted);
     }
+
+    public IEnumerable<CheckResult> SetupFindings(EnvironmentContext environment)
+        => environment.Config.Ssh is { } ssh && SshCheck.KnownHostsFinding(environment, ssh) is { } finding ? [finding] : [];
 }

@@ -41,6 +41,11 @@ public sealed class HealthPlan : IDisposable
     /// <summary>Sources the dry run did not read, as "environment: description".</summary>
     public List<string> Deferred { get; } = new();
     public List<string> EnvironmentNames { get; } = new();
+
+    private readonly HashSet<(string Environment, IGuestCheckProvider Provider)> _setupLooked = new();
+
+    /// <summary>True the first time a provider's setup is looked at for an environment of this plan.</summary>
+    internal bool FirstSetupLook(string environment, IGuestCheckProvider provider) => _setupLooked.Add((environment, provider));
 }
 
 /// <summary>
@@ -207,7 +212,16 @@ public sealed class HealthPlanner
                 }
                 continue;
             }
+            var planned = plan.Units.Count;
             AddWithExclusions(plan, exclusions, unit, group);
+            if (plan.Units.Count > planned && plan.FirstSetupLook(context.Name, provider))
+            {
+                foreach (var finding in provider.SetupFindings(context))
+                {
+                    var rule = exclusions.Find(finding.Component, finding.Type, finding.Type, finding.Check);
+                    plan.Decided.Add(rule is null ? finding : Excluded(finding.Environment, finding.Component, finding.Type, finding.Check, finding.Target, rule));
+                }
+            }
         }
     }
 

@@ -55,7 +55,7 @@ public sealed class KnownHosts
             if (fields[0].StartsWith('@'))
             {
                 if (fields[0] == "@cert-authority") continue;
-                if (fields[0] != "@revoked") { problems.Add($"line {i + 1}: unknown marker {fields[0]}"); continue; }
+                if (fields[0] != "@revoked") { problems.Add($"line {i + 1}: unknown marker {(fields[0].Length > 40 ? fields[0][..40] + "..." : fields[0])}"); continue; }
                 revoked = true;
                 at = 1;
             }
