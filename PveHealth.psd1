@@ -22,6 +22,9 @@
         'Invoke-PveHealthCheck'
         'Export-PveHealthMetrics'
         'ConvertTo-PveHealthReport'
+        'Test-PveHealthConfig'
+        'Get-PveHealthConfig'
+        'New-PveHealthConfig'
     )
     FunctionsToExport    = @()
     VariablesToExport    = @()

@@ -55,6 +55,10 @@ public enum EngineFailure
     InvalidCheckResult,
     /// <summary>A report file cannot be written (missing folder, no permission, a directory, disk full).</summary>
     ReportWriteFailed,
+    /// <summary>New-PveHealthConfig: the file exists and -Force was not given.</summary>
+    ConfigFileExists,
+    /// <summary>New-PveHealthConfig: the configuration file cannot be written.</summary>
+    ConfigWriteFailed,
 }
 
 /// <summary>

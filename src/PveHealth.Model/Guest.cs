@@ -30,6 +30,23 @@ public sealed class Guest
     public IReadOnlyList<string> Tags { get; init; } = Array.Empty<string>();
     /// <summary>Where the guest was found: "terraform-output:/path", "inventory:/path", "proxmox:https://...".</summary>
     public string Source { get; init; } = string.Empty;
+    /// <summary>
+    /// The configuration file the guest was read from (Get-PveInventory from a configuration), or null. Test-PveVm binds
+    /// it by property name, so `Get-PveInventory -ConfigPath x | Test-PveVm` uses x's ssh and proxmox sections.
+    /// </summary>
+    public string? ConfigPath { get; init; }
+
+    /// <summary>A copy of this guest that names the configuration file it came from.</summary>
+    public Guest WithConfigPath(string? configPath) => new(Name, Kind)
+    {
+        VmId = VmId,
+        Node = Node,
+        Environment = Environment,
+        Address = Address,
+        Tags = Tags,
+        Source = Source,
+        ConfigPath = configPath,
+    };
 
     public override string ToString() => Address is null ? Name : $"{Name} ({Address})";
 }

@@ -48,6 +48,8 @@ internal static class ErrorRecordFactory
         EngineFailure.NoDriftConfigured => ErrorCategory.ObjectNotFound,
         EngineFailure.InvalidCheckResult => ErrorCategory.InvalidData,
         EngineFailure.ReportWriteFailed => ErrorCategory.WriteError,
+        EngineFailure.ConfigFileExists => ErrorCategory.ResourceExists,
+        EngineFailure.ConfigWriteFailed => ErrorCategory.WriteError,
         _ => ErrorCategory.NotSpecified,
     };
 }

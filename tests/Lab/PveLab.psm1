@@ -42,6 +42,7 @@ function Get-PveLabGuestPlan {
                Status = 'running'; Agent = $(if ($lxc) { 'none' } else { 'up' }); Docker = 'active'; Ssh = 'open'; Tags = @('filler') }
         }
         $spec.VmId = 101 + $i
+        $spec.OnBoot = $true
         $spec.Ip = '127.10.{0}.{1}' -f [math]::Floor($i / 250), (($i % 250) + 1)
         $guests.Add([pscustomobject]$spec)
     }
@@ -180,6 +181,10 @@ function Start-PveLab {
     .PARAMETER SecondEnvironment
         Adds environment lab-b to the configuration: the same simulator on a second port, which serves a clean node
         health estate without HA and without Ceph (the issue-16 "Ceph absent on another environment" case).
+    .PARAMETER Drift
+        The drift scenario (issue 14; needs the MinIO side): the state object declares the lab's guests with both
+        providers' shapes (Get-LabTerraformResources), the simulator adds the unmanaged guest handmade-01 (130) and
+        app-01's start at boot is off, and the configuration gets drift.stateObjects. Without it nothing changes.
     .PARAMETER ProxmoxCertificateDays
         Remaining life of the simulator's TLS certificate (default 20: inside the TlsCertificate Warning window).
     #>
@@ -197,12 +202,14 @@ function Start-PveLab {
         [string] $TextfileDirectory,
         [string[]] $PrometheusRuleFile = @(),
         [switch] $SecondEnvironment,
+        [switch] $Drift,
         [ValidateRange(-30, 3650)] [double] $ProxmoxCertificateDays = 20,
         # The monitoring stack + MinIO side module.
         [string] $StackModulePath = (Join-Path $script:RepoRoot 'tests/Support/StackServices.psm1'),
         # Test hook: look a prerequisite up elsewhere (name -> path; see Get-PveLabMissingPrerequisite).
         [hashtable] $PrerequisitePath = @{}
     )
+    if ($NoStack -and $Drift) { throw 'lab: -Drift reads the state object in the lab''s MinIO; do not combine it with -NoStack.' }
     if ($NoStack -and $InventorySource -eq 'minio-state') { throw 'lab: -InventorySource minio-state needs the MinIO side; do not combine it with -NoStack.' }
     if (-not $NoStack -and -not (Test-Path -LiteralPath $StackModulePath)) { throw "lab: the stack module $StackModulePath is missing (use -NoStack for guests and Proxmox only)." }
     if ($TextfileDirectory) { $TextfileDirectory = [IO.Path]::GetFullPath($TextfileDirectory) }
@@ -228,6 +235,7 @@ function Start-PveLab {
         ProxmoxPort2    = 0
         CertificateDays = $ProxmoxCertificateDays
         SecondEnvironment = [bool]$SecondEnvironment
+        Drift           = [bool]$Drift
         ControlToken    = $null
         CertPath        = Join-Path $Root 'proxmox-cert.pem'
         Fingerprint     = $null
@@ -278,6 +286,8 @@ function Start-PveLab {
             $lab.SshPort = Get-LabFreePort
         }
         $lab.Guests = $plan
+        # The drift scenario: app-01 no longer starts at boot (its state says start_on_boot = true).
+        if ($Drift) { foreach ($g in $plan | Where-Object Name -eq 'app-01') { $g.OnBoot = $false } }
         foreach ($g in $plan) { Write-LabFile -Path (Join-Path $Root "guests/$($g.Ip).docker") -Text "$($g.Docker)`n" -Mode 644 }
         if ($lab.Namespace) { Initialize-LabFirewall -Lab $lab }
         # The monitoring stack starts now, in parallel with sshd and the simulator (Prometheus readiness dominates).
@@ -430,9 +440,11 @@ function Start-LabSimulator {
     Write-LabFile -Path (Join-Path $Lab.Root 'lab-control-token') -Text "$($Lab.ControlToken)`n"
     $guests = [System.Collections.Generic.List[object]]::new()
     foreach ($g in $Lab.Guests) {
-        $guests.Add([ordered]@{ vmId = $g.VmId; name = $g.Name; node = $g.Node; type = $g.Type; status = $g.Status; agent = $g.Agent; tags = @($g.Tags); ip = $g.Ip })
+        $guests.Add([ordered]@{ vmId = $g.VmId; name = $g.Name; node = $g.Node; type = $g.Type; status = $g.Status; agent = $g.Agent; tags = @($g.Tags); ip = $g.Ip; onBoot = [bool]$g.OnBoot })
     }
     $guests.Add([ordered]@{ vmId = 9000; name = 'tmpl-debian-12'; node = 'pve1'; type = 'qemu'; status = 'stopped'; agent = 'up'; template = $true; ip = '127.10.255.1' })
+    # The drift scenario's unmanaged guest: made by hand, declared in no state (not in $Lab.Guests: no address, no SSH).
+    if ($Lab.Drift) { $guests.Add([ordered]@{ vmId = 130; name = 'handmade-01'; node = 'pve2'; type = 'qemu'; status = 'running'; agent = 'up'; tags = @('adhoc'); ip = '127.10.255.3'; onBoot = $true }) }
     $guests.Add([ordered]@{ vmId = 9901; name = 'secret-01'; node = 'pve1'; type = 'qemu'; status = 'running'; agent = 'up'; restricted = $true; ip = '127.10.255.2' })
     $state = [ordered]@{
         clusterName = 'lab'; tokenId = 'root@pam!pvehealth'; tokenSecret = $tokenSecret; controlToken = $Lab.ControlToken
@@ -475,7 +487,7 @@ function Start-LabStackServices {
     $null = New-Item -ItemType Directory -Path $stateDir -Force
     $state = [ordered]@{
         version = 4; terraform_version = '1.9.8'; serial = 7; lineage = '5d0c2a47-2f1e-4b0a-9c3d-7e6f8a9b0c1d'
-        outputs = (Get-LabTerraformOutputs -Lab $Lab); resources = @(); check_results = $null
+        outputs = (Get-LabTerraformOutputs -Lab $Lab); resources = @(if ($Lab.Drift) { Get-LabTerraformResources -Lab $Lab }); check_results = $null
     }
     Write-LabFile -Path (Join-Path $stateDir 'terraform.tfstate') -Text ($state | ConvertTo-Json -Depth 10) -Mode 644
     # s3rver's fixed credentials, as file references (the config never holds a secret inline).
@@ -532,6 +544,79 @@ function Get-LabTerraformOutputs {
     [ordered]@{ guests = [ordered]@{ sensitive = $false; type = $tfType; value = $value } }
 }
 
+function Get-LabTerraformResources {
+    <#
+    The drift scenario's state resources (ESTATE-FACTS.md section 1): the lab's guests declared with both providers'
+    shapes, in modules and with count/for_each, plus a data source and a resource of another type (both ignored).
+      web-01  bpg VM (module.web, for_each)            matches
+      web-02  Telmate v3.0.1 proxmox_vm_qemu (count)    state says node pve1, the cluster pve2: a move, not drift
+      db-01   Telmate v3.0.2 power_state = "running"    stopped in the lab: PowerState Critical
+      app-01  bpg container, start_on_boot = true       onboot off in the lab: OnBoot Warning
+      cache-old Telmate proxmox_lxc, VMID 105           renamed to cache-01 in the cluster: Attributes Warning
+      ci-01   Telmate v2 proxmox_vm_qemu (module.ci)    matches (v2 has no power intent: oncreate)
+      old-db-02 bpg VM, VMID 120 (module.db, count)     deleted from the cluster: Declared Critical
+      tmpl-debian-12 bpg VM template                    matches
+      guest-NNNN fillers bpg VM/container (module.fleet, for_each)  match
+    #>
+    param($Lab)
+    $bpg = 'provider["registry.terraform.io/bpg/proxmox"]'
+    $tm = 'provider["registry.terraform.io/telmate/proxmox"]'
+    function Inst($attrs, $key) {
+        $i = [ordered]@{}
+        if ($null -ne $key) { $i.index_key = $key }
+        $i.schema_version = 0; $i.attributes = $attrs; $i.sensitive_attributes = @(); $i.private = 'bnVsbA=='
+        $i
+    }
+    function Res($type, $name, $provider, $instances, $module) {
+        $r = [ordered]@{}
+        if ($module) { $r.module = $module }
+        $r.mode = 'managed'; $r.type = $type; $r.name = $name; $r.provider = $provider; $r.instances = @($instances)
+        $r
+    }
+    function BpgVm($g, [bool] $template = $false) {
+        [ordered]@{ id = "$($g.VmId)"; vm_id = $g.VmId; node_name = $g.Node; name = $g.Name; started = (-not $template); on_boot = (-not $template)
+            template = $template; tags = @($g.Tags | Sort-Object); pool_id = $null; agent = @([ordered]@{ enabled = ($g.Agent -ne 'none'); timeout = '15m'; trim = $false; type = 'virtio' })
+            ipv4_addresses = @(@('127.0.0.1'), @($g.Ip)); network_interface_names = @('lo', 'eth0'); cpu = @([ordered]@{ cores = 2 }); memory = @([ordered]@{ dedicated = 2048 }) }
+    }
+    function BpgCt($g) {
+        [ordered]@{ id = "$($g.VmId)"; vm_id = $g.VmId; node_name = $g.Node; started = $true; start_on_boot = $true; template = $false
+            tags = @($g.Tags | Sort-Object); pool_id = $null; initialization = @([ordered]@{ hostname = $g.Name; ip_config = @() }); unprivileged = $true }
+    }
+    $by = @{}; foreach ($g in $Lab.Guests) { $by[$g.Name] = $g }
+    $res = [System.Collections.Generic.List[object]]::new()
+    if ($by['web-01']) { $res.Add((Res 'proxmox_virtual_environment_vm' 'web' $bpg @(Inst (BpgVm $by['web-01']) 'web-01') 'module.web')) }
+    if ($g = $by['web-02']) {
+        $res.Add((Res 'proxmox_vm_qemu' 'web2' $tm @(Inst ([ordered]@{ id = "pve1/qemu/$($g.VmId)"; vmid = $g.VmId; name = $g.Name; target_node = 'pve1'; current_node = 'pve1'
+            vm_state = 'running'; onboot = $true; agent = 1; tags = ($g.Tags -join ';'); pool = ''; description = 'web tier'; default_ipv4_address = $g.Ip }) 0)))
+    }
+    if ($g = $by['db-01']) {
+        $res.Add((Res 'proxmox_vm_qemu' 'db' $tm @(Inst ([ordered]@{ id = "pve1/qemu/$($g.VmId)"; vmid = $g.VmId; name = $g.Name; target_node = 'pve1'; current_node = 'pve1'
+            power_state = 'running'; start_at_node_boot = $true; agent = 1; tags = ($g.Tags -join ';'); pool = ''; description = 'database' }) $null)))
+    }
+    if ($by['app-01']) { $res.Add((Res 'proxmox_virtual_environment_container' 'app' $bpg @(Inst (BpgCt $by['app-01']) $null))) }
+    if ($g = $by['cache-01']) {
+        $res.Add((Res 'proxmox_lxc' 'cache' $tm @(Inst ([ordered]@{ id = "pve1/lxc/$($g.VmId)"; vmid = $g.VmId; hostname = 'cache-old'; target_node = 'pve1'
+            onboot = $true; start = $true; tags = ''; pool = ''; unprivileged = $true }) $null)))
+    }
+    if ($g = $by['ci-01']) {
+        $res.Add((Res 'proxmox_vm_qemu' 'ci' $tm @(Inst ([ordered]@{ id = "pve2/qemu/$($g.VmId)"; vmid = $g.VmId; name = $g.Name; target_node = 'pve2'
+            oncreate = $true; onboot = $true; agent = 0; tags = ($g.Tags -join ';'); pool = ''; desc = 'CI runner' }) $null) 'module.ci'))
+    }
+    $res.Add((Res 'proxmox_virtual_environment_vm' 'replica' $bpg @(Inst (BpgVm ([pscustomobject]@{ VmId = 120; Node = 'pve1'; Name = 'old-db-02'; Tags = @('db'); Agent = 'up'; Ip = '127.10.0.120' })) 0) 'module.db'))
+    $res.Add((Res 'proxmox_virtual_environment_vm' 'template' $bpg @(Inst (BpgVm ([pscustomobject]@{ VmId = 9000; Node = 'pve1'; Name = 'tmpl-debian-12'; Tags = @(); Agent = 'up'; Ip = '' }) -template $true) $null)))
+    $fillers = @($Lab.Guests | Select-Object -Skip 6)
+    $vms = @($fillers | Where-Object Type -eq 'qemu' | ForEach-Object { Inst (BpgVm $_) $_.Name })
+    $cts = @($fillers | Where-Object Type -eq 'lxc' | ForEach-Object { Inst (BpgCt $_) $_.Name })
+    if ($vms.Count) { $res.Add((Res 'proxmox_virtual_environment_vm' 'filler' $bpg $vms 'module.fleet')) }
+    if ($cts.Count) { $res.Add((Res 'proxmox_virtual_environment_container' 'filler' $bpg $cts 'module.fleet')) }
+    # Never declarations: a data source of the guests, and a resource of another type.
+    $data = Res 'proxmox_virtual_environment_vms' 'all' $bpg @(Inst ([ordered]@{ id = 'vms'; vms = @([ordered]@{ vm_id = 999; name = 'not-a-declaration'; node_name = 'pve1' }) }) $null)
+    $data.mode = 'data'
+    $res.Add($data)
+    $res.Add((Res 'proxmox_virtual_environment_download_file' 'debian' $bpg @(Inst ([ordered]@{ id = 'local:iso/debian-12.iso'; node_name = 'pve1'; vm_id = 777 }) $null)))
+    $res
+}
+
 function Write-LabConfig {
     param($Lab, [string] $InventorySource = 'terraform-output')
     # The recorded `terraform output -json` of the lab's guests.
@@ -563,6 +648,9 @@ function Write-LabConfig {
             stateObjects      = @('tfstate/lab/terraform.tfstate')
             maxLockAgeMinutes = 60
         }
+    }
+    if ($Lab.Drift) {
+        $envConfig.drift = [ordered]@{ stateObjects = @('tfstate/lab/terraform.tfstate'); maxStateAgeHours = 24 }
     }
     if ($InventorySource -eq 'minio-state') {
         if (-not $s) { throw 'lab: -InventorySource minio-state needs the MinIO side (do not use -NoStack).' }

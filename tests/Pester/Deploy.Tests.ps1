@@ -226,6 +226,7 @@ Describe 'Grafana dashboard (deploy/grafana)' {
         $types | Should -Contain 'state-timeline:History'
         $types | Should -Contain 'timeseries:Check durations'
         $types | Should -Contain 'stat:Last run age'
+        $types | Should -Contain 'timeseries:Estate drift: guests by kind'
     }
 
     It 'provisioning examples point at the dashboard folder and a Prometheus data source' {
@@ -252,6 +253,10 @@ Describe 'Dashboard and alert expressions against a real node_exporter and Prome
         $notAfter = [DateTimeOffset]::UtcNow.AddDays(20).ToUnixTimeSeconds()
         "# HELP pve_health_certificate_expiry_seconds notAfter.`n# TYPE pve_health_certificate_expiry_seconds gauge`npve_health_certificate_expiry_seconds{environment=`"lab`",component=`"pve1/pve-ssl.pem`",type=`"Certificate`",check=`"NodeCertificate`"} $notAfter`n" |
             Set-Content -LiteralPath (Join-Path $textfiles 'certificates.prom') -NoNewline -Encoding utf8NoBOM
+
+        # The drift panel's and alerts' series, as the Drift group exports them: one guest missing, nothing else.
+        "# HELP pve_health_drift_guests Drifted guests.`n# TYPE pve_health_drift_guests gauge`n" + (@('attributes', 'missing', 'stopped', 'unmanaged') | ForEach-Object { "pve_health_drift_guests{environment=`"lab`",kind=`"$_`"} $(if ($_ -eq 'missing') { 1 } else { 0 })`n" }) -join '' |
+            Set-Content -LiteralPath (Join-Path $textfiles 'drift.prom') -NoNewline -Encoding utf8NoBOM
 
         # The backup-age panel's series, as BackupAge exports it: the last good backup 3 hours ago.
         $lastBackup = [DateTimeOffset]::UtcNow.AddHours(-3).ToUnixTimeSeconds()
@@ -306,7 +311,10 @@ Describe 'Dashboard and alert expressions against a real node_exporter and Prome
             $r.status | Should -Be 'success'
             $byName[$rule.name] = $r.data.result
         }
-        foreach ($name in 'CertificateExpiresSoon', 'HealthCheckStale', 'HealthCheckTextfileError', 'InfraHealthCheckFailed', 'StorageFullWithin7Days') { $byName.Keys | Should -Contain $name }
+        foreach ($name in 'CertificateExpiresSoon', 'EstateDriftCritical', 'EstateDriftWarning', 'HealthCheckStale', 'HealthCheckTextfileError', 'InfraHealthCheckFailed', 'StorageFullWithin7Days') { $byName.Keys | Should -Contain $name }
+        @($byName['EstateDriftCritical']).Count | Should -Be 1 -Because 'one guest is missing; stopped is 0'
+        $byName['EstateDriftCritical'][0].metric.kind | Should -Be 'missing'
+        @($byName['EstateDriftWarning']).Count | Should -Be 0 -Because 'unmanaged and attributes are 0'
         @($byName['InfraHealthCheckFailed']).Count | Should -Be 1
         $byName['InfraHealthCheckFailed'][0].metric.component | Should -Be 'ghost'
         $byName['InfraHealthCheckFailed'][0].metric.environment | Should -Be 'lab'

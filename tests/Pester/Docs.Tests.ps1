@@ -172,7 +172,7 @@ Describe 'Help examples marked Runnable: lab' -Skip:((& id -u) -ne '0') {
     # administrator's shell would have it. Without root there is no lab: skipped.
     BeforeAll {
         Import-Module (Join-Path $PSScriptRoot '../Lab/PveLab.psm1') -Force
-        $script:DocLab = Start-PveLab
+        $script:DocLab = Start-PveLab -Drift   # the Drift examples (Test-PveDrift) need the scripted drift; the others do not mind it
     }
     AfterAll { if ($script:DocLab) { Stop-PveLab $script:DocLab } }
 

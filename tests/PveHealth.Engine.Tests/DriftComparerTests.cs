@@ -55,6 +55,44 @@ public class DriftComparerTests
     }
 
     [Fact]
+    public void A_VMID_declared_twice_is_one_Declared_Warning_naming_both_resources_and_the_guest_is_not_unmanaged()
+    {
+        var a = Vm(101, "web-01", tags: ["web"]);
+        var b = new DeclaredGuest
+        {
+            Address = "module.old.proxmox_vm_qemu.web", ResourceType = "proxmox_vm_qemu", Provider = TerraformProvider.Telmate, Kind = GuestKind.Vm,
+            VmId = 101, Name = "web-old", Started = false, StartedObserved = true, StartedAttribute = "vm_state", State = "old.tfstate",
+        };
+        var findings = Compare([a, b], [Pve(101, "web-01", status: "stopped", tags: ["db"])]);
+        var f = Assert.Single(findings);
+        Assert.Equal(("web-01", "Declared", CheckStatus.Warning, DriftKind.Attributes, 101), (f.Component, f.Check, f.Status, f.Kind, f.VmId));
+        Assert.Contains("VMID 101 is declared 2 times", f.Detail);
+        Assert.Contains("proxmox_virtual_environment_vm.g[\"web-01\"] in s.tfstate (name web-01)", f.Detail);
+        Assert.Contains("module.old.proxmox_vm_qemu.web in old.tfstate (name web-old)", f.Detail);
+        Assert.Contains("not compared", f.Detail);
+        // The same whichever order the states were read in.
+        Assert.Equal(f, Assert.Single(Compare([b, a], [Pve(101, "web-01", status: "stopped", tags: ["db"])])));
+
+        var gone = Assert.Single(Compare([a, b], [Pve(102, "other")], new DriftOptions { ReportUnmanaged = false }));
+        Assert.Equal((CheckStatus.Critical, DriftKind.Missing), (gone.Status, gone.Kind));
+        Assert.Contains("absent from the cluster", gone.Detail);
+        Assert.Contains("declared 2 times", gone.Detail);
+    }
+
+    [Fact]
+    public void The_gauge_counts_guests_per_kind_once_each_zeros_included()
+    {
+        var findings = Compare(
+            [Vm(101, "web-01", onBoot: true, tags: ["a"]), Vm(102, "db-01"), Vm(107, "gone-01"), Vm(103, "ok-01")],
+            [Pve(101, "web-01", onBoot: false, tags: ["b"]), Pve(102, "db-01", status: "stopped"), Pve(103, "ok-01"), Pve(150, "hand-01"), Pve(151, "hand-02")]);
+        var gauge = DriftCheck.Gauge(findings).ToDictionary(m => m.Labels.Single().Value, m => m.Value);
+        Assert.Equal(new Dictionary<string, double> { ["missing"] = 1, ["unmanaged"] = 2, ["stopped"] = 1, ["attributes"] = 1 }, gauge); // web-01 has two attribute findings, counted once
+        Assert.All(DriftCheck.Gauge([]), m => Assert.Equal(("pve_health_drift_guests", 0.0), (m.Name, m.Value)));
+        var text = PveHealth.Metrics.PrometheusTextWriter.Render([new CheckResult("lab", "web-01", "Vm", "Declared", CheckStatus.Ok, "x", TimeSpan.Zero, "t") { Measurements = DriftCheck.Gauge(findings) }]);
+        Assert.Contains("pve_health_drift_guests{environment=\"lab\",kind=\"unmanaged\"} 2\n", text);
+    }
+
+    [Fact]
     public void Unmanaged_guests_are_Warnings_within_the_scope_templates_left_out()
     {
         var actual = new[]

@@ -16,7 +16,7 @@ public class EngineFailureTests
             "TerraformTimeout", "MetricsFolderNotFound", "MetricsAccessDenied", "MetricsPathIsDirectory", "MetricsWriteFailed",
             "ExclusionFileNotFound", "ExclusionFileUnreadable", "ExclusionLineInvalid", "ExcludeInvalid", "InvalidUrl",
             "InvalidStateObject", "CredentialRequired", "NoMonitoringConfigured", "NoMinioConfigured", "InventoryTooLarge", "NoDriftConfigured",
-            "InvalidCheckResult", "ReportWriteFailed",
+            "InvalidCheckResult", "ReportWriteFailed", "ConfigFileExists", "ConfigWriteFailed",
         ];
         Assert.Equal(ids, Enum.GetNames<EngineFailure>());
     }

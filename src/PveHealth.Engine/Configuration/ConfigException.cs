@@ -8,7 +8,11 @@ public sealed class ConfigException : EngineException
     {
         FilePath = path;
         JsonPath = jsonPath;
+        Reason = message;
     }
+
+    /// <summary>What is wrong, without the file and JSON path.</summary>
+    public string Reason { get; }
 
     public string FilePath { get; }
     public string JsonPath { get; }

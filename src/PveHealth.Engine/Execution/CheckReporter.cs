@@ -89,13 +89,18 @@ public sealed class CheckReporter
     /// <summary>True once the unit has reported anything.</summary>
     internal bool AnsweredAny { get; private set; }
 
-    /// <summary>Seals the reporter and returns the declared checks that never reported.</summary>
-    internal IReadOnlyList<string> Seal()
+    /// <summary>
+    /// Seals the reporter and returns the declared checks that never reported. A unit that reported only on other
+    /// components has answered for itself when it <paramref name="completed"/>; when it was cut off (timed out, failed)
+    /// its checks that said nothing are returned, so the cut-off is a result rather than silence (a Drift unit that
+    /// timed out after its state row must not look like a clean comparison).
+    /// </summary>
+    internal IReadOnlyList<string> Seal(bool completed = true)
     {
         lock (_gate)
         {
             _sealed = true;
-            if (_reported.Contains("*") && _unit.Checks.All(c => !_reported.Contains(c)))
+            if (completed && _reported.Contains("*") && _unit.Checks.All(c => !_reported.Contains(c)))
             {
                 return Array.Empty<string>();
             }

@@ -185,7 +185,7 @@ public sealed class CheckRunner
                 }
 
                 fraction = clock.Elapsed / timeout;
-                var unanswered = reporter.Seal();
+                var unanswered = reporter.Seal(completed: failure is null);
                 if (unanswered.Count > 0)
                 {
                     // A unit that ends without answering for a declared check is the checker's own fault: Unknown.

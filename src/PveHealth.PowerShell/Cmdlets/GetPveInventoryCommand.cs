@@ -215,7 +215,8 @@ public sealed class GetPveInventoryCommand : PSCmdlet
                     continue;
                 }
                 WriteVerbose($"Environment {name}: reading {source.Description}.");
-                Write(source.GetGuestsAsync(_cancel.Token).GetAwaiter().GetResult());
+                // The guests carry the file they came from: `Get-PveInventory -ConfigPath x | Test-PveVm` uses x.
+                Write(source.GetGuestsAsync(_cancel.Token).GetAwaiter().GetResult().Select(g => g.WithConfigPath(config.SourcePath)));
                 if (source is ProxmoxInventorySource api)
                 {
                     foreach (var note in api.Notes) WriteVerbose($"Environment {name}: {note}.");

@@ -2,6 +2,7 @@ using System.Management.Automation;
 using PveHealth.Checks;
 using PveHealth.Exclusions;
 using PveHealth.Execution;
+using PveHealth.Inventory;
 using PveHealth.Planning;
 using PveHealth.Model;
 
@@ -12,12 +13,12 @@ namespace PveHealth.PowerShell.Cmdlets;
 [OutputType("PveHealth.Model.CheckResult")]
 public sealed class TestPveVmCommand : CheckCmdletBase
 {
-    private readonly List<Guest> _guests = new();
+    private readonly List<GuestRequest> _requests = new();
 
-    /// <summary>Guest name.</summary>
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
+    /// <summary>Guest names; plain strings bind from the pipeline ('web-01', 'db-01' | Test-PveVm), objects by their Name property.</summary>
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
-    public string Name { get; set; } = string.Empty;
+    public string[] Name { get; set; } = [];
 
     /// <summary>Address for ping and SSH.</summary>
     [Parameter(Position = 1, ValueFromPipelineByPropertyName = true)]
@@ -27,7 +28,7 @@ public sealed class TestPveVmCommand : CheckCmdletBase
     /// <summary>Vm or Lxc.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateSet("Vm", "Lxc")]
-    public string Kind { get; set; } = "Vm";
+    public string? Kind { get; set; }
 
     /// <summary>Proxmox VMID.</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
@@ -37,7 +38,7 @@ public sealed class TestPveVmCommand : CheckCmdletBase
     [Parameter(ValueFromPipelineByPropertyName = true)]
     public string? Node { get; set; }
 
-    /// <summary>Environment the guest belongs to (labels the results).</summary>
+    /// <summary>Environment the guest belongs to; default the configuration's only environment (labels the results).</summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(EnvironmentNameCompleter))]
     public string? Environment { get; set; }
@@ -81,9 +82,11 @@ public sealed class TestPveVmCommand : CheckCmdletBase
     /// <summary>
     /// Configuration file whose environments give the proxmox and ssh sections for the guests' environments
     /// (default $env:PVE_HEALTH_CONFIG, else /etc/pve-health/config.json when it exists). Parameters override it.
+    /// Guests from Get-PveInventory carry the file they were read from, so it binds from the pipeline (null or empty: the default).
     /// </summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AllowNull]
+    [AllowEmptyString]
     public string? ConfigPath { get; set; }
 
     /// <summary>Proxmox API URL (https://host:8006) for ApiStatus and GuestAgent; needs -Credential unless the configuration has the token.</summary>
@@ -107,22 +110,26 @@ public sealed class TestPveVmCommand : CheckCmdletBase
 
     protected override void ProcessRecord()
     {
-        _guests.Add(new Guest(Name, Enum.Parse<GuestKind>(Kind, ignoreCase: true))
+        // Per guest: -ConfigPath (or the guest's own ConfigPath), else $env:PVE_HEALTH_CONFIG, else the default file when it exists.
+        var configPath = ResolveConfigPath();
+        foreach (var name in Name)
         {
-            Address = Address,
-            VmId = VmId,
-            Node = Node,
-            Environment = Environment ?? string.Empty,
-            Source = "pipeline",
-        });
+            _requests.Add(new GuestRequest
+            {
+                Name = name,
+                Address = string.IsNullOrWhiteSpace(Address) ? null : Address,
+                Kind = Kind is null ? null : Enum.Parse<GuestKind>(Kind, ignoreCase: true),
+                VmId = VmId,
+                Node = string.IsNullOrWhiteSpace(Node) ? null : Node,
+                Environment = Environment,
+                ConfigPath = configPath,
+            });
+        }
     }
 
     protected override void EndProcessing()
     {
-        var config = LoadConfig();
         var parameters = RunParameters();
-        // The engine's policy: -TimeoutSec/-ThrottleLimit over defaults.*, runTimeoutSec, the guests' environments' timeoutSec.
-        var options = RunPolicy.Options(config, parameters, _guests.Select(g => g.Environment));
         var guestParameters = new GuestParameters
         {
             User = User,
@@ -138,46 +145,44 @@ public sealed class TestPveVmCommand : CheckCmdletBase
             SkipCertificateCheck = SkipCertificateCheck.IsPresent,
         };
         var wanted = (Check is { Length: > 0 } ? Check : CheckCatalog.GuestChecks.ToArray()).ToList();
-        var contexts = new Dictionary<string, EnvironmentContext>(StringComparer.OrdinalIgnoreCase);
-        var plan = new HealthPlan();
+        GuestRequestPlan built;
         try
         {
-            foreach (var guest in _guests)
-            {
-                if (!contexts.TryGetValue(guest.Environment, out var context))
-                {
-                    var fromFile = config is not null && config.Environments.TryGetValue(guest.Environment, out var e) ? e : null;
-                    var envConfig = RunPolicy.MergeGuestParameters(fromFile, guestParameters, out var note);
-                    if (note is not null) WriteVerbose($"Environment '{guest.Environment}': {note}.");
-                    context = new EnvironmentContext(guest.Environment, envConfig, options);
-                    contexts[guest.Environment] = context;
-                }
-                // The planner's own per-guest step: a check this guest cannot run is Skipped with the reason.
-                HealthPlanner.PlanGuest(plan, context, guest, wanted, new ExclusionSet(), reportUnconfigured: true);
-            }
-            foreach (var decided in plan.Decided) WriteResult(decided);
-            foreach (var context in contexts.Values)
-            {
-                if (context.Config.Proxmox is { SkipCertificateCheck: true } p)
-                {
-                    WriteWarning($"TLS certificate verification of the Proxmox API {p.Url} is OFF (-SkipCertificateCheck / proxmox.skipCertificateCheck): the API token can be read by anyone on the path. Pin -CertificateFingerprint instead.");
-                }
-            }
-            RunAndWrite(plan.Units, options);
+            // The engine's rule: the guest's configuration and environment (else the only one), its address from the inventory.
+            built = GuestRequestPlanner.BuildAsync(_requests, LoadConfig, parameters, guestParameters, wanted, InventorySourceFactory.Create, Cancellation)
+                .GetAwaiter().GetResult();
         }
-        finally
+        catch (OperationCanceledException)
         {
-            foreach (var context in contexts.Values) context.Dispose();
+            return;
         }
+        using var plan = built.Plan; // the contexts and their clients are disposed when the run is over
+        foreach (var note in built.Notes) WriteVerbose(note);
+        foreach (var warning in built.Warnings) WriteWarning(warning);
+        foreach (var error in built.Errors) WriteError(ErrorRecordFactory.From(error));
+        ShowEnvironment = plan.EnvironmentNames.Count > 1;
+        foreach (var decided in plan.Decided) WriteResult(decided);
+        foreach (var context in plan.Contexts)
+        {
+            if (context.Config.Proxmox is { SkipCertificateCheck: true } p)
+            {
+                WriteWarning($"TLS certificate verification of the Proxmox API {p.Url} is OFF (-SkipCertificateCheck / proxmox.skipCertificateCheck): the API token can be read by anyone on the path. Pin -CertificateFingerprint instead.");
+            }
+        }
+        RunAndWrite(plan.Units, built.Options);
         WriteSummary();
     }
 
-    private Configuration.PveHealthConfig? LoadConfig()
+    private string? ResolveConfigPath()
     {
-        var path = CmdletConfiguration.ResolvePath(this, ConfigPath);
-        var explicitPath = ConfigPath is not null || !string.IsNullOrWhiteSpace(System.Environment.GetEnvironmentVariable(Configuration.ConfigLoader.PathVariable));
-        if (!explicitPath && !File.Exists(path)) return null;
-        var config = CmdletConfiguration.Load(this, ConfigPath);
+        var explicitPath = !string.IsNullOrWhiteSpace(ConfigPath) || !string.IsNullOrWhiteSpace(System.Environment.GetEnvironmentVariable(Configuration.ConfigLoader.PathVariable));
+        var path = CmdletConfiguration.ResolvePath(this, string.IsNullOrWhiteSpace(ConfigPath) ? null : ConfigPath);
+        return explicitPath || File.Exists(path) ? path : null;
+    }
+
+    private Configuration.PveHealthConfig LoadConfig(string path)
+    {
+        var config = CmdletConfiguration.Load(this, path);
         WriteVerbose($"Using the proxmox and ssh sections of {path} for the guests' environments.");
         return config;
     }

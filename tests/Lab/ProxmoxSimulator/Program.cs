@@ -211,6 +211,27 @@ void GuestRoute(HttpContext ctx, string method, string[] segs, LabNode node, str
             }
             Data(ctx, o);
             return;
+        case ["config"] when get:
+            // The guest's configuration as qemu-server / pve-container return it: only keys that are set (onboot absent
+            // means off), agent as its property string, tags joined with ';', a digest.
+            var c = new JsonObject { ["digest"] = Convert.ToHexString(SHA1.HashData(System.Text.Encoding.UTF8.GetBytes($"{g.VmId}/{g.Name}/{g.OnBoot}"))).ToLowerInvariant() };
+            if (type == "qemu")
+            {
+                c["name"] = g.Name; c["cores"] = g.Cpus; c["memory"] = (g.MaxMem >> 20).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                c["ostype"] = "l26"; c["scsihw"] = "virtio-scsi-single"; c["net0"] = $"virtio={Mac(g.VmId).ToUpperInvariant()},bridge=vmbr0";
+                if (g.Agent != "none") c["agent"] = "1";
+            }
+            else
+            {
+                c["hostname"] = g.Name; c["cores"] = g.Cpus; c["memory"] = g.MaxMem >> 20; c["swap"] = 512;
+                c["ostype"] = "debian"; c["arch"] = "amd64"; c["unprivileged"] = 1;
+                c["net0"] = $"name=eth0,bridge=vmbr0,hwaddr={Mac(g.VmId).ToUpperInvariant()},ip={g.Ip}/24,type=veth";
+            }
+            if (g.OnBoot) c["onboot"] = 1;
+            if (g.Template) c["template"] = 1;
+            if (g.Tags.Length > 0) c["tags"] = string.Join(';', g.Tags);
+            Data(ctx, c);
+            return;
         case ["agent", "ping"] when post && type == "qemu":
             if (g.Agent == "none") { Error(ctx, 500, "No QEMU guest agent configured"); return; }
             if (!running) { Error(ctx, 500, $"VM {vmid} is not running"); return; }
@@ -443,6 +464,8 @@ sealed class LabGuest
     public bool Restricted { get; set; }
     public string[] Tags { get; set; } = [];
     public string? Pool { get; set; }
+    /// <summary>Start at boot (<c>onboot</c> in the guest's config; absent = off).</summary>
+    public bool OnBoot { get; set; }
     public string Ip { get; set; } = string.Empty;
     public int Cpus { get; set; } = 2;
     public long MaxMem { get; set; } = 2L << 30;

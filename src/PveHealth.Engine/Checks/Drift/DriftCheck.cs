@@ -20,6 +20,14 @@ public sealed class DriftCheck : CheckUnit
     public const string DeclarationsCheck = "Declarations";
     public const string StateType = "TerraformState";
     public const string GroupType = "Drift";
+    /// <summary>
+    /// Component of the one result that says the cluster side could not be read (type Drift, check Declared). Every
+    /// result names its own component, never the unit's: the other checks of the group then have nothing to say
+    /// rather than each becoming "ended without reporting a result".
+    /// </summary>
+    public const string ClusterComponent = "cluster";
+    /// <summary>Component of the result that says no state is configured.</summary>
+    public const string NoStateComponent = "(no state)";
     public const long MaxStateBytes = 64L * 1024 * 1024;
     /// <summary>Most state objects one wildcard may select.</summary>
     public const int MaxStates = 64;
@@ -77,7 +85,7 @@ public sealed class DriftCheck : CheckUnit
         }
         if (sources.Count == 0)
         {
-            reporter.Report(DeclarationsCheck, CheckStatus.Unknown, "no Terraform state to compare: set drift.statePaths or drift.stateObjects");
+            reporter.Report(new CheckResult(Environment, NoStateComponent, StateType, DeclarationsCheck, CheckStatus.Unknown, "no Terraform state to compare: set drift.statePaths or drift.stateObjects", reporter.Elapsed, Target));
             return;
         }
         if (declared.Count == 0) return; // each state already said why; no findings from nothing
@@ -86,7 +94,7 @@ public sealed class DriftCheck : CheckUnit
         var shared = ProxmoxShared.For(_env);
         if (shared is null)
         {
-            reporter.Report(DriftComparer.DeclaredCheck, CheckStatus.Unknown, ProxmoxCheckHelpers.NotConfigured);
+            reporter.Report(new CheckResult(Environment, ClusterComponent, GroupType, DriftComparer.DeclaredCheck, CheckStatus.Unknown, ProxmoxCheckHelpers.NotConfigured, reporter.Elapsed, Target));
             return;
         }
         try
@@ -95,17 +103,45 @@ public sealed class DriftCheck : CheckUnit
         }
         catch (ProxmoxApiException ex)
         {
-            reporter.Report(DriftComparer.DeclaredCheck, ProxmoxCheckHelpers.StatusOf(ex), $"Proxmox API: {ex.Message}; drift not compared");
+            reporter.Report(new CheckResult(Environment, ClusterComponent, GroupType, DriftComparer.DeclaredCheck, ProxmoxCheckHelpers.StatusOf(ex),
+                $"Proxmox API: {ex.Message}; drift not compared", reporter.Elapsed, Target));
             return;
         }
 
         var actual = await ReadConfigsAsync(shared, declared, resources, reporter, cancellationToken).ConfigureAwait(false);
         var options = DriftOptions.FromConfig(_config);
         options = new DriftOptions { PinNodes = options.PinNodes, ExpectRunning = options.ExpectRunning, Scope = options.Scope, ReportUnmanaged = unusable == 0 };
-        foreach (var f in DriftComparer.Compare(declared, actual, options))
+        var findings = DriftComparer.Compare(declared, actual, options);
+        // Per-guest exclusions (exclusions.conf, -Exclude: "web-01", "web-01:PowerState", "Drift"): the row is Skipped
+        // with the rule, and the guest does not count in the gauge.
+        var excluded = findings.Select(f => _env.Excluded?.Invoke(f.Component, f.GuestKind.ToString(), GroupType, f.Check)).ToList();
+        var gauge = Gauge(findings.Where((_, i) => excluded[i] is null));
+        for (var i = 0; i < findings.Count; i++)
         {
-            reporter.Report(new CheckResult(Environment, f.Component, f.GuestKind.ToString(), f.Check, f.Status, f.Detail, reporter.Elapsed, Target));
+            var f = findings[i];
+            reporter.Report(excluded[i] is { } rule
+                ? new CheckResult(Environment, f.Component, f.GuestKind.ToString(), f.Check, CheckStatus.Skipped, rule, TimeSpan.Zero, Target) { Measurements = gauge }
+                : new CheckResult(Environment, f.Component, f.GuestKind.ToString(), f.Check, f.Status, f.Detail, reporter.Elapsed, Target) { Measurements = gauge });
         }
+    }
+
+    /// <summary>The gauge family of drifted guests.</summary>
+    public const string GaugeName = "pve_health_drift_guests";
+
+    /// <summary>
+    /// <c>pve_health_drift_guests{environment,kind}</c>: guests (distinct VMIDs, else components) with a finding of each
+    /// kind (missing, unmanaged, stopped, attributes), zeros included, so an alert can compare with 0 and a dashboard can
+    /// draw every kind. Written only when the comparison ran (an unusable state is its own Unknown result).
+    /// Every result of the comparison carries the same four samples.
+    /// </summary>
+    public static IReadOnlyList<Measurement> Gauge(IEnumerable<DriftFinding> findings)
+    {
+        var list = findings.ToList();
+        var kinds = new[] { DriftKind.Missing, DriftKind.Unmanaged, DriftKind.Stopped, DriftKind.Attributes };
+        return kinds.Select(k => new Measurement(GaugeName,
+            list.Where(f => f.Kind == k).Select(f => f.VmId is int id ? "#" + id.ToString(System.Globalization.CultureInfo.InvariantCulture) : f.Component).Distinct(StringComparer.Ordinal).Count(),
+            "Guests drifted from the Terraform state, by kind: missing (declared, absent), unmanaged (in the cluster, declared nowhere), stopped (declared to run), attributes (start at boot, name, tags, pool, template, agent, declared twice).",
+            ("kind", k.ToString().ToLowerInvariant()))).ToList();
     }
 
     /// <summary>One state read (or the reason it could not be).</summary>

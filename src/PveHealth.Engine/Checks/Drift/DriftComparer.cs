@@ -53,6 +53,8 @@ public sealed class DriftOptions
 /// <item><c>PowerState</c>: declared to run but not running (Critical); declared stopped by configuration but running (Warning).</item>
 /// <item><c>OnBoot</c> (Warning): start at boot differs.</item>
 /// <item><c>Attributes</c> (Warning): name, tags, pool, template or agent differ (and the node when pinned), naming both values.</item>
+/// <item>A VMID declared by more than one resource: one <c>Declared</c> Warning naming every declaration (Critical when
+/// absent from the cluster); that guest is not compared further and is not unmanaged.</item>
 /// </list>
 /// </summary>
 public static class DriftComparer
@@ -76,7 +78,25 @@ public static class DriftComparer
             list.Add(a);
         }
 
-        foreach (var d in declared.OrderBy(d => d.DisplayName, StringComparer.OrdinalIgnoreCase).ThenBy(d => d.Address, StringComparer.Ordinal))
+        // A VMID declared by more than one resource (in one state or across states): one finding for the VMID naming
+        // every declaration, and no comparison (which declaration would be right is exactly what is unclear).
+        var twice = declared.Where(d => d.VmId is not null).GroupBy(d => d.VmId!.Value).Where(g => g.Count() > 1)
+            .ToDictionary(g => g.Key, g => g.OrderBy(d => d.State, StringComparer.Ordinal).ThenBy(d => d.Address, StringComparer.Ordinal).ToList());
+        foreach (var (id, list) in twice.OrderBy(p => p.Key))
+        {
+            var first = list[0];
+            var all = string.Join("; ", list.Select(d => $"{d.Address} in {d.State}{(d.Name is { Length: > 0 } n ? $" (name {n})" : string.Empty)}"));
+            var a = Match(first, byId, actual);
+            if (a is not null) matched.Add(a.Resource.Id);
+            findings.Add(a is null
+                ? new(first.DisplayName, first.Kind, DeclaredCheck, CheckStatus.Critical,
+                    $"declared but absent from the cluster: no VMID {id} in /cluster/resources; VMID {id} is declared {list.Count} times: {all}", DriftKind.Missing, id)
+                : new(a.Resource.Name.Length > 0 ? a.Resource.Name : first.DisplayName, a.Resource.IsLxc ? GuestKind.Lxc : GuestKind.Vm, DeclaredCheck, CheckStatus.Warning,
+                    $"VMID {id} is declared {list.Count} times: {all}; present as {a.Resource.Name} ({a.Resource.Status} on node {a.Resource.Node}); not compared: two resources managing one guest undo each other on every apply (keep one: terraform state rm the other)", DriftKind.Attributes, id));
+        }
+
+        foreach (var d in declared.Where(d => d.VmId is not int id || !twice.ContainsKey(id))
+                     .OrderBy(d => d.DisplayName, StringComparer.OrdinalIgnoreCase).ThenBy(d => d.Address, StringComparer.Ordinal))
         {
             var a = Match(d, byId, actual);
             var component = d.DisplayName;
