@@ -192,6 +192,75 @@ Describe 'End to end: a stopped guest pages through node_exporter, Prometheus an
     }
 }
 
+Describe 'Two runners: pve-health-check@lab and @lab-b write their own textfiles, served side by side by node_exporter' -Tag 'Lab', 'EndToEnd' -Skip:([bool]$script:E2ESkipReason) {
+    BeforeAll {
+        $script:Lab2 = Start-PveLab -GuestCount 6 -SecondEnvironment
+        $script:Textfiles = $Lab2.Monitoring.TextfileDirectory
+        # The instance's command line and textfile come from the shipped template unit, %i = the instance name;
+        # only the configuration and the textfile folder are the lab's.
+        $script:Template = Get-Content -Raw (Join-Path $script:Repo 'deploy/systemd/pve-health-check@.service')
+        function script:Invoke-Instance {
+            param([string] $Instance)
+            $exec = [regex]::Match($script:Template, '(?m)^ExecStart=\S+ .*?-File \S+ (.+?)\s*$').Groups[1].Value
+            $textfile = [regex]::Match($script:Template, '(?m)^Environment=PVE_HEALTH_TEXTFILE=(\S+)\s*$').Groups[1].Value
+            $unitArgs = @($exec.Replace('%i', $Instance) -split ' ')
+            $unitArgs[[Array]::IndexOf($unitArgs, '-ConfigPath') + 1] = $Lab2.ConfigPath
+            $metrics = Join-Path $script:Textfiles (Split-Path -Leaf $textfile.Replace('%i', $Instance))
+            $pwsh = @(Get-PwshCommand)
+            $argv = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $script:Entry) + $unitArgs + @('-MetricsPath', $metrics)
+            $out = Invoke-LabNative -Lab $Lab2 -FilePath $pwsh[0] -ArgumentList $argv -AllowFailure
+            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out -join "`n"); Metrics = $metrics }
+        }
+        function script:Get-NodeExporterMetrics {
+            (Invoke-LabNative -Lab $Lab2 -FilePath 'curl' -ArgumentList @('-sS', '--fail', '--max-time', '5', "$($Lab2.Monitoring.NodeExporterUrl)/metrics")) -join "`n"
+        }
+    }
+    AfterAll {
+        if ($script:Lab2) { Stop-PveLab $script:Lab2 }
+    }
+
+    It 'each instance checks only its environment and writes pve_health_<environment>.prom; node_exporter serves both, no scrape error' {
+        $a = Invoke-Instance -Instance 'lab'
+        $b = Invoke-Instance -Instance 'lab-b'
+        Write-Host "    pve-health-check@lab:   $(@($a.Output -split "`n")[0])"
+        Write-Host "    pve-health-check@lab-b: $(@($b.Output -split "`n")[0])"
+        $a.ExitCode | Should -BeIn @(0, 1, 2) -Because $a.Output
+        $b.ExitCode | Should -BeIn @(0, 1, 2) -Because $b.Output
+        Split-Path -Leaf $a.Metrics | Should -Be 'pve_health_lab.prom'
+        Split-Path -Leaf $b.Metrics | Should -Be 'pve_health_lab-b.prom'
+        $a.Output | Should -Match ([regex]::Escape("metrics written to $($a.Metrics)"))
+        # Each file holds its own environment only.
+        Get-Content -Raw $a.Metrics | Should -Not -Match 'environment="lab-b"'
+        Get-Content -Raw $b.Metrics | Should -Match 'environment="lab-b"'
+        Get-Content -Raw $b.Metrics | Should -Not -Match 'environment="lab"'
+
+        $m = Get-NodeExporterMetrics
+        $m | Should -Match '(?m)^node_textfile_mtime_seconds\{file="[^"]*pve_health_lab\.prom"\} '
+        $m | Should -Match '(?m)^node_textfile_mtime_seconds\{file="[^"]*pve_health_lab-b\.prom"\} '
+        $m | Should -Match '(?m)^node_textfile_scrape_error 0$'
+        $m | Should -Match '(?m)^pve_health_last_run_timestamp_seconds\{environment="lab"\} '
+        $m | Should -Match '(?m)^pve_health_last_run_timestamp_seconds\{environment="lab-b"\} '
+        $m | Should -Match '(?m)^pve_health_checks\{environment="lab-b",status="ok"\} [1-9]'
+    }
+
+    It 'a second run of one instance replaces its own file only: the other is byte for byte the same, no temp file is left' {
+        $before = Get-FileHash (Join-Path $script:Textfiles 'pve_health_lab-b.prom')
+        $beforeTime = (Get-Item (Join-Path $script:Textfiles 'pve_health_lab-b.prom')).LastWriteTimeUtc
+        $labBefore = (Get-Item (Join-Path $script:Textfiles 'pve_health_lab.prom')).LastWriteTimeUtc
+        $again = Invoke-Instance -Instance 'lab'
+        $again.ExitCode | Should -BeIn @(0, 1, 2) -Because $again.Output
+        (Get-Item (Join-Path $script:Textfiles 'pve_health_lab.prom')).LastWriteTimeUtc | Should -BeGreaterThan $labBefore
+        (Get-FileHash (Join-Path $script:Textfiles 'pve_health_lab-b.prom')).Hash | Should -Be $before.Hash
+        (Get-Item (Join-Path $script:Textfiles 'pve_health_lab-b.prom')).LastWriteTimeUtc | Should -Be $beforeTime
+        @(Get-ChildItem -Force $script:Textfiles -Filter '.*.tmp') | Should -BeNullOrEmpty
+        $files = @((Get-ChildItem $script:Textfiles -Filter 'pve_health*.prom').Name)
+        $files.Count | Should -Be 2
+        $files | Should -Contain 'pve_health_lab.prom'
+        $files | Should -Contain 'pve_health_lab-b.prom'
+        Get-NodeExporterMetrics | Should -Match '(?m)^node_textfile_scrape_error 0$'
+    }
+}
+
 # Issue 12 item 5, one page per cause: the same real chain, with both Alertmanagers running the SHIPPED
 # deploy/alertmanager/telegram.yml (route and inhibit_rules unchanged; only the Telegram receiver is replaced by an
 # empty one, so nothing leaves the namespace). A stopped guest (db-01, pve1) and an offline node (pve2, whose guests
@@ -287,72 +356,5 @@ Describe 'End to end: one page per cause (Alertmanager inhibit rules)' -Tag 'Lab
             # Other causes still page: cache-01 (pve1, SSH refused) is not held back by either rule.
             @($all | Where-Object { $_.labels.component -eq 'cache-01' -and $_.labels.check -eq 'Ssh' }).status.state | Should -Be 'active'
         }
-
-Describe 'Two runners: pve-health-check@lab and @lab-b write their own textfiles, served side by side by node_exporter' -Tag 'Lab', 'EndToEnd' -Skip:([bool]$script:E2ESkipReason) {
-    BeforeAll {
-        $script:Lab2 = Start-PveLab -GuestCount 6 -SecondEnvironment
-        $script:Textfiles = $Lab2.Monitoring.TextfileDirectory
-        # The instance's command line and textfile come from the shipped template unit, %i = the instance name;
-        # only the configuration and the textfile folder are the lab's.
-        $script:Template = Get-Content -Raw (Join-Path $script:Repo 'deploy/systemd/pve-health-check@.service')
-        function script:Invoke-Instance {
-            param([string] $Instance)
-            $exec = [regex]::Match($script:Template, '(?m)^ExecStart=\S+ .*?-File \S+ (.+?)\s*$').Groups[1].Value
-            $textfile = [regex]::Match($script:Template, '(?m)^Environment=PVE_HEALTH_TEXTFILE=(\S+)\s*$').Groups[1].Value
-            $unitArgs = @($exec.Replace('%i', $Instance) -split ' ')
-            $unitArgs[[Array]::IndexOf($unitArgs, '-ConfigPath') + 1] = $Lab2.ConfigPath
-            $metrics = Join-Path $script:Textfiles (Split-Path -Leaf $textfile.Replace('%i', $Instance))
-            $pwsh = @(Get-PwshCommand)
-            $argv = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $script:Entry) + $unitArgs + @('-MetricsPath', $metrics)
-            $out = Invoke-LabNative -Lab $Lab2 -FilePath $pwsh[0] -ArgumentList $argv -AllowFailure
-            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out -join "`n"); Metrics = $metrics }
-        }
-        function script:Get-NodeExporterMetrics {
-            (Invoke-LabNative -Lab $Lab2 -FilePath 'curl' -ArgumentList @('-sS', '--fail', '--max-time', '5', "$($Lab2.Monitoring.NodeExporterUrl)/metrics")) -join "`n"
-        }
-    }
-    AfterAll {
-        if ($script:Lab2) { Stop-PveLab $script:Lab2 }
-    }
-
-    It 'each instance checks only its environment and writes pve_health_<environment>.prom; node_exporter serves both, no scrape error' {
-        $a = Invoke-Instance -Instance 'lab'
-        $b = Invoke-Instance -Instance 'lab-b'
-        Write-Host "    pve-health-check@lab:   $(@($a.Output -split "`n")[0])"
-        Write-Host "    pve-health-check@lab-b: $(@($b.Output -split "`n")[0])"
-        $a.ExitCode | Should -BeIn @(0, 1, 2) -Because $a.Output
-        $b.ExitCode | Should -BeIn @(0, 1, 2) -Because $b.Output
-        Split-Path -Leaf $a.Metrics | Should -Be 'pve_health_lab.prom'
-        Split-Path -Leaf $b.Metrics | Should -Be 'pve_health_lab-b.prom'
-        $a.Output | Should -Match ([regex]::Escape("metrics written to $($a.Metrics)"))
-        # Each file holds its own environment only.
-        Get-Content -Raw $a.Metrics | Should -Not -Match 'environment="lab-b"'
-        Get-Content -Raw $b.Metrics | Should -Match 'environment="lab-b"'
-        Get-Content -Raw $b.Metrics | Should -Not -Match 'environment="lab"'
-
-        $m = Get-NodeExporterMetrics
-        $m | Should -Match '(?m)^node_textfile_mtime_seconds\{file="[^"]*pve_health_lab\.prom"\} '
-        $m | Should -Match '(?m)^node_textfile_mtime_seconds\{file="[^"]*pve_health_lab-b\.prom"\} '
-        $m | Should -Match '(?m)^node_textfile_scrape_error 0$'
-        $m | Should -Match '(?m)^pve_health_last_run_timestamp_seconds\{environment="lab"\} '
-        $m | Should -Match '(?m)^pve_health_last_run_timestamp_seconds\{environment="lab-b"\} '
-        $m | Should -Match '(?m)^pve_health_checks\{environment="lab-b",status="ok"\} [1-9]'
-    }
-
-    It 'a second run of one instance replaces its own file only: the other is byte for byte the same, no temp file is left' {
-        $before = Get-FileHash (Join-Path $script:Textfiles 'pve_health_lab-b.prom')
-        $beforeTime = (Get-Item (Join-Path $script:Textfiles 'pve_health_lab-b.prom')).LastWriteTimeUtc
-        $labBefore = (Get-Item (Join-Path $script:Textfiles 'pve_health_lab.prom')).LastWriteTimeUtc
-        $again = Invoke-Instance -Instance 'lab'
-        $again.ExitCode | Should -BeIn @(0, 1, 2) -Because $again.Output
-        (Get-Item (Join-Path $script:Textfiles 'pve_health_lab.prom')).LastWriteTimeUtc | Should -BeGreaterThan $labBefore
-        (Get-FileHash (Join-Path $script:Textfiles 'pve_health_lab-b.prom')).Hash | Should -Be $before.Hash
-        (Get-Item (Join-Path $script:Textfiles 'pve_health_lab-b.prom')).LastWriteTimeUtc | Should -Be $beforeTime
-        @(Get-ChildItem -Force $script:Textfiles -Filter '.*.tmp') | Should -BeNullOrEmpty
-        $files = @((Get-ChildItem $script:Textfiles -Filter 'pve_health*.prom').Name)
-        $files.Count | Should -Be 2
-        $files | Should -Contain 'pve_health_lab.prom'
-        $files | Should -Contain 'pve_health_lab-b.prom'
-        Get-NodeExporterMetrics | Should -Match '(?m)^node_textfile_scrape_error 0$'
     }
 }
