@@ -31,8 +31,11 @@
     AliasesToExport      = @()
     PrivateData          = @{
         PSData = @{
-            Tags       = @('Proxmox', 'PVE', 'Monitoring', 'HealthCheck', 'Prometheus', 'Terraform', 'MinIO', 'Linux')
-            ProjectUri = ''
+            # PSEdition_Core and Linux are the tags gallery search filters on (Find-PSResource -Tag Linux).
+            Tags         = @('Proxmox', 'PVE', 'Monitoring', 'HealthCheck', 'Prometheus', 'Terraform', 'MinIO', 'Linux', 'PSEdition_Core')
+            ProjectUri   = 'https://github.com/pvehealth/PveHealth'
+            LicenseUri   = 'https://github.com/pvehealth/PveHealth/blob/main/LICENSE'
+            ReleaseNotes = 'Guest, monitoring-stack, MinIO/Terraform-state, node and recovery checks (Invoke-PveHealthCheck, Test-*), drift against Terraform (Test-PveDrift), Prometheus textfile metrics (Export-PveHealthMetrics), HTML/Markdown/JSON reports (ConvertTo-PveHealthReport), the scheduled entry script in bin/. Changes: https://github.com/pvehealth/PveHealth/commits/main'
         }
     }
 }

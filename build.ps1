@@ -6,9 +6,12 @@
     Tasks:
       Build  - compiles the C# projects and lays out an importable module in out/PveHealth
                (Import-Module ./out/PveHealth).
-      Test   - Build, then the xunit tests and the Pester tests (in a child pwsh); ends with
+      Test   - tools/install-prerequisites.sh (as the demo: installs what is missing when root or password-less
+               sudo allows, else says what to install), Build, then the xunit tests and the Pester tests (in a child pwsh); ends with
                "Tests: N passed, N failed[, N skipped]" and exits non-zero on any failure.
       Demo   - the health check against the local lab (see README).
+      Package - Build, then packs out/PveHealth into out/packages/PveHealth.<version>.nupkg (Compress-PSResource),
+               the package Publish-PSResource/Install-PSResource and deploy/install.sh take.
       Bench  - the benchmark at scale (not part of Test).
       Docs   - builds the MAML help from docs/en-US.
       Clean  - removes out/ and the build folders.
@@ -22,7 +25,7 @@
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Bench', 'Docs', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Package', 'Demo', 'Bench', 'Docs', 'Clean')]
     [string[]] $Task = @('Build'),
     [ValidateSet('Release', 'Debug')]
     [string] $Configuration = 'Release',
@@ -71,6 +74,7 @@ function Invoke-Build {
     # The output types (no dependency but the framework) live in the default load context, beside the cmdlets.
     Copy-Item (Join-Path $cmdletBin 'PveHealth.Model.dll') $ModuleOut
     Copy-Item (Join-Path $Root 'src/PveHealth.PowerShell/PveHealth.Format.ps1xml') $ModuleOut
+    Copy-Item (Join-Path $Root 'LICENSE') $ModuleOut
 
     # The engine and every third-party assembly go to dependencies/, loaded into the module's own
     # AssemblyLoadContext. The allow-list fails the build when an expected assembly is missing.
@@ -110,7 +114,22 @@ function Get-Pester {
     $psd1
 }
 
+# The Debian packages and the lab's npm install (tools/install-prerequisites.sh), as the demo does: quick when
+# everything is there; installs as root or through password-less sudo, else names what is missing. The tests
+# that need a missing piece are then skipped with the reason, the others still run.
+function Invoke-Prerequisites {
+    $script = Join-Path $Root 'tools/install-prerequisites.sh'
+    if (-not $IsLinux -or -not (Test-Path $script)) { return }
+    Push-Location $Root
+    try {
+        & bash $script
+        if ($LASTEXITCODE) { Write-Warning "Some prerequisites are missing (see above; tools/install-prerequisites.sh exit $LASTEXITCODE): the tests that need them are skipped." }
+    }
+    finally { Pop-Location }
+}
+
 function Invoke-Test {
+    Invoke-Prerequisites
     Invoke-Build
     $passed = 0; $failed = 0; $skipped = 0
 
@@ -145,6 +164,15 @@ function Invoke-Test {
     if ($failed -gt 0 -or $p.Passed -eq 0) { exit 1 }
 }
 
+# The module package: what a PowerShell repository serves (Publish-PSResource -NupkgPath) and deploy/install.sh installs.
+function Invoke-Package {
+    Invoke-Build
+    $packages = Join-Path $Out 'packages'
+    if (Test-Path $packages) { Remove-Item -Recurse -Force $packages }
+    $nupkg = & (Join-Path $Root 'tools/New-ModulePackage.ps1') -ModulePath $ModuleOut -DestinationPath $packages
+    Write-Host "Packed $($nupkg.FullName) ($([math]::Round($nupkg.Length / 1MB, 1)) MB)"
+}
+
 function Invoke-Clean {
     foreach ($dir in @($Out) + (Get-ChildItem $Root -Recurse -Directory -Include bin, obj | Where-Object FullName -notmatch 'node_modules').FullName) {
         if ($dir -and (Test-Path $dir)) { Remove-Item -Recurse -Force $dir }
@@ -177,6 +205,7 @@ foreach ($t in $Task) {
     switch ($t) {
         'Build' { Invoke-Build }
         'Test' { Invoke-Test }
+        'Package' { Invoke-Package }
         'Demo' { Invoke-Demo }
         'Bench' { Invoke-Bench }
         'Docs' { Invoke-Docs }

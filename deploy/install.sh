@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Installs PveHealth for scheduled runs on a Debian host (run as root, after `dotnet pwsh ./build.ps1 -Task Build`).
+# Installs PveHealth for scheduled runs on a Debian host (run as root).
 #
-#   deploy/install.sh [--module DIR] [--skip-pwsh] [--enable]
+#   deploy/install.sh [--package FILE.nupkg | --module DIR] [--skip-pwsh] [--enable]
 #
+# The module comes from its package (`dotnet pwsh ./build.ps1 -Task Package` writes out/packages/PveHealth.<version>.nupkg,
+# the file Publish-PSResource puts in a PowerShell repository; --package takes one downloaded from there), or with
+# --module from a built folder (out/PveHealth). Without either: the package in out/packages, else out/PveHealth.
 # What lands where (everything under $DESTDIR when it is set, for packaging and tests):
 #   /usr/local/share/powershell/Modules/PveHealth/   the module (on pwsh's AllUsers PSModulePath), with bin/pve-health-check.ps1
 #   /opt/pve-health/tools/pwsh                       the pinned PowerShell .NET tool (7.6.9; --skip-pwsh to provide it yourself)
-#   /etc/systemd/system/pve-health-check.{service,timer}
+#   /etc/systemd/system/pve-health-check.{service,timer}, pve-health-check@.{service,timer} (one instance per environment)
 #   /etc/pve-health/config.json, exclusions.conf     from examples/, only when not there yet (never overwritten)
 #   /opt/pve-health/share/{prometheus,alertmanager,grafana}/   alert rules, Telegram route, dashboard (to copy into those services)
 # On a live system (no DESTDIR) it also creates the system user pve-health, lets it write the node_exporter
@@ -16,16 +19,18 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
-module="$repo/out/PveHealth"
+module=""
+package=""
 skip_pwsh=0
 enable=0
 pwsh_version=7.6.9
 while [ $# -gt 0 ]; do
   case "$1" in
     --module) module="$2"; shift 2 ;;
+    --package) package="$2"; shift 2 ;;
     --skip-pwsh) skip_pwsh=1; shift ;;
     --enable) enable=1; shift ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -38,8 +43,28 @@ unitdir="$dest/etc/systemd/system"
 optdir="$dest/opt/pve-health"
 textfile_dir=/var/lib/prometheus/node-exporter
 
+if [ -n "$package" ] && [ -n "$module" ]; then echo "install.sh: --package and --module exclude each other" >&2; exit 2; fi
+if [ -z "$package" ] && [ -z "$module" ]; then
+  package="$(ls -1t "$repo"/out/packages/PveHealth.*.nupkg 2>/dev/null | head -n 1 || true)"
+  [ -n "$package" ] || module="$repo/out/PveHealth"
+fi
+staging=""
+trap '[ -z "$staging" ] || rm -rf "$staging"' EXIT
+if [ -n "$package" ]; then
+  if [ ! -f "$package" ]; then echo "install.sh: no package $package: run 'dotnet pwsh ./build.ps1 -Task Package' first" >&2; exit 1; fi
+  # A .nupkg is a zip: the module's files at the root, beside NuGet's own (_rels/, package/, [Content_Types].xml, *.nuspec).
+  staging="$(mktemp -d)"
+  if command -v unzip >/dev/null; then
+    unzip -q "$package" -d "$staging/x" || { echo "install.sh: $package is not a readable package" >&2; exit 1; }
+  else
+    python3 -m zipfile -e "$package" "$staging/x" || { echo "install.sh: $package is not a readable package" >&2; exit 1; }
+  fi
+  rm -rf "$staging/x/_rels" "$staging/x/package" "$staging/x/[Content_Types].xml" "$staging/x"/*.nuspec
+  module="$staging/x"
+  echo "package $package"
+fi
 if [ ! -f "$module/PveHealth.psd1" ] || [ ! -f "$module/bin/pve-health-check.ps1" ]; then
-  echo "install.sh: no built module in $module: run 'dotnet pwsh ./build.ps1 -Task Build' first or pass --module DIR" >&2
+  echo "install.sh: no built module in ${package:-$module}: run 'dotnet pwsh ./build.ps1 -Task Package' (or -Task Build with --module DIR) first" >&2
   exit 1
 fi
 live=0
@@ -71,7 +96,8 @@ if [ "$skip_pwsh" -eq 0 ]; then
 fi
 
 install -d -m 0755 "$unitdir"
-install -m 0644 "$here/systemd/pve-health-check.service" "$here/systemd/pve-health-check.timer" "$unitdir/"
+install -m 0644 "$here/systemd/pve-health-check.service" "$here/systemd/pve-health-check.timer" \
+  "$here/systemd/pve-health-check@.service" "$here/systemd/pve-health-check@.timer" "$unitdir/"
 echo "units -> $unitdir"
 
 install -d -m 0755 "$etcdir"

@@ -15,13 +15,18 @@
     Folder of the markdown files.
 .PARAMETER OutputPath
     Folder the help files are written to (the module's en-US folder).
+.PARAMETER DocsUri
+    Where docs/en-US is published (the project's repository): a page whose front matter has no 'online
+    version' gets <DocsUri>/<Cmdlet>.md, so Get-Help -Online always has an absolute URI.
 #>
 [CmdletBinding()]
 param(
     [Parameter(Mandatory)] [string] $DocsPath,
     [string] $OutputPath,
     # Return the parsed documents instead of writing help (used by the drift tests).
-    [switch] $ParseOnly
+    [switch] $ParseOnly,
+    # Where the markdown is published: the default 'online version' of a page without one is <DocsUri>/<Cmdlet>.md.
+    [string] $DocsUri = 'https://github.com/pvehealth/PveHealth/blob/main/docs/en-US'
 )
 $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version 3.0
@@ -152,9 +157,23 @@ function ConvertFrom-CmdletMarkdown {
             [pscustomobject]@{ Name = $t.Title; Description = (Get-Paragraphs $t.Lines) }
         }
     }
-    $links = foreach ($l in $byName['RELATED LINKS'].Lines) {
-        if ($l -match '^\s*\[([^\]]+)\]\(([^)]*)\)') { [pscustomobject]@{ Text = $Matches[1]; Uri = $Matches[2] } }
+    # Get-Help -Online opens the first related link with a URI and fails on one that is not absolute: the
+    # 'online version' comes first (given, or this file in the project's docs), and a relative link to a
+    # sibling page (Test-PveVm.md, about_PveHealth.md) becomes that page in the same published folder.
+    $online = if ($front['online version']) { $front['online version'] } else { "$DocsUri/$name.md" }
+    $onlineUri = $null
+    if (-not [Uri]::TryCreate($online, [UriKind]::Absolute, [ref]$onlineUri) -or $onlineUri.Scheme -ne 'https') {
+        & $fail 1 "'online version' must be an absolute https URI, found '$online'"
     }
+    $links = @([pscustomobject]@{ Text = 'Online Version:'; Uri = $onlineUri.AbsoluteUri }) + @(foreach ($l in $byName['RELATED LINKS'].Lines) {
+            if ($l -match '^\s*\[([^\]]+)\]\(([^)]*)\)') {
+                $text = $Matches[1]; $target = $Matches[2].Trim()
+                $uri = if (-not $target) { '' }
+                elseif ([Uri]::IsWellFormedUriString($target, [UriKind]::Absolute)) { $target }
+                else { [Uri]::new($onlineUri, $target).AbsoluteUri }
+                [pscustomobject]@{ Text = $text; Uri = $uri }
+            }
+        })
 
     [pscustomobject]@{
         Name        = $name

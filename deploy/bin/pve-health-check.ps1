@@ -8,8 +8,10 @@
        for -Environment, or -All (the default when no -Environment is given).
     2. Export-PveHealthMetrics to -MetricsPath (default $env:PVE_HEALTH_TEXTFILE, else
        /var/lib/prometheus/node-exporter/pve_health.prom); -NoMetrics skips it.
-    3. Prints one plain line per Warning, Critical or Unknown result (skipped checks are only counted) and a final count
-       line; no colour, so journald keeps clean text.
+    3. Prints, in plain text (journald keeps it clean), a Nagios plugin first line with performance data:
+         CRITICAL: 8 of 43 checks failed | ok=32 warning=0 critical=8 unknown=0 skipped=3 duration=4.7s
+       then one line per Warning, Critical or Unknown result sorted by environment, component and check
+       (CRITICAL lab/web-01 Vm Ping: no reply from 10.0.0.5), then where the metrics went; error records follow on stderr.
     4. Exits with the Nagios code of the worst status: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. A configuration that
        cannot be used (missing, invalid, unknown environment) exits 3 with one line on stderr. A failed metrics export
        raises the exit code to 3 unless a check is already CRITICAL (2).
@@ -67,8 +69,10 @@ catch {
     Write-Failure (($message -split "`r?`n" | Where-Object { $_.Trim() }) -join ' ')
     exit 3
 }
+# Error records go to stderr after the summary, so stdout's first line is always the status line.
+$diagnostics = [System.Collections.Generic.List[string]]::new()
 foreach ($e in @($runErrors)) {
-    if ($e) { [Console]::Error.WriteLine("${tag}: $($e.FullyQualifiedErrorId.Split(',')[0]): $($e.ToString())") }
+    if ($e) { $diagnostics.Add("${tag}: $($e.FullyQualifiedErrorId.Split(',')[0]): $($e.ToString())") }
 }
 
 $exportFailed = $false
@@ -81,7 +85,7 @@ if (-not $NoMetrics) {
     $results | Export-PveHealthMetrics -Path $MetricsPath -ErrorVariable exportErrors -ErrorAction SilentlyContinue -WarningAction SilentlyContinue
     if ($exportErrors) {
         $exportFailed = $true
-        foreach ($e in $exportErrors) { [Console]::Error.WriteLine("${tag}: $($e.FullyQualifiedErrorId.Split(',')[0]): $($e.ToString())") }
+        foreach ($e in $exportErrors) { $diagnostics.Add("${tag}: $($e.FullyQualifiedErrorId.Split(',')[0]): $($e.ToString())") }
         $metricsNote = "metrics NOT written to $MetricsPath"
     }
     else {
@@ -92,19 +96,33 @@ if (-not $NoMetrics) {
 $names = 'Ok', 'Warning', 'Critical', 'Unknown', 'Skipped'
 $counts = [ordered]@{}
 foreach ($n in $names) { $counts[$n] = 0 }
+$failures = [System.Collections.Generic.List[object]]::new()
 foreach ($r in $results) {
     $status = $r.Status.ToString()
     $counts[$status]++
-    if ($status -in 'Warning', 'Critical', 'Unknown') {
-        $where = if ($r.Environment) { "$($r.Environment)/$($r.Component)" } else { $r.Component }
-        Write-Output ("{0} {1} {2} {3}: {4}" -f $status.ToUpperInvariant(), $where, $r.Type, $r.Check, $r.Detail)
-    }
+    if ($status -in 'Warning', 'Critical', 'Unknown') { $failures.Add($r) }
 }
 
-# Nagios code of the worst status: the module's one rule (CheckStatusExtensions.ExitCode; Skipped counts as Ok).
+# Nagios code of the worst status: the module's one rule (CheckStatusExtensions.ExitCode over NagiosCode; Skipped counts as Ok).
 $code = [PveHealth.Model.CheckStatusExtensions]::ExitCode([PveHealth.Model.CheckStatus[]]@($results | ForEach-Object Status))
 if ($exportFailed -and $code -ne 2) { $code = 3 }
 $worst = @('OK', 'WARNING', 'CRITICAL', 'UNKNOWN')[$code]
-$parts = ($names | ForEach-Object { "$($counts[$_]) $($_.ToLowerInvariant())" }) -join ', '
-Write-Output ("{0}: {1}: {2} checks: {3} in {4:0.0} s; {5}" -f $tag, $worst, $results.Count, $parts, $clock.Elapsed.TotalSeconds, $metricsNote)
+
+# First line, Nagios plugin style: status text | performance data (invariant culture: always "4.7s", never "4,7s").
+$invariant = [Globalization.CultureInfo]::InvariantCulture
+$text = '{0}: {1} of {2} checks failed' -f $worst, $failures.Count, $results.Count
+if ($exportFailed) { $text += "; metrics NOT written to $MetricsPath" }
+$perf = (($names | ForEach-Object { '{0}={1}' -f $_.ToLowerInvariant(), $counts[$_] }) + ('duration=' + $clock.Elapsed.TotalSeconds.ToString('0.0', $invariant) + 's')) -join ' '
+Write-Output "$text | $perf"
+
+# Then the failures in a stable order (ordinal, so the same faults print the same way in every run and culture):
+# environment, component, check, then type and detail to break ties.
+$key = { param($r) ($r.Environment, $r.Component, $r.Check, $r.Type.ToString(), $r.Detail) -join [char]0 }
+$sorted = [System.Linq.Enumerable]::ToArray([System.Linq.Enumerable]::OrderBy($failures, [Func[object, string]]{ param($r) & $key $r }, [StringComparer]::Ordinal))
+foreach ($r in $sorted) {
+    $where = if ($r.Environment) { "$($r.Environment)/$($r.Component)" } else { $r.Component }
+    Write-Output ('{0} {1} {2} {3}: {4}' -f $r.Status.ToString().ToUpperInvariant(), $where, $r.Type, $r.Check, $r.Detail)
+}
+Write-Output "${tag}: $metricsNote"
+foreach ($line in $diagnostics) { [Console]::Error.WriteLine($line) }
 exit $code

@@ -54,6 +54,16 @@ public sealed class CheckResult
 
     public override string ToString() => $"{Component} {Check}: {Status} - {Detail}";
 
+    /// <summary>
+    /// Where the result was produced: the host name of the machine that ran the check (<see cref="LocalSource"/>), so
+    /// results gathered from several runners (Receive-Job, a remote session, files merged from sites) stay attributable.
+    /// A result read back by name keeps its Source, else the remoting PSComputerName, else empty (not known).
+    /// </summary>
+    public string Source { get; init; } = LocalSource;
+
+    /// <summary>This machine's host name: the <see cref="Source"/> of every result created here.</summary>
+    public static string LocalSource { get; } = System.Environment.MachineName;
+
     /// <summary>ISO 8601 UTC with milliseconds, invariant culture: the one timestamp text of results and reports.</summary>
     public static string FormatTimestamp(DateTimeOffset timestamp)
         => timestamp.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture);

@@ -51,9 +51,16 @@ public static class CheckResultReader
             problem = $"{component} {check}: no readable timestamp (TimestampUtc or Timestamp)";
             return false;
         }
+        // Source as recorded, else the remoting PSComputerName (Receive-Job, Invoke-Command), else not known: never
+        // this machine, which did not run the check.
+        var source = Text(property(nameof(CheckResult.Source)));
+        if (source.Length == 0) source = Text(property("PSComputerName"));
         result = new CheckResult(
             Text(property(nameof(CheckResult.Environment))), component, Text(property(nameof(CheckResult.Type))), check,
-            status, Text(property(nameof(CheckResult.Detail))), duration, Text(property(nameof(CheckResult.Target))), timestamp);
+            status, Text(property(nameof(CheckResult.Detail))), duration, Text(property(nameof(CheckResult.Target))), timestamp)
+        {
+            Source = source,
+        };
         problem = string.Empty;
         return true;
     }

@@ -140,6 +140,30 @@ function Get-PveLabSimulator {
 # ---------------------------------------------------------------------------------------------------
 # Start / stop
 
+function Get-PveLabMissingPrerequisite {
+    <#
+    .SYNOPSIS
+        The programs and files the lab needs that are not there, each as "name (where it was looked for)".
+    .DESCRIPTION
+        Start-PveLab checks these before it starts anything, so a missing one is named (with what installs it)
+        instead of surfacing as a failure half-way through the start-up. A name is looked up on PATH, a path is
+        tested as such. -Path overrides where one is looked for (the tests point one at a path that does not exist).
+    #>
+    param([switch] $NoStack, [switch] $Namespace, [hashtable] $Path = @{})
+    $wanted = [ordered]@{ 'ssh-keygen' = 'ssh-keygen'; sshd = '/usr/sbin/sshd'; dotnet = 'dotnet' }
+    if ($Namespace) { $wanted.ip = 'ip'; $wanted.nft = 'nft' }
+    if (-not $NoStack) {
+        foreach ($p in 'prometheus', 'prometheus-node-exporter', 'prometheus-alertmanager', 'node') { $wanted[$p] = $p }
+        $wanted.s3rver = Join-Path $script:LabSource 'node_modules/s3rver'
+    }
+    foreach ($k in $Path.Keys) { if (-not $wanted.Contains($k)) { throw "lab: no prerequisite named '$k' (known: $($wanted.Keys -join ', '))" } ; $wanted[$k] = $Path[$k] }
+    foreach ($name in $wanted.Keys) {
+        $where = $wanted[$name]
+        $found = if ([IO.Path]::IsPathRooted($where)) { Test-Path -LiteralPath $where } else { [bool](Get-Command $where -CommandType Application -ErrorAction Ignore) }
+        if (-not $found) { if ([IO.Path]::IsPathRooted($where)) { "$name ($where does not exist)" } else { "$name (not on PATH)" } }
+    }
+}
+
 function Start-PveLab {
     <#
     .SYNOPSIS
@@ -181,12 +205,19 @@ function Start-PveLab {
         [switch] $Drift,
         [ValidateRange(-30, 3650)] [double] $ProxmoxCertificateDays = 20,
         # The monitoring stack + MinIO side module.
-        [string] $StackModulePath = (Join-Path $script:RepoRoot 'tests/Support/StackServices.psm1')
+        [string] $StackModulePath = (Join-Path $script:RepoRoot 'tests/Support/StackServices.psm1'),
+        # Test hook: look a prerequisite up elsewhere (name -> path; see Get-PveLabMissingPrerequisite).
+        [hashtable] $PrerequisitePath = @{}
     )
     if ($NoStack -and $Drift) { throw 'lab: -Drift reads the state object in the lab''s MinIO; do not combine it with -NoStack.' }
     if ($NoStack -and $InventorySource -eq 'minio-state') { throw 'lab: -InventorySource minio-state needs the MinIO side; do not combine it with -NoStack.' }
     if (-not $NoStack -and -not (Test-Path -LiteralPath $StackModulePath)) { throw "lab: the stack module $StackModulePath is missing (use -NoStack for guests and Proxmox only)." }
     if ($TextfileDirectory) { $TextfileDirectory = [IO.Path]::GetFullPath($TextfileDirectory) }
+    $willNamespace = -not $NoNamespace -and $IsLinux -and ((& id -u) -eq '0')
+    $missing = @(Get-PveLabMissingPrerequisite -NoStack:$NoStack -Namespace:$willNamespace -Path $PrerequisitePath)
+    if ($missing.Count) {
+        throw "lab: missing prerequisite$(if ($missing.Count -gt 1) { 's' }): $($missing -join '; '). Run tools/install-prerequisites.sh (as root, or with password-less sudo; it also runs npm ci in tests/Lab for s3rver), or start the lab with -NoStack for guests and Proxmox only."
+    }
     $simulatorDll = Get-PveLabSimulator    # built once and cached (out/lab); not part of the start-up time
     $sw = [Diagnostics.Stopwatch]::StartNew()
     if (-not $Root) { $Root = Join-Path ([IO.Path]::GetTempPath()) ("pvelab-" + (New-LabSecret).Substring(0, 10)) }
@@ -874,4 +905,4 @@ function Stop-AllPveLabs {
 $null = Register-EngineEvent -SourceIdentifier PowerShell.Exiting -SupportEvent -Action { Stop-AllPveLabs }
 $ExecutionContext.SessionState.Module.OnRemove = { Stop-AllPveLabs }
 
-Export-ModuleMember -Function Start-PveLab, Stop-PveLab, Invoke-InPveLab, Invoke-PveLabApi, Get-PveLabState, Set-PveLabGuest, Set-PveLabNode, Set-PveLabNodeHealth, Get-PveLabGuestPlan, Get-PveLabSimulator, Invoke-LabNative, Test-LabPidAlive, Stop-AllPveLabs
+Export-ModuleMember -Function Start-PveLab, Get-PveLabMissingPrerequisite, Stop-PveLab, Invoke-InPveLab, Invoke-PveLabApi, Get-PveLabState, Set-PveLabGuest, Set-PveLabNode, Set-PveLabNodeHealth, Get-PveLabGuestPlan, Get-PveLabSimulator, Invoke-LabNative, Test-LabPidAlive, Stop-AllPveLabs

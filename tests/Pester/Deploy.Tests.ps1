@@ -31,6 +31,16 @@ Describe 'Prometheus alert rules (deploy/prometheus)' {
         $r.Output | Should -Match 'SUCCESS'
     }
 
+    It 'the federation example (deploy/prometheus/federation.yml) passes promtool check config, with the unchanged rules' {
+        $r = Invoke-Program -File 'promtool' -Arguments @('check', 'config', (Join-Path $script:Deploy 'prometheus/federation.yml'))
+        $r.ExitCode | Should -Be 0 -Because $r.Error
+        $r.Output | Should -Match 'SUCCESS: .*federation\.yml is valid prometheus config file syntax'
+        $r.Output | Should -Match 'Checking .*health-alerts\.yml'
+        $text = Get-Content -Raw (Join-Path $script:Deploy 'prometheus/federation.yml')
+        $text | Should -Match '(?m)^\s+honor_labels: true'
+        $text | Should -Match '(?m)^\s+metrics_path: /federate'
+    }
+
     It 'the rule tests fail when the rule changes (InfraHealthCheckFailed without its for:)' {
         $dir = New-Item -ItemType Directory -Force (Join-Path $script:Work 'rules-mutant')
         (Get-Content -Raw (Join-Path $script:Deploy 'prometheus/health-alerts.yml')) -replace '(?m)^(\s+expr: pve_health_check_success == 0\r?\n)\s+for: 1m\r?\n', '$1' |
@@ -105,6 +115,30 @@ Describe 'systemd units (deploy/systemd)' {
         }
     }
 
+    It 'the templated pair pve-health-check@.service/.timer is the single unit with the environment from the instance name' {
+        $template = Get-Content -Raw (Join-Path $script:Deploy 'systemd/pve-health-check@.service')
+        $templateTimer = Get-Content -Raw (Join-Path $script:Deploy 'systemd/pve-health-check@.timer')
+        $template | Should -Match '(?m)^ExecStart=/opt/pve-health/tools/pwsh -NoProfile -NonInteractive -File /usr/local/share/powershell/Modules/PveHealth/bin/pve-health-check\.ps1 -Environment %i -ConfigPath /etc/pve-health/config\.json\s*$'
+        $template | Should -Match '(?m)^Environment=PVE_HEALTH_TEXTFILE=/var/lib/prometheus/node-exporter/pve_health_%i\.prom\s*$'
+        # Every other setting (hardening, user, timeouts) is the single unit's, line for line: the two cannot drift.
+        $settings = { param($text) @($text -split "`r?`n" | Where-Object { $_ -match '^\w+=' -and $_ -notmatch '^(Description|ExecStart|Environment=PVE_HEALTH_TEXTFILE)=' }) }
+        & $settings $template | Should -Be (& $settings $script:Service)
+        & $settings $templateTimer | Should -Be (& $settings $script:Timer | Where-Object { $_ -notlike 'Unit=*' })
+        $templateTimer | Should -Not -Match '(?m)^Unit='
+    }
+
+    It 'systemd-analyze verify passes for the instances lab and lab-b of the template' {
+        $dir = New-Item -ItemType Directory -Force (Join-Path $script:Work 'units-template')
+        (Get-Content -Raw (Join-Path $script:Deploy 'systemd/pve-health-check@.service')).Replace('ExecStart=/opt/pve-health/tools/pwsh ', "ExecStart=$([Environment]::ProcessPath) ") |
+            Set-Content (Join-Path $dir 'pve-health-check@.service') -NoNewline
+        Copy-Item (Join-Path $script:Deploy 'systemd/pve-health-check@.timer') $dir
+        foreach ($instance in 'lab', 'lab-b') {
+            $r = Invoke-Program -File 'systemd-analyze' -Arguments @('verify', (Join-Path $dir "pve-health-check@$instance.service"), (Join-Path $dir "pve-health-check@$instance.timer"))
+            $r.ExitCode | Should -Be 0
+            "$($r.Output)$($r.Error)".Trim() | Should -BeNullOrEmpty
+        }
+    }
+
     It 'OnCalendar elapses every 4 hours' {
         $calendar = [regex]::Match($script:Timer, '(?m)^OnCalendar=(.+?)\s*$').Groups[1].Value
         $calendar | Should -Not -BeNullOrEmpty
@@ -126,6 +160,7 @@ Describe 'deploy/install.sh' {
         foreach ($f in 'usr/local/share/powershell/Modules/PveHealth/PveHealth.psd1', 'usr/local/share/powershell/Modules/PveHealth/PveHealth.PowerShell.dll', 'usr/local/share/powershell/Modules/PveHealth/PveHealth.Model.dll',
             'usr/local/share/powershell/Modules/PveHealth/dependencies/PveHealth.Engine.dll', 'usr/local/share/powershell/Modules/PveHealth/bin/pve-health-check.ps1',
             'etc/systemd/system/pve-health-check.service', 'etc/systemd/system/pve-health-check.timer',
+            'etc/systemd/system/pve-health-check@.service', 'etc/systemd/system/pve-health-check@.timer',
             'etc/pve-health/config.json', 'etc/pve-health/exclusions.conf',
             'opt/pve-health/share/prometheus/health-alerts.yml', 'opt/pve-health/share/alertmanager/telegram.yml', 'opt/pve-health/share/grafana/health-overview.json') {
             Test-Path (Join-Path $dest $f) | Should -BeTrue -Because "$f should be installed"

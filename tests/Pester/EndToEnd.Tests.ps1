@@ -135,6 +135,18 @@ Describe 'End to end: a stopped guest pages through node_exporter, Prometheus an
         Add-Event 'scheduled check done' "pve-health-check.ps1 exit $($run.ExitCode)"
         $run.Output | Should -Match "CRITICAL lab/$Guest Vm Ping"
         $run.ExitCode | Should -Be 2
+        # Nagios first line; its counts agree with the failure lines that follow, which come sorted.
+        $lines = @($run.Output -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ })
+        Write-Host "    first line: $($lines[0])"
+        $lines[0] | Should -Match '^CRITICAL: (\d+) of (\d+) checks failed \| ok=(\d+) warning=(\d+) critical=(\d+) unknown=(\d+) skipped=(\d+) duration=\d+\.\ds$'
+        $n = $Matches
+        [int]$n[1] | Should -Be ([int]$n[4] + [int]$n[5] + [int]$n[6])
+        [int]$n[2] | Should -Be ([int]$n[3] + [int]$n[4] + [int]$n[5] + [int]$n[6] + [int]$n[7])
+        $failures = @($lines | Select-Object -Skip 1 | Where-Object { $_ -match '^(WARNING|CRITICAL|UNKNOWN) ' })
+        $failures.Count | Should -Be ([int]$n[1])
+        $keys = @($failures | ForEach-Object { if ($_ -match '^\S+ ([^/]+)/(\S+) \S+ ([^:]+):') { "$($Matches[1])`0$($Matches[2])`0$($Matches[3])" } })
+        $sorted = [string[]]$keys.Clone(); [Array]::Sort($sorted, [StringComparer]::Ordinal)
+        $keys | Should -Be $sorted
         $null = Wait-For -What "the guest's Ping series = 0 in Prometheus" -TimeoutSec 20 -Condition { (Get-GuestSeries) -eq '0' }
         Add-Event 'metric scraped' "pve_health_check_success{component=`"$Guest`",check=`"Ping`"} = 0 in Prometheus, sample scraped at $(Get-GuestSampleTime)"
 
@@ -177,5 +189,74 @@ Describe 'End to end: a stopped guest pages through node_exporter, Prometheus an
         $null = Wait-For -What 'the alert resolved in Alertmanager' -TimeoutSec 60 -Condition { -not (Get-AmAlert) -and -not (Get-AmAlert -Url $Lab.Monitoring.Alertmanager2Url) }
         Add-Event 'resolved in Alertmanager' 'no active InfraHealthCheckFailed for the guest on either Alertmanager'
         Get-AmAlert | Should -BeNullOrEmpty
+    }
+}
+
+Describe 'Two runners: pve-health-check@lab and @lab-b write their own textfiles, served side by side by node_exporter' -Tag 'Lab', 'EndToEnd' -Skip:([bool]$script:E2ESkipReason) {
+    BeforeAll {
+        $script:Lab2 = Start-PveLab -GuestCount 6 -SecondEnvironment
+        $script:Textfiles = $Lab2.Monitoring.TextfileDirectory
+        # The instance's command line and textfile come from the shipped template unit, %i = the instance name;
+        # only the configuration and the textfile folder are the lab's.
+        $script:Template = Get-Content -Raw (Join-Path $script:Repo 'deploy/systemd/pve-health-check@.service')
+        function script:Invoke-Instance {
+            param([string] $Instance)
+            $exec = [regex]::Match($script:Template, '(?m)^ExecStart=\S+ .*?-File \S+ (.+?)\s*$').Groups[1].Value
+            $textfile = [regex]::Match($script:Template, '(?m)^Environment=PVE_HEALTH_TEXTFILE=(\S+)\s*$').Groups[1].Value
+            $unitArgs = @($exec.Replace('%i', $Instance) -split ' ')
+            $unitArgs[[Array]::IndexOf($unitArgs, '-ConfigPath') + 1] = $Lab2.ConfigPath
+            $metrics = Join-Path $script:Textfiles (Split-Path -Leaf $textfile.Replace('%i', $Instance))
+            $pwsh = @(Get-PwshCommand)
+            $argv = @($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-File', $script:Entry) + $unitArgs + @('-MetricsPath', $metrics)
+            $out = Invoke-LabNative -Lab $Lab2 -FilePath $pwsh[0] -ArgumentList $argv -AllowFailure
+            [pscustomobject]@{ ExitCode = $LASTEXITCODE; Output = ($out -join "`n"); Metrics = $metrics }
+        }
+        function script:Get-NodeExporterMetrics {
+            (Invoke-LabNative -Lab $Lab2 -FilePath 'curl' -ArgumentList @('-sS', '--fail', '--max-time', '5', "$($Lab2.Monitoring.NodeExporterUrl)/metrics")) -join "`n"
+        }
+    }
+    AfterAll {
+        if ($script:Lab2) { Stop-PveLab $script:Lab2 }
+    }
+
+    It 'each instance checks only its environment and writes pve_health_<environment>.prom; node_exporter serves both, no scrape error' {
+        $a = Invoke-Instance -Instance 'lab'
+        $b = Invoke-Instance -Instance 'lab-b'
+        Write-Host "    pve-health-check@lab:   $(@($a.Output -split "`n")[0])"
+        Write-Host "    pve-health-check@lab-b: $(@($b.Output -split "`n")[0])"
+        $a.ExitCode | Should -BeIn @(0, 1, 2) -Because $a.Output
+        $b.ExitCode | Should -BeIn @(0, 1, 2) -Because $b.Output
+        Split-Path -Leaf $a.Metrics | Should -Be 'pve_health_lab.prom'
+        Split-Path -Leaf $b.Metrics | Should -Be 'pve_health_lab-b.prom'
+        $a.Output | Should -Match ([regex]::Escape("metrics written to $($a.Metrics)"))
+        # Each file holds its own environment only.
+        Get-Content -Raw $a.Metrics | Should -Not -Match 'environment="lab-b"'
+        Get-Content -Raw $b.Metrics | Should -Match 'environment="lab-b"'
+        Get-Content -Raw $b.Metrics | Should -Not -Match 'environment="lab"'
+
+        $m = Get-NodeExporterMetrics
+        $m | Should -Match '(?m)^node_textfile_mtime_seconds\{file="[^"]*pve_health_lab\.prom"\} '
+        $m | Should -Match '(?m)^node_textfile_mtime_seconds\{file="[^"]*pve_health_lab-b\.prom"\} '
+        $m | Should -Match '(?m)^node_textfile_scrape_error 0$'
+        $m | Should -Match '(?m)^pve_health_last_run_timestamp_seconds\{environment="lab"\} '
+        $m | Should -Match '(?m)^pve_health_last_run_timestamp_seconds\{environment="lab-b"\} '
+        $m | Should -Match '(?m)^pve_health_checks\{environment="lab-b",status="ok"\} [1-9]'
+    }
+
+    It 'a second run of one instance replaces its own file only: the other is byte for byte the same, no temp file is left' {
+        $before = Get-FileHash (Join-Path $script:Textfiles 'pve_health_lab-b.prom')
+        $beforeTime = (Get-Item (Join-Path $script:Textfiles 'pve_health_lab-b.prom')).LastWriteTimeUtc
+        $labBefore = (Get-Item (Join-Path $script:Textfiles 'pve_health_lab.prom')).LastWriteTimeUtc
+        $again = Invoke-Instance -Instance 'lab'
+        $again.ExitCode | Should -BeIn @(0, 1, 2) -Because $again.Output
+        (Get-Item (Join-Path $script:Textfiles 'pve_health_lab.prom')).LastWriteTimeUtc | Should -BeGreaterThan $labBefore
+        (Get-FileHash (Join-Path $script:Textfiles 'pve_health_lab-b.prom')).Hash | Should -Be $before.Hash
+        (Get-Item (Join-Path $script:Textfiles 'pve_health_lab-b.prom')).LastWriteTimeUtc | Should -Be $beforeTime
+        @(Get-ChildItem -Force $script:Textfiles -Filter '.*.tmp') | Should -BeNullOrEmpty
+        $files = @((Get-ChildItem $script:Textfiles -Filter 'pve_health*.prom').Name)
+        $files.Count | Should -Be 2
+        $files | Should -Contain 'pve_health_lab.prom'
+        $files | Should -Contain 'pve_health_lab-b.prom'
+        Get-NodeExporterMetrics | Should -Match '(?m)^node_textfile_scrape_error 0$'
     }
 }

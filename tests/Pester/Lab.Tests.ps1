@@ -487,3 +487,26 @@ Describe 'Lab teardown' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
         @(Get-ProcessMentioning $root).Count | Should -Be 0
     }
 }
+
+# Runs everywhere (no namespace needed): the check happens before the lab starts anything.
+Describe 'Start-PveLab names a missing prerequisite' {
+    BeforeAll { Import-Module (Join-Path $PSScriptRoot '../Lab/PveLab.psm1') -Force }
+
+    It 'names the missing program and s3rver (looked up at paths that do not exist), says what installs them, and starts nothing' {
+        $root = Join-Path ([IO.Path]::GetTempPath()) "pvelab-prereq-$([guid]::NewGuid().ToString('N'))"
+        $err = $null
+        try { Start-PveLab -Root $root -PrerequisitePath @{ prometheus = '/nonexistent/bin/prometheus'; s3rver = '/nonexistent/node_modules/s3rver' } }
+        catch { $err = $_ }
+        $err | Should -Not -BeNullOrEmpty
+        $err.Exception.Message | Should -BeLike 'lab: missing prerequisites: prometheus (/nonexistent/bin/prometheus does not exist); s3rver (/nonexistent/node_modules/s3rver does not exist). Run tools/install-prerequisites.sh*'
+        $err.Exception.Message | Should -Not -Match 'cannot be retrieved|LabDir'
+        Test-Path $root | Should -BeFalse -Because 'nothing is started or created before the check'
+    }
+
+    It 'a program missing from PATH is named as such; -NoStack does not need the stack' {
+        @(Get-PveLabMissingPrerequisite -Path @{ 'prometheus-alertmanager' = 'pvelab-no-such-alertmanager' }) -like 'prometheus-alertmanager*' |
+            Should -Be 'prometheus-alertmanager (not on PATH)'
+        @(Get-PveLabMissingPrerequisite -NoStack) -like 'prometheus*' | Should -BeNullOrEmpty
+        { Get-PveLabMissingPrerequisite -Path @{ promethius = '/x' } } | Should -Throw '*no prerequisite named*promethius*'
+    }
+}

@@ -233,13 +233,14 @@ Describe 'pve-health-check.ps1 (the scheduled entry point)' {
         Test-Path $script:Entry | Should -BeTrue
     }
 
-    It 'exits 0 when every check is Ok, exports the metrics and prints one plain count line' {
+    It 'exits 0 when every check is Ok, exports the metrics and prints the Nagios status line first' {
         $c = New-GuestConfig -Name 'ok' -Guests @(@{ name = 'web-01'; address = '127.0.0.1' }, @{ name = 'web-02'; address = '127.0.0.1' })
         $r = Invoke-Entry -Arguments @('-ConfigPath', $c.Config, '-ExclusionPath', $c.Exclusions, '-MetricsPath', $c.Metrics)
         $r.ExitCode | Should -Be 0 -Because $r.Error
         $lines = @($r.Output.TrimEnd() -split "`n")
-        $lines.Count | Should -Be 1
-        $lines[0] | Should -Match "^pve-health-check: OK: 2 checks: 2 ok, 0 warning, 0 critical, 0 unknown, 0 skipped in [0-9.]+ s; metrics written to $([regex]::Escape($c.Metrics))$"
+        $lines.Count | Should -Be 2
+        $lines[0] | Should -Match '^OK: 0 of 2 checks failed \| ok=2 warning=0 critical=0 unknown=0 skipped=0 duration=[0-9]+\.[0-9]s$'
+        $lines[1] | Should -Be "pve-health-check: metrics written to $($c.Metrics)"
         $r.Output | Should -Not -Match "`e\["
         Get-Content -Raw $c.Metrics | Should -Match 'pve_health_check_success\{environment="lab",component="web-01",type="Vm",check="Ping"\} 1'
     }
@@ -249,9 +250,10 @@ Describe 'pve-health-check.ps1 (the scheduled entry point)' {
         $r = Invoke-Entry -Arguments @('-ConfigPath', $c.Config, '-ExclusionPath', $c.Exclusions) -Environment @{ PVE_HEALTH_TEXTFILE = $c.Metrics }
         $r.ExitCode | Should -Be 3 -Because $r.Error
         $lines = @($r.Output.TrimEnd() -split "`n")
-        $lines.Count | Should -Be 2
-        $lines[0] | Should -BeLike 'UNKNOWN lab/ghost Vm Ping: no address for ghost*'
-        $lines[1] | Should -BeLike 'pve-health-check: UNKNOWN: 2 checks: 1 ok, 0 warning, 0 critical, 1 unknown, 0 skipped in * s; metrics written to *'
+        $lines.Count | Should -Be 3
+        $lines[0] | Should -Match '^UNKNOWN: 1 of 2 checks failed \| ok=1 warning=0 critical=0 unknown=1 skipped=0 duration=[0-9]+\.[0-9]s$'
+        $lines[1] | Should -BeLike 'UNKNOWN lab/ghost Vm Ping: no address for ghost*'
+        $lines[2] | Should -BeLike 'pve-health-check: metrics written to *'
         # PVE_HEALTH_TEXTFILE chose the file.
         Get-Content -Raw $c.Metrics | Should -Match 'component="ghost",type="Vm",check="Ping"\} 0'
     }
@@ -269,9 +271,11 @@ Describe 'pve-health-check.ps1 (the scheduled entry point)' {
             $c = New-GuestConfig -Name 'critical' -Guests @(@{ name = 'web-01'; address = '127.0.0.1' }, @{ name = 'stopped-01'; address = '127.0.0.3' }, @{ name = 'ghost' })
             $r = Invoke-Entry -Namespace $ns -Arguments @('-ConfigPath', $c.Config, '-ExclusionPath', $c.Exclusions, '-MetricsPath', $c.Metrics, '-TimeoutSec', '1')
             $r.ExitCode | Should -Be 2 -Because "$($r.Output) $($r.Error)"
-            $r.Output | Should -Match '(?m)^CRITICAL lab/stopped-01 Vm Ping: no reply from 127\.0\.0\.3'
-            $r.Output | Should -Match '(?m)^UNKNOWN lab/ghost Vm Ping'
-            $r.Output | Should -Match '(?m)^pve-health-check: CRITICAL: 3 checks: 1 ok, 0 warning, 1 critical, 1 unknown, 0 skipped'
+            $lines = @($r.Output.TrimEnd() -split "`n")
+            $lines[0] | Should -Match '^CRITICAL: 2 of 3 checks failed \| ok=1 warning=0 critical=1 unknown=1 skipped=0 duration=[0-9]+\.[0-9]s$'
+            # Sorted by environment, component, check: ghost before stopped-01, whatever finished first.
+            $lines[1] | Should -BeLike 'UNKNOWN lab/ghost Vm Ping*'
+            $lines[2] | Should -Match '^CRITICAL lab/stopped-01 Vm Ping: no reply from 127\.0\.0\.3'
             Get-Content -Raw $c.Metrics | Should -Match 'component="stopped-01",type="Vm",check="Ping"\} 2'
         }
         finally {
@@ -279,28 +283,60 @@ Describe 'pve-health-check.ps1 (the scheduled entry point)' {
         }
     }
 
-    It 'exits 1 (Warning) when the worst result is a Warning' {
-        # No check of this version reports Warning, so the run is replaced by a function (functions win over
-        # cmdlets) that returns one real Ok result and one Warning built with the engine's CheckResult constructor.
-        $c = New-GuestConfig -Name 'warning' -Guests @(@{ name = 'web-01'; address = '127.0.0.1' })
-        $pwsh = @(Get-PwshCommand)
-        $command = @"
+    BeforeAll {
+        # The entry script with the run replaced by a function (functions win over cmdlets) that returns one real Ok
+        # result (web-01 Ping) and one result per row 'environment|component|type|check|status|detail', built with
+        # the engine's CheckResult constructor (no check of this version reports Warning, for example).
+        function script:Invoke-EntryWithRows {
+            param([string[]] $Rows, [string] $EntryArguments)
+            $rowText = ($Rows | ForEach-Object { "'" + $_.Replace("'", "''") + "'" }) -join ', '
+            $command = @"
 Import-Module '$script:ModulePath'
 function global:Invoke-PveHealthCheck {
     [CmdletBinding()] param([switch] `$All, [string[]] `$Environment, [string] `$ConfigPath, [string] `$ExclusionPath, [double] `$TimeoutSec)
     `$ok = Test-PveVm -Name web-01 -Address 127.0.0.1 -Environment lab -Check Ping -InformationAction Ignore
-    `$t = `$ok.GetType()
+    `$t = `$ok.GetType(); `$s = `$t.Assembly.GetType('PveHealth.Model.CheckStatus')
+    foreach (`$x in @($rowText)) {
+        `$e, `$comp, `$type, `$check, `$status, `$detail = `$x -split '\|'
+        `$t::new(`$e, `$comp, `$type, `$check, [Enum]::Parse(`$s, `$status), `$detail, [TimeSpan]::FromSeconds(0.1), '', `$null)
+    }
     `$ok
-    `$t::new('lab', 'minio', 'TerraformState', 'Age', [Enum]::Parse(`$t.Assembly.GetType('PveHealth.Model.CheckStatus'), 'Warning'), 'state is 9 days old', [TimeSpan]::FromSeconds(0.2), 'http://127.0.0.1:9000', `$null)
 }
-& '$script:Entry' -ConfigPath '$($c.Config)' -MetricsPath '$($c.Metrics)'
+& '$script:Entry' $EntryArguments
 exit `$LASTEXITCODE
 "@
-        $r = Invoke-Program -File $pwsh[0] -Arguments (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $command))
+            $pwsh = @(Get-PwshCommand)
+            Invoke-Program -File $pwsh[0] -Arguments (@($pwsh | Select-Object -Skip 1) + @('-NoProfile', '-NonInteractive', '-Command', $command))
+        }
+    }
+
+    It 'exits 1 (Warning) when the worst result is a Warning' {
+        $c = New-GuestConfig -Name 'warning' -Guests @(@{ name = 'web-01'; address = '127.0.0.1' })
+        $r = Invoke-EntryWithRows -Rows @('lab|minio|TerraformState|Age|Warning|state is 9 days old') -EntryArguments "-ConfigPath '$($c.Config)' -MetricsPath '$($c.Metrics)'"
         $r.ExitCode | Should -Be 1 -Because $r.Error
         $r.Output | Should -Match '(?m)^WARNING lab/minio TerraformState Age: state is 9 days old'
-        $r.Output | Should -Match '(?m)^pve-health-check: WARNING: 2 checks: 1 ok, 1 warning, 0 critical, 0 unknown, 0 skipped'
+        $r.Output | Should -Match '\AWARNING: 1 of 2 checks failed \| ok=1 warning=1 critical=0 unknown=0 skipped=0 duration=[0-9]+\.[0-9]s\r?\n'
         Get-Content -Raw $c.Metrics | Should -Match 'pve_health_check_success\{environment="lab",component="minio",type="TerraformState",check="Age"\} 1'
+    }
+
+    It 'prints the failures sorted by environment, component and check (ordinal), whatever order they arrive in' {
+        $c = New-GuestConfig -Name 'sorted' -Guests @(@{ name = 'web-01'; address = '127.0.0.1' })
+        $rows = foreach ($x in 'prod|web-02|Ping|Critical', 'lab|web-10|Ssh|Unknown', 'lab|web-10|Docker|Warning', 'lab|Web-03|Ping|Critical', 'lab-b|db-01|Ping|Critical', 'lab|web-10|Skipped|Skipped') {
+            $e, $comp, $check, $status = $x -split '\|'
+            "$e|$comp|Vm|$check|$status|$status detail"
+        }
+        $r = Invoke-EntryWithRows -Rows $rows -EntryArguments "-ConfigPath '$($c.Config)' -NoMetrics"
+        $r.ExitCode | Should -Be 2 -Because $r.Error
+        $lines = @($r.Output.TrimEnd() -split "`n" | ForEach-Object TrimEnd)
+        $lines[0] | Should -Match '^CRITICAL: 5 of 7 checks failed \| ok=1 warning=1 critical=3 unknown=1 skipped=1 duration=[0-9]+\.[0-9]s$'
+        $lines[1..5] | Should -Be @(
+            'CRITICAL lab/Web-03 Vm Ping: Critical detail'
+            'WARNING lab/web-10 Vm Docker: Warning detail'
+            'UNKNOWN lab/web-10 Vm Ssh: Unknown detail'
+            'CRITICAL lab-b/db-01 Vm Ping: Critical detail'
+            'CRITICAL prod/web-02 Vm Ping: Critical detail')
+        $lines[6] | Should -Be 'pve-health-check: metrics not exported (-NoMetrics)'
+        $lines.Count | Should -Be 7
     }
 
     It 'exits 3 with one line on stderr for a configuration it cannot use' {
@@ -323,6 +359,6 @@ exit `$LASTEXITCODE
         $r = Invoke-Entry -Arguments @('-ConfigPath', $c.Config, '-ExclusionPath', $c.Exclusions, '-MetricsPath', (Join-Path $script:Work 'missing-dir/pve_health.prom'))
         $r.ExitCode | Should -Be 3
         $r.Error | Should -BeLike '*MetricsFolderNotFound*missing-dir*'
-        $r.Output | Should -BeLike '*pve-health-check: UNKNOWN: 1 checks: 1 ok*metrics NOT written*'
+        @($r.Output -split "`n")[0] | Should -BeLike "UNKNOWN: 0 of 1 checks failed; metrics NOT written to $(Join-Path $script:Work 'missing-dir/pve_health.prom') | ok=1 warning=0 critical=0 unknown=0 skipped=0 duration=*s"
     }
 }

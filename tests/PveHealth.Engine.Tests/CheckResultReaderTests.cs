@@ -62,6 +62,19 @@ public class CheckResultReaderTests
         Assert.Equal(T0, r.Timestamp);
     }
 
+    [Fact]
+    public void Source_is_kept_else_the_remoting_PSComputerName_else_empty_never_this_host()
+    {
+        (string, object?)[] basic = [("Component", "web-01"), ("Check", "Ping"), ("Status", "Ok"), ("TimestampUtc", "2026-11-30T06:36:38.123Z")];
+        Assert.True(CheckResultReader.TryRead(Bag([.. basic, ("Source", "runner-a"), ("PSComputerName", "ignored")]), out var kept, out _));
+        Assert.Equal("runner-a", kept!.Source);
+        Assert.True(CheckResultReader.TryRead(Bag([.. basic, ("PSComputerName", "site-b-runner")]), out var remote, out _));
+        Assert.Equal("site-b-runner", remote!.Source);
+        Assert.True(CheckResultReader.TryRead(Bag(basic), out var unknown, out _));
+        Assert.Equal(string.Empty, unknown!.Source);
+        Assert.Equal(System.Environment.MachineName, new CheckResult("lab", "web-01", "Vm", "Ping", CheckStatus.Ok, "ok", TimeSpan.Zero).Source);
+    }
+
     [Theory]
     [InlineData("2", "is not a status name")]
     [InlineData("0", "is not a status name")]

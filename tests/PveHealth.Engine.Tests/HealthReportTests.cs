@@ -86,6 +86,19 @@ public class HealthReportTests
         Assert.Equal("2026-11-30T06:36:38.000Z", results[0].GetProperty("timestampUtc").GetString());
         Assert.Equal("prod", results[0].GetProperty("environment").GetString());
         Assert.Contains(results, r => r.GetProperty("component").GetString() == Hostile);
+        // Where each result was produced: results made here carry this host's name.
+        Assert.All(results, r => Assert.Equal(CheckResult.LocalSource, r.GetProperty("source").GetString()));
+        Assert.False(string.IsNullOrEmpty(CheckResult.LocalSource));
+    }
+
+    [Fact]
+    public void Json_keeps_the_source_of_a_result_produced_elsewhere()
+    {
+        var remote = new CheckResult("site-b", "web-09", "Vm", "Ping", CheckStatus.Critical, "no reply", TimeSpan.FromSeconds(1)) { Source = "runner-b" };
+        using var doc = JsonDocument.Parse(HealthReport.Render([remote], ReportFormat.Json, Options));
+        var r = doc.RootElement.GetProperty("results")[0];
+        Assert.Equal("runner-b", r.GetProperty("source").GetString());
+        Assert.Equal("site-b", r.GetProperty("environment").GetString());
     }
 
     [Fact]

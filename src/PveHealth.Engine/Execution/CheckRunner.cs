@@ -236,14 +236,21 @@ public sealed class CheckRunner
     /// <summary>
     /// Some client libraries block a pool thread while they wait (SSH.NET's handshake does). On a
     /// 2-core host the pool starts with 2 workers and adds about one a second, so a burst of checks
-    /// would queue behind each other and time out without ever running. Raise the minimum once.
+    /// would queue behind each other and time out without ever running. The minimum is raised to the
+    /// throttle limit plus 8 (at least 16, at most <see cref="MaxMinThreads"/>), only ever raised, never
+    /// lowered. The thread pool belongs to the process: the setting also applies to the pwsh session that
+    /// imported the module, and stays after the run (threads above the host's own need are idle and retire
+    /// after about 20 s; nothing else changes). The guide says so under "Threads".
     /// </summary>
     private static void EnsureThreads(int throttle)
     {
         ThreadPool.GetMinThreads(out var workers, out var io);
-        var wanted = Math.Min(Math.Max(throttle + 8, 16), 512);
+        var wanted = Math.Min(Math.Max(throttle + 8, 16), MaxMinThreads);
         if (workers < wanted) ThreadPool.SetMinThreads(wanted, Math.Max(io, wanted));
     }
+
+    /// <summary>Highest pool minimum a run asks for, whatever -ThrottleLimit says.</summary>
+    internal const int MaxMinThreads = 512;
 
     private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString(t.TotalSeconds % 1 == 0 ? "0" : "0.###", System.Globalization.CultureInfo.InvariantCulture);
 }

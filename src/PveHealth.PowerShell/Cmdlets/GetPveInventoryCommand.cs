@@ -148,9 +148,9 @@ public sealed class GetPveInventoryCommand : PSCmdlet
     private void FromFile(string path, string label, InventoryConfig options)
     {
         var text = BoundedInput.ReadFileText(path, BoundedInput.InventoryBytes, path);
-        switch (Detect(path, text))
+        switch (InventorySourceFactory.DetectFileKind(path, text))
         {
-            case FileKind.Inventory:
+            case InventoryFileKind.Inventory:
                 WriteVerbose($"{path}: reading as an inventory file.");
                 var result = InventoryFileReader.Read(text, path, label);
                 var guests = result.Guests.AsEnumerable();
@@ -160,7 +160,7 @@ public sealed class GetPveInventoryCommand : PSCmdlet
                 }
                 Write(guests);
                 break;
-            case FileKind.State:
+            case InventoryFileKind.State:
                 WriteVerbose($"{path}: reading the outputs of a Terraform state file.");
                 Write(TerraformOutputReader.Read(text, path, label, options, isState: true));
                 break;
@@ -168,34 +168,6 @@ public sealed class GetPveInventoryCommand : PSCmdlet
                 WriteVerbose($"{path}: reading as terraform output -json text.");
                 Write(TerraformOutputReader.Read(text, path, label, options, isState: false));
                 break;
-        }
-    }
-
-    private enum FileKind { Inventory, State, Output }
-
-    private static FileKind Detect(string path, string text)
-    {
-        if (InventoryFileReader.IsYaml(path)) return FileKind.Inventory;
-        try
-        {
-            using var doc = JsonDocument.Parse(text, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
-            var root = doc.RootElement;
-            if (root.ValueKind != JsonValueKind.Object) return FileKind.Output;
-            if (root.TryGetProperty("version", out _) && root.TryGetProperty("terraform_version", out _)) return FileKind.State;
-            var guests = root.TryGetProperty("guests", out var g) ? g : default;
-            var environments = root.TryGetProperty("environments", out var e) ? e : default;
-            // Terraform outputs are {"name": {"value": ...}}; an inventory file's guests/environments are not.
-            bool IsOutput(JsonElement v) => v.ValueKind == JsonValueKind.Object && v.TryGetProperty("value", out _);
-            if ((guests.ValueKind != JsonValueKind.Undefined && !IsOutput(guests)) || (environments.ValueKind != JsonValueKind.Undefined && !IsOutput(environments)))
-            {
-                return FileKind.Inventory;
-            }
-            return FileKind.Output;
-        }
-        catch (JsonException)
-        {
-            // The reader reports where the JSON is broken.
-            return path.EndsWith(".tfstate", StringComparison.OrdinalIgnoreCase) ? FileKind.State : FileKind.Output;
         }
     }
 
