@@ -135,6 +135,14 @@ Describe 'Test-PveHealthConfig' {
         ($gone | Where-Object Location -eq '$.defaults.exclusionPath').Message | Should -Be "file $ex does not exist."
     }
 
+    It 'Invoke-PveHealthCheck -WhatIf warns about a referenced secret or CA file that does not exist' {
+        $missing = Join-Path $dir 'no-such-token'
+        $p = New-Config -Name whatif @{ proxmox = @{ url = 'https://127.0.0.1:8006'; tokenId = 'a@pve!b'; tokenSecret = @{ file = $missing }; caFile = (Join-Path $dir 'no-ca.pem') } }
+        $null = Invoke-PveHealthCheck -ConfigPath $p -WhatIf -WarningVariable w -WarningAction SilentlyContinue -InformationAction Ignore 6>$null
+        @($w | ForEach-Object { "$_" }) | Should -Contain "`$.environments.prod.proxmox.tokenSecret.file: secret file $missing does not exist."
+        @($w | ForEach-Object { "$_" }) | Should -Contain "`$.environments.prod.proxmox.caFile: file $(Join-Path $dir 'no-ca.pem') does not exist."
+    }
+
     It 'counts the findings on the information stream' {
         $p = New-Config -Name info @{ colour = 'blue' }
         $null = Test-PveHealthConfig -ConfigPath $p -InformationVariable info -InformationAction SilentlyContinue

@@ -106,6 +106,13 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
         foreach (var decided in plan.Decided) WriteResult(decided);
         if (dryRun)
         {
+            // The dry run notices a referenced secret, key, CA or inventory file that the run would miss (Test-PveHealthConfig's check).
+            foreach (var finding in ConfigInspector.CheckReferences(config))
+            {
+                if (finding.Location.StartsWith("$.environments.", StringComparison.Ordinal)
+                    && !plan.EnvironmentNames.Any(n => finding.Location.StartsWith($"$.environments.{n}.", StringComparison.OrdinalIgnoreCase))) continue;
+                WriteWarning($"{finding.Location}: {finding.Message}");
+            }
             // The dry run lists the exclusions in force (expired ones are Warning rows above).
             foreach (var rule in exclusions.Active)
             {
