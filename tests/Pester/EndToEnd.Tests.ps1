@@ -138,13 +138,14 @@ Describe 'End to end: a stopped guest pages through node_exporter, Prometheus an
         # Nagios first line; its counts agree with the failure lines that follow, which come sorted.
         $lines = @($run.Output -split "`n" | ForEach-Object TrimEnd | Where-Object { $_ })
         Write-Host "    first line: $($lines[0])"
-        $lines[0] | Should -Match '^CRITICAL: (\d+) of (\d+) checks failed \| ok=(\d+) warning=(\d+) critical=(\d+) unknown=(\d+) skipped=(\d+) duration=\d+\.\ds$'
-        $n = $Matches
+        $first = [regex]::Match($lines[0], '^CRITICAL: (\d+) of (\d+) checks failed \| ok=(\d+) warning=(\d+) critical=(\d+) unknown=(\d+) skipped=(\d+) duration=\d+\.\ds$')
+        $first.Success | Should -BeTrue -Because "the first line is the Nagios status line: $($lines[0])"
+        $n = @($first.Groups | ForEach-Object Value)
         [int]$n[1] | Should -Be ([int]$n[4] + [int]$n[5] + [int]$n[6])
         [int]$n[2] | Should -Be ([int]$n[3] + [int]$n[4] + [int]$n[5] + [int]$n[6] + [int]$n[7])
         $failures = @($lines | Select-Object -Skip 1 | Where-Object { $_ -match '^(WARNING|CRITICAL|UNKNOWN) ' })
         $failures.Count | Should -Be ([int]$n[1])
-        $keys = @($failures | ForEach-Object { if ($_ -match '^\S+ ([^/]+)/(\S+) \S+ ([^:]+):') { "$($Matches[1])`0$($Matches[2])`0$($Matches[3])" } })
+        $keys = @($failures | ForEach-Object { $m = [regex]::Match($_, '^\S+ ([^/]+)/(\S+) \S+ ([^:]+):'); "$($m.Groups[1].Value)`0$($m.Groups[2].Value)`0$($m.Groups[3].Value)" })
         $sorted = [string[]]$keys.Clone(); [Array]::Sort($sorted, [StringComparer]::Ordinal)
         $keys | Should -Be $sorted
         $null = Wait-For -What "the guest's Ping series = 0 in Prometheus" -TimeoutSec 20 -Condition { (Get-GuestSeries) -eq '0' }
