@@ -50,6 +50,30 @@ MaxStartups 200
     Copy-Item "$d/known_hosts" "$d/known_hosts_hashed"
     & ssh-keygen -q -H -f "$d/known_hosts_hashed" 2>$null
     $script:Guest = [pscustomobject]@{ Name = 'web-01'; Address = '127.0.0.1'; Kind = 'Vm'; Environment = 'lab' }
+    # The reset proxy (tests/Support/reset-proxy.js): its port, and its connection count on request.
+    function script:Start-ResetProxy {
+        param([int] $Resets, [int] $To = 0)
+        $psi = [Diagnostics.ProcessStartInfo]::new('node')
+        foreach ($a in @((Join-Path $PSScriptRoot '../Support/reset-proxy.js'), '--reset', "$Resets", '--to', "$To")) { $psi.ArgumentList.Add($a) }
+        $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
+        $proc = [Diagnostics.Process]::Start($psi)
+        $line = $proc.StandardOutput.ReadLineAsync()
+        if (-not $line.Wait(10000)) { $proc.Kill(); throw 'reset-proxy did not start within 10 s' }
+        [pscustomobject]@{ Process = $proc; Port = [int]($line.Result | ConvertFrom-Json).port }
+    }
+    function script:Get-ResetProxyCount {
+        param($Proxy)
+        $Proxy.Process.StandardInput.WriteLine('count'); $Proxy.Process.StandardInput.Flush()
+        $line = $Proxy.Process.StandardOutput.ReadLineAsync()
+        if (-not $line.Wait(5000)) { throw 'reset-proxy did not answer count within 5 s' }
+        [int]($line.Result | ConvertFrom-Json).connections
+    }
+    function script:Stop-ResetProxy {
+        param($Proxy)
+        if (-not $Proxy) { return }
+        $Proxy.Process.StandardInput.Close()
+        if (-not $Proxy.Process.WaitForExit(5000)) { $Proxy.Process.Kill() }
+    }
     $script:Common = @{ KeyFile = "$d/client"; KnownHostsFile = "$d/known_hosts"; SshPort = $script:Port; TimeoutSec = 5 }
 }
 
@@ -143,7 +167,36 @@ Describe 'Test-PveVm -Check Ssh, Docker' {
         $p = $script:Common.Clone(); $p.SshPort = $closed
         $r = $script:Guest | Test-PveVm -Check Ssh @p
         $r.Status | Should -Be 'Critical'
-        $r.Detail | Should -BeLike 'connection refused by 127.0.0.1:*'
+        $r.Detail | Should -BeLike 'connection refused by 127.0.0.1:* (sshd not running?); the same on a second attempt 0.5 s later'
+    }
+
+    # Issue 12 item 2: confirmation before Critical. tests/Support/reset-proxy.js answers the first connections
+    # with a TCP reset and forwards the later ones to the real sshd; it counts the connections it saw.
+    It 'confirms a fast failure before Critical: a port that resets the first connection and then answers is Ok' {
+        $proxy = Start-ResetProxy -Resets 1 -To $script:Port
+        try {
+            $p = $script:Common.Clone(); $p.SshPort = $proxy.Port
+            Set-Content "$($script:Dir)/known_hosts_proxy" "[127.0.0.1]:$($proxy.Port) $((Get-Content "$($script:Dir)/hostkey.pub") -replace ' [^ ]*$', '')"
+            $p.KnownHostsFile = "$($script:Dir)/known_hosts_proxy"
+            $r = $script:Guest | Test-PveVm -Check Ssh @p
+            $r.Status | Should -Be 'Ok' -Because $r.Detail
+            Get-ResetProxyCount $proxy | Should -Be 2
+        } finally { Stop-ResetProxy $proxy }
+    }
+
+    It 'a port that keeps resetting is Critical after exactly two attempts, within the timeout, Docker Skipped' {
+        $proxy = Start-ResetProxy -Resets 1000
+        try {
+            $p = $script:Common.Clone(); $p.SshPort = $proxy.Port
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $r = $script:Guest | Test-PveVm -Check Ssh, Docker @p
+            $clock.Stop()
+            ($r | Where-Object Check -eq 'Ssh').Status | Should -Be 'Critical'
+            ($r | Where-Object Check -eq 'Ssh').Detail | Should -BeLike '*; the same on a second attempt 0.5 s later'
+            ($r | Where-Object Check -eq 'Docker').Status | Should -Be 'Skipped'
+            Get-ResetProxyCount $proxy | Should -Be 2
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 5 -Because 'both attempts run inside the one timeout (-TimeoutSec 5)'
+        } finally { Stop-ResetProxy $proxy }
     }
 
     It 'skips the SSH checks with a reason when no key is given' {

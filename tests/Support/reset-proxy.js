@@ -1,0 +1,23 @@
+// Test helper (Ssh tests, issue 12 item 2): a loopback TCP proxy that answers the first --reset connections with a
+// TCP reset (what a guest whose sshd is restarting, or a firewall's reject-with-tcp-reset, sends) and forwards the
+// later ones to --to (a real sshd). Prints {"port":N} on stdout once listening; "count" on stdin prints
+// {"connections":N}. Exits when stdin closes. Loopback only.
+'use strict';
+const net = require('net');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => { const i = args.indexOf('--' + name); return i >= 0 ? args[i + 1] : dflt; };
+const resets = Number(opt('reset', '1'));
+const to = Number(opt('to', '0'));
+let connections = 0;
+const server = net.createServer(socket => {
+    connections++;
+    if (connections <= resets || !to) { socket.resetAndDestroy(); return; }
+    const upstream = net.connect({ host: '127.0.0.1', port: to });
+    socket.pipe(upstream).pipe(socket);
+    const close = () => { socket.destroy(); upstream.destroy(); };
+    socket.on('error', close); upstream.on('error', close);
+});
+server.listen(0, '127.0.0.1', () => process.stdout.write(JSON.stringify({ port: server.address().port }) + '\n'));
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', d => { if (d.includes('count')) process.stdout.write(JSON.stringify({ connections }) + '\n'); });
+process.stdin.on('end', () => process.exit(0));
