@@ -94,10 +94,11 @@ public class HealthReportTests
     [Fact]
     public void Json_keeps_the_source_of_a_result_produced_elsewhere()
     {
-        var remote = new CheckResult("site-b", "web-09", "Vm", "Ping", CheckStatus.Critical, "no reply", TimeSpan.FromSeconds(1)) { Source = "runner-b" };
+        var remote = new CheckResult("site-b", "web-09", "Vm", "Ping", CheckStatus.Critical, "no reply", TimeSpan.FromSeconds(1)) { Source = "runner-b", Node = "pve3" };
         using var doc = JsonDocument.Parse(HealthReport.Render([remote], ReportFormat.Json, Options));
         var r = doc.RootElement.GetProperty("results")[0];
         Assert.Equal("runner-b", r.GetProperty("source").GetString());
+        Assert.Equal("pve3", r.GetProperty("node").GetString());
         Assert.Equal("site-b", r.GetProperty("environment").GetString());
     }
 

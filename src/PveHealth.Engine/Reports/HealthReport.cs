@@ -292,6 +292,7 @@ public static class HealthReport
                 w.WriteStartObject();
                 w.WriteString("environment", r.Environment);
                 w.WriteString("source", r.Source);
+                w.WriteString("node", r.Node);
                 w.WriteString("component", r.Component);
                 w.WriteString("type", r.Type);
                 w.WriteString("check", r.Check);
