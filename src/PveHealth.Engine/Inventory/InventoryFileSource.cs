@@ -320,19 +320,7 @@ public sealed class InventoryFileSource : IInventorySource
     /// <summary>Guests of the environment: the group named like it when the file is grouped, else every guest.</summary>
     public async Task<IReadOnlyList<Guest>> GetGuestsAsync(CancellationToken cancellationToken)
     {
-        string text;
-        try
-        {
-            text = await BoundedInput.ReadFileTextAsync(_path, BoundedInput.InventoryBytes, _path, cancellationToken).ConfigureAwait(false);
-        }
-        catch (InputTooLargeException ex)
-        {
-            throw new InventoryException(ex.Message + ".") { Failure = EngineFailure.InventoryTooLarge };
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new InventoryException($"{_path}: cannot read the inventory file: {ex.Message}") { Failure = EngineFailure.InventoryUnreadable };
-        }
+        var text = await InventoryFileText.ReadAsync(_path, "the inventory file", cancellationToken).ConfigureAwait(false);
         var result = InventoryFileReader.Read(text, _path, _environment);
         if (result.Groups.Count == 0) return result.Guests;
         if (!result.Groups.Contains(_environment, StringComparer.OrdinalIgnoreCase) && !result.Guests.Any(g => string.Equals(g.Environment, _environment, StringComparison.OrdinalIgnoreCase)))

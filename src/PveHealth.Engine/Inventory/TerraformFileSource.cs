@@ -24,19 +24,7 @@ public sealed class TerraformFileSource : IInventorySource
 
     public async Task<IReadOnlyList<Guest>> GetGuestsAsync(CancellationToken cancellationToken)
     {
-        string text;
-        try
-        {
-            text = await BoundedInput.ReadFileTextAsync(_path, BoundedInput.InventoryBytes, _path, cancellationToken).ConfigureAwait(false);
-        }
-        catch (InputTooLargeException ex)
-        {
-            throw new InventoryException(ex.Message + ".") { Failure = EngineFailure.InventoryTooLarge };
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            throw new InventoryException($"{_path}: cannot read the file: {ex.Message}") { Failure = EngineFailure.InventoryUnreadable };
-        }
+        var text = await InventoryFileText.ReadAsync(_path, "the file", cancellationToken).ConfigureAwait(false);
         return TerraformOutputReader.Read(text, _path, _environment, _options, _isState);
     }
 }
