@@ -40,20 +40,13 @@ public sealed class CheckReporter
     public TimeSpan Remaining => RemainingOf(Timeout, _clock.Elapsed);
 
     /// <summary>Time kept back at the end of the unit's timeout to report: 250 ms, or a fifth of a short timeout.</summary>
-    public static TimeSpan Margin(TimeSpan timeout) => Min(TimeSpan.FromMilliseconds(250), timeout / 5);
+    public static TimeSpan Margin(TimeSpan timeout) => Deadline.Margin(timeout);
 
     /// <summary>The least a call is given: 100 ms, or a tenth of a short timeout.</summary>
-    public static TimeSpan Floor(TimeSpan timeout) => Min(TimeSpan.FromMilliseconds(100), timeout / 10);
+    public static TimeSpan Floor(TimeSpan timeout) => Deadline.Floor(timeout);
 
-    /// <summary><see cref="Remaining"/> for a unit with <paramref name="timeout"/> that has run for <paramref name="elapsed"/>.</summary>
-    public static TimeSpan RemainingOf(TimeSpan timeout, TimeSpan elapsed)
-    {
-        var left = timeout - elapsed - Margin(timeout);
-        var floor = Floor(timeout);
-        return left > floor ? left : floor;
-    }
-
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    /// <summary><see cref="Remaining"/> for a unit with <paramref name="timeout"/> that has run for <paramref name="elapsed"/> (<see cref="Deadline.RemainingOf"/>).</summary>
+    public static TimeSpan RemainingOf(TimeSpan timeout, TimeSpan elapsed) => Deadline.RemainingOf(timeout, elapsed);
 
     /// <summary>Report one of the unit's own checks. Duration defaults to the time since the unit started.</summary>
     public void Report(string check, CheckStatus status, string detail, TimeSpan? duration = null)

@@ -32,7 +32,8 @@ public sealed class CheckRunner
         EnsureThreads(_options.ThrottleLimit);
         using var queue = new BlockingCollection<RunEvent>();
         using var runCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        runCts.CancelAfter(_options.RunTimeout);
+        // The run deadline counts from the run's start: time spent reading the inventory is already gone.
+        runCts.CancelAfter(_options.RunRemaining);
         var runner = Task.Run(() => RunAllAsync(units, queue, runCts.Token, cancellationToken));
 
         try

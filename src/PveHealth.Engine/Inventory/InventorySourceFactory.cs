@@ -17,7 +17,14 @@ public enum InventoryFileKind
 /// <summary>Makes the inventory source an environment's configuration names.</summary>
 public static class InventorySourceFactory
 {
-    public static IInventorySource? Create(string environment, EnvironmentConfig config)
+    public static IInventorySource? Create(string environment, EnvironmentConfig config) => ForRun(environment, config, null);
+
+    /// <summary>
+    /// The source for a run's environment <paramref name="scope"/>: the <c>proxmox</c> source then uses the environment's
+    /// shared client and <c>/cluster/resources</c> answer (when the run's proxmox section is the inventory's), and no
+    /// request of it waits longer than the run's check timeout (-TimeoutSec), whatever <c>inventory.timeoutSec</c> says.
+    /// </summary>
+    public static IInventorySource? ForRun(string environment, EnvironmentConfig config, IEnvironmentScope? scope)
     {
         var inv = config.Inventory;
         if (inv?.Source is null) return null;
@@ -28,10 +35,20 @@ public static class InventorySourceFactory
             "terraform" => new TerraformCommandSource(inv.Directory!, environment, inv),
             "file" => new InventoryFileSource(inv.Path!, environment),
             "minio-state" => new MinioStateSource(environment, config.Minio!, inv),
+            "proxmox" when config.Proxmox is not null && scope is not null => ProxmoxInRun(environment, config, inv, scope),
             "proxmox" when config.Proxmox is not null => new ProxmoxInventorySource(environment, config.Proxmox, inv,
                 TimeSpan.FromSeconds(inv.TimeoutSec ?? config.Proxmox.TimeoutSec ?? 10)),
             _ => throw new InventoryException($"inventory source '{inv.Source}' of environment {environment} is not available in this version of PveHealth."),
         };
+    }
+
+    private static ProxmoxInventorySource ProxmoxInRun(string environment, EnvironmentConfig config, InventoryConfig inv, IEnvironmentScope scope)
+    {
+        var configured = inv.TimeoutSec ?? config.Proxmox!.TimeoutSec;
+        var timeout = configured is double t && TimeSpan.FromSeconds(t) < scope.CheckTimeout ? TimeSpan.FromSeconds(t) : scope.CheckTimeout;
+        return ReferenceEquals(scope.Config.Proxmox, config.Proxmox) && Clients.Proxmox.ProxmoxShared.For(scope) is { } shared
+            ? new ProxmoxInventorySource(environment, config.Proxmox!, inv, timeout, shared)
+            : new ProxmoxInventorySource(environment, config.Proxmox!, inv, timeout);
     }
 
     /// <summary>

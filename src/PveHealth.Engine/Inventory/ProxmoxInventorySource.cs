@@ -19,6 +19,7 @@ public sealed class ProxmoxInventorySource : IInventorySource
     private readonly InventoryConfig _inventory;
     private readonly TimeSpan _timeout;
     private readonly ProxmoxClient? _client;
+    private readonly ProxmoxShared? _shared;
 
     public ProxmoxInventorySource(string environment, ProxmoxConfig proxmox, InventoryConfig inventory, TimeSpan timeout, ProxmoxClient? client = null)
     {
@@ -29,6 +30,20 @@ public sealed class ProxmoxInventorySource : IInventorySource
         _client = client;
     }
 
+    /// <summary>
+    /// Discovery inside a run: the environment's shared client and its one <c>/cluster/resources</c> answer, which the
+    /// checks then reuse (a hanging API or a rejected token is met once, not once by discovery and again by the checks).
+    /// Each wait is bounded by <paramref name="timeout"/> (the run's check timeout) through the deadline rule.
+    /// </summary>
+    public ProxmoxInventorySource(string environment, ProxmoxConfig proxmox, InventoryConfig inventory, TimeSpan timeout, ProxmoxShared shared)
+        : this(environment, proxmox, inventory, timeout)
+    {
+        _shared = shared;
+    }
+
+    /// <summary>How long one discovery request may take: the deadline rule (<see cref="Deadline.RemainingOf"/>) on the timeout.</summary>
+    private TimeSpan RequestLimit => Deadline.RemainingOf(_timeout, TimeSpan.Zero);
+
     public string Description => $"proxmox:{_proxmox.Url}";
     public bool IsLocal => false;
 
@@ -38,14 +53,25 @@ public sealed class ProxmoxInventorySource : IInventorySource
     public async Task<IReadOnlyList<Guest>> GetGuestsAsync(CancellationToken cancellationToken)
     {
         ProxmoxClient client;
-        try { client = _client ?? ProxmoxClient.Create(_proxmox, _timeout); }
+        try { client = _shared?.RequireClient() ?? _client ?? ProxmoxClient.Create(_proxmox, _timeout); }
         catch (ProxmoxApiException ex) { throw new InventoryException($"{Description}: {ex.Message}") { Failure = EngineFailure.InventoryUnreadable }; }
         try
         {
             IReadOnlyList<PveResource> resources;
+            var limit = RequestLimit;
             try
             {
-                resources = ProxmoxParsers.ParseResources(await client.GetAsync("cluster/resources?type=vm", cancellationToken).ConfigureAwait(false));
+                resources = _shared is not null
+                    ? await _shared.ResourcesAsync(cancellationToken).WaitAsync(limit, cancellationToken).ConfigureAwait(false)
+                    : ProxmoxParsers.ParseResources(await client.GetAsync("cluster/resources?type=vm", cancellationToken, limit).ConfigureAwait(false));
+            }
+            catch (TimeoutException)
+            {
+                // An API that cannot list the cluster's guests within the timeout hangs: the checks after discovery are told
+                // at once instead of each waiting for it again.
+                var message = $"no answer from {client.BaseUrl} within {limit.TotalSeconds:0.#} s (GET /cluster/resources?type=vm; client-side timeout)";
+                client.Remember(new ProxmoxApiException(ProxmoxFailure.Timeout, message + " while the inventory was read; not asked again in this run"));
+                throw new InventoryException($"{Description}: cannot list guests: {message}") { Failure = EngineFailure.InventoryUnreadable };
             }
             catch (ProxmoxApiException ex)
             {
@@ -82,7 +108,7 @@ public sealed class ProxmoxInventorySource : IInventorySource
         }
         finally
         {
-            if (_client is null) client.Dispose();
+            if (_client is null && _shared is null) client.Dispose();
         }
     }
 
@@ -99,8 +125,8 @@ public sealed class ProxmoxInventorySource : IInventorySource
         try
         {
             IReadOnlyList<PveGuestAddress> list = row.IsLxc
-                ? ProxmoxParsers.ParseLxcInterfaces(await client.GetAsync($"nodes/{node}/lxc/{row.VmId}/interfaces", ct).ConfigureAwait(false))
-                : ProxmoxParsers.ParseAgentInterfaces(await client.GetAsync($"nodes/{node}/qemu/{row.VmId}/agent/network-get-interfaces", ct).ConfigureAwait(false));
+                ? ProxmoxParsers.ParseLxcInterfaces(await client.GetAsync($"nodes/{node}/lxc/{row.VmId}/interfaces", ct, RequestLimit).ConfigureAwait(false))
+                : ProxmoxParsers.ParseAgentInterfaces(await client.GetAsync($"nodes/{node}/qemu/{row.VmId}/agent/network-get-interfaces", ct, RequestLimit).ConfigureAwait(false));
             var ip = ProxmoxParsers.PickAddress(list, _inventory.AddressFamily, _inventory.AddressCidr);
             if (ip is null) lock (Notes) Notes.Add($"{row.Name} ({row.VmId}): no {_inventory.AddressFamily ?? "ipv4"} address{(_inventory.AddressCidr is null ? "" : $" in {_inventory.AddressCidr}")} reported");
             return ip?.ToString();

@@ -55,7 +55,7 @@ public static class GuestRequestPlanner
         RunParameters parameters,
         GuestParameters guestParameters,
         IReadOnlyList<string> wanted,
-        Func<string, EnvironmentConfig, IInventorySource?> inventoryFactory,
+        Func<string, EnvironmentConfig, IEnvironmentScope, IInventorySource?> inventoryFactory,
         CancellationToken cancellationToken)
     {
         var configs = new Dictionary<string, PveHealthConfig>(StringComparer.Ordinal);
@@ -119,7 +119,7 @@ public static class GuestRequestPlanner
             {
                 if (!inventories.TryGetValue(key, out var guests))
                 {
-                    guests = await ReadInventoryAsync(environment, fromFile, inventoryFactory, result, cancellationToken).ConfigureAwait(false);
+                    guests = await ReadInventoryAsync(environment, fromFile, context, inventoryFactory, result, cancellationToken).ConfigureAwait(false);
                     inventories[key] = guests;
                 }
                 known = guests?.FirstOrDefault(g => string.Equals(g.Name, request.Name, StringComparison.OrdinalIgnoreCase));
@@ -148,16 +148,24 @@ public static class GuestRequestPlanner
         return result;
     }
 
-    private static async Task<IReadOnlyList<Guest>?> ReadInventoryAsync(string environment, EnvironmentConfig config,
-        Func<string, EnvironmentConfig, IInventorySource?> inventoryFactory, GuestRequestPlan result, CancellationToken ct)
+    private static async Task<IReadOnlyList<Guest>?> ReadInventoryAsync(string environment, EnvironmentConfig config, EnvironmentContext context,
+        Func<string, EnvironmentConfig, IEnvironmentScope, IInventorySource?> inventoryFactory, GuestRequestPlan result, CancellationToken ct)
     {
         IInventorySource? source = null;
+        // The lookup is part of the run: it ends at the run deadline like the checks after it.
+        using var runDeadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        runDeadline.CancelAfter(context.Options.RunRemaining);
         try
         {
-            source = inventoryFactory(environment, config);
+            source = inventoryFactory(environment, config, context);
             if (source is null) return null;
             result.Notes.Add($"Environment {environment}: looking guests up in {source.Description}.");
-            return await source.GetGuestsAsync(ct).ConfigureAwait(false);
+            return await source.GetGuestsAsync(runDeadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            result.Warnings.Add($"environment {environment}: the inventory could not be read to look guests up: the run deadline of {context.Options.RunTimeout.TotalSeconds:0.###} s was reached.");
+            return null;
         }
         catch (InventoryException ex)
         {

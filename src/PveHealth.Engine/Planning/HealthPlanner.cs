@@ -58,9 +58,15 @@ public sealed class HealthPlanner
     public const string InventoryCheck = CheckCatalog.InventoryCheck;
 
     private readonly PveHealthConfig _config;
-    private readonly Func<string, EnvironmentConfig, IInventorySource?> _inventoryFactory;
+    private readonly Func<string, EnvironmentConfig, IEnvironmentScope, IInventorySource?> _inventoryFactory;
 
     public HealthPlanner(PveHealthConfig config, Func<string, EnvironmentConfig, IInventorySource?> inventoryFactory)
+        : this(config, (name, env, _) => inventoryFactory(name, env))
+    {
+    }
+
+    /// <summary>A planner whose inventory sources see the run's environment (<see cref="InventorySourceFactory.ForRun"/>).</summary>
+    public HealthPlanner(PveHealthConfig config, Func<string, EnvironmentConfig, IEnvironmentScope, IInventorySource?> inventoryFactory)
     {
         _config = config;
         _inventoryFactory = inventoryFactory;
@@ -142,7 +148,7 @@ public sealed class HealthPlanner
         IInventorySource? source;
         try
         {
-            source = _inventoryFactory(context.Name, env);
+            source = _inventoryFactory(context.Name, env, context);
         }
         catch (InventoryException ex)
         {
@@ -157,9 +163,18 @@ public sealed class HealthPlanner
         }
         IReadOnlyList<Guest> guests;
         var started = System.Diagnostics.Stopwatch.StartNew();
+        // Discovery is part of the run: it ends at the run deadline like the checks after it.
+        using var runDeadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        runDeadline.CancelAfter(request.Options.RunRemaining);
         try
         {
-            guests = await source.GetGuestsAsync(ct).ConfigureAwait(false);
+            guests = await source.GetGuestsAsync(runDeadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            plan.Decided.Add(new CheckResult(context.Name, "inventory", "Inventory", InventoryCheck, CheckStatus.Unknown,
+                $"{source.Description}: stopped: the run deadline of {request.Options.RunTimeout.TotalSeconds:0.###} s was reached while reading the inventory", started.Elapsed, source.Description));
+            return;
         }
         catch (InventoryException ex)
         {

@@ -39,7 +39,8 @@ public static class RunPolicy
 {
     /// <summary>
     /// -TimeoutSec else defaults.timeoutSec (10); -ThrottleLimit else defaults.throttleLimit (64); the run deadline is
-    /// defaults.runTimeoutSec (300), never shorter than one check's timeout. Without a configuration the defaults apply.
+    /// defaults.runTimeoutSec (300), never shorter than one check's timeout, and it counts from now: reading the
+    /// inventory (discovery) is part of the run. Without a configuration the defaults apply.
     /// </summary>
     public static RunOptions Options(PveHealthConfig? config, RunParameters parameters)
     {
@@ -50,6 +51,7 @@ public static class RunPolicy
             CheckTimeout = TimeSpan.FromSeconds(timeoutSec),
             ThrottleLimit = parameters.ThrottleLimit ?? defaults.ThrottleLimit,
             RunTimeout = TimeSpan.FromSeconds(Math.Max(defaults.RunTimeoutSec, timeoutSec)),
+            StartTimestamp = System.Diagnostics.Stopwatch.GetTimestamp(),
         };
         options.Validate();
         return options;

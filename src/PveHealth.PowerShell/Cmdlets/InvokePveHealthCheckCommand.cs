@@ -75,7 +75,7 @@ public sealed class InvokePveHealthCheckCommand : CheckCmdletBase
             TimeoutFromParameter = parameters.TimeoutSec is not null,
         };
 
-        var planner = new HealthPlanner(config, InventorySourceFactory.Create);
+        var planner = new HealthPlanner(config, InventorySourceFactory.ForRun);
         HealthPlan plan;
         try
         {

@@ -149,7 +149,7 @@ public sealed class TestPveVmCommand : CheckCmdletBase
         try
         {
             // The engine's rule: the guest's configuration and environment (else the only one), its address from the inventory.
-            built = GuestRequestPlanner.BuildAsync(_requests, LoadConfig, parameters, guestParameters, wanted, InventorySourceFactory.Create, Cancellation)
+            built = GuestRequestPlanner.BuildAsync(_requests, LoadConfig, parameters, guestParameters, wanted, InventorySourceFactory.ForRun, Cancellation)
                 .GetAwaiter().GetResult();
         }
         catch (OperationCanceledException)

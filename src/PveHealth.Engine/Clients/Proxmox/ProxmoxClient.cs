@@ -35,6 +35,7 @@ public sealed class ProxmoxClient : IDisposable
     private readonly X509Certificate2Collection? _caCerts;
     private readonly byte[]? _pinned;
     private volatile string? _lastRejection;
+    private volatile ProxmoxApiException? _remembered;
 
     public ProxmoxClient(Uri baseUrl, string tokenId, string secret, ProxmoxTlsPolicy tls, TimeSpan timeout)
     {
@@ -147,9 +148,16 @@ public sealed class ProxmoxClient : IDisposable
     /// <summary>
     /// One call; returns the <c>data</c> member (JsonValueKind.Null for data: null). Throws <see cref="ProxmoxApiException"/>,
     /// or <see cref="OperationCanceledException"/> only when <paramref name="cancellationToken"/> itself was cancelled.
+    /// Once the server rejected the token (401, which Proxmox answers only after a deliberate delay of about 3 s, whatever
+    /// the path), or a failure was <see cref="Remember"/>ed, every later call of this client fails at once with that
+    /// error and sends nothing: a run pays the delay once, not once per request in series.
     /// </summary>
     public async Task<JsonElement> SendAsync(HttpMethod method, string path, CancellationToken cancellationToken, TimeSpan? timeout = null)
     {
+        if (_remembered is { } known)
+        {
+            throw new ProxmoxApiException(known.Failure, known.Message, known.StatusCode, known.Reason);
+        }
         path = path.TrimStart('/');
         var limit = timeout is { } t && t < Timeout ? t : Timeout;
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -183,7 +191,9 @@ public sealed class ProxmoxClient : IDisposable
                 if (!response.IsSuccessStatusCode)
                 {
                     var message = doc is not null && doc.RootElement.ValueKind == JsonValueKind.Object ? ProxmoxParsers.Str(doc.RootElement, "message") : null;
-                    throw Scrub(ProxmoxApiException.FromStatus((int)response.StatusCode, response.ReasonPhrase, message, method.Method, "/" + path, BaseUrl, TokenId));
+                    var failure = Scrub(ProxmoxApiException.FromStatus((int)response.StatusCode, response.ReasonPhrase, message, method.Method, "/" + path, BaseUrl, TokenId));
+                    if (failure.Failure == ProxmoxFailure.Authentication) Remember(failure);
+                    throw failure;
                 }
                 if (doc is null || doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("data", out var data))
                 {
@@ -205,6 +215,13 @@ public sealed class ProxmoxClient : IDisposable
             throw Scrub(Classify(ex, path, limit));
         }
     }
+
+    /// <summary>
+    /// From now on every call of this client fails at once with <paramref name="failure"/> (the first one remembered
+    /// wins). For answers that hold for the whole API, not one path: a rejected token, an API that did not list the
+    /// cluster's guests within the timeout while the inventory was read.
+    /// </summary>
+    public void Remember(ProxmoxApiException failure) => Interlocked.CompareExchange(ref _remembered, failure, null);
 
     private ProxmoxApiException Classify(HttpRequestException ex, string path, TimeSpan limit)
     {

@@ -1,0 +1,25 @@
+namespace PveHealth;
+
+/// <summary>
+/// The deadline rule's arithmetic, in the lowest layer so discovery (Inventory) and the checks (through
+/// <c>Execution.CheckReporter.Remaining</c>) compute it the same way: the time the next wait may take is what is left of
+/// a timeout less <see cref="Margin"/>, never less than <see cref="Floor"/>.
+/// </summary>
+public static class Deadline
+{
+    /// <summary>Time kept back at the end of a timeout to report: 250 ms, or a fifth of a short timeout.</summary>
+    public static TimeSpan Margin(TimeSpan timeout) => Min(TimeSpan.FromMilliseconds(250), timeout / 5);
+
+    /// <summary>The least a call is given: 100 ms, or a tenth of a short timeout.</summary>
+    public static TimeSpan Floor(TimeSpan timeout) => Min(TimeSpan.FromMilliseconds(100), timeout / 10);
+
+    /// <summary>What a wait may take in a unit with <paramref name="timeout"/> that has run for <paramref name="elapsed"/>.</summary>
+    public static TimeSpan RemainingOf(TimeSpan timeout, TimeSpan elapsed)
+    {
+        var left = timeout - elapsed - Margin(timeout);
+        var floor = Floor(timeout);
+        return left > floor ? left : floor;
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+}
