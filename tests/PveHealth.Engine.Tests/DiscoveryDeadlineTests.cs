@@ -70,7 +70,7 @@ public class DiscoveryDeadlineTests
     public async Task A_rejected_token_is_asked_once_per_run_and_every_result_gives_the_same_answer()
     {
         // Proxmox answers a wrong token with 401 after a deliberate delay (about 3 s; 1 s here).
-        using var server = new ScriptedServer(_ => (401, "authentication failure", null, 1000));
+        using var server = HostileServer.Scripted(_ => (401, "authentication failure", null, 1000));
         var secretFile = SecretFile();
         try
         {
