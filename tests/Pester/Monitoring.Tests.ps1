@@ -96,8 +96,36 @@ Describe 'Test-PveMonitoring: endpoints that do not answer' {
         $port = Get-StackFreePort '127.0.0.1'
         $r = @(Test-PveMonitoring -PrometheusUrl "http://127.0.0.1:$port")
         ($r | Where-Object Check -eq 'Ready').Status | Should -Be 'Critical'
-        ($r | Where-Object Check -eq 'Ready').Detail | Should -Be "connection refused by 127.0.0.1:$port"
+        ($r | Where-Object Check -eq 'Ready').Detail | Should -Be "connection refused by 127.0.0.1:$port; the same on a second attempt 0.5 s later"
         ($r | Where-Object Check -eq 'Targets').Status | Should -Be 'Skipped'
+    }
+
+    # Issue 12 item 3: confirmation before Critical for the HTTP checks (Clients.Confirmation, the rule Ssh uses).
+    # tests/Support/reset-proxy.js resets the first connections and forwards the later ones to the real Prometheus.
+    It 'confirms a reset before Critical: Prometheus behind a port that resets the first connection is Ok, after 2 connections' {
+        $proxy = Start-ResetProxy -Resets 1 -To ([uri]$Stack.PrometheusUrl).Port
+        try {
+            $r = @(Test-PveMonitoring -PrometheusUrl "http://127.0.0.1:$($proxy.Port)" -TimeoutSec 5)
+            ($r | Where-Object Check -eq 'Ready').Status | Should -Be 'Ok' -Because ($r | Out-String)
+            ($r | Where-Object Check -eq 'Ready').Detail | Should -Be 'ready'
+            # The real Prometheus answered the targets over the confirming connection: its dead target is there.
+            @($r | Where-Object Type -eq 'ScrapeTarget').Count | Should -Be 1
+            Get-ResetProxyCount $proxy | Should -Be 2
+        } finally { Stop-ResetProxy $proxy }
+    }
+
+    It 'a port that keeps resetting is Critical after exactly two connections, within the timeout, Targets Skipped' {
+        $proxy = Start-ResetProxy -Resets 1000
+        try {
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $r = @(Test-PveMonitoring -PrometheusUrl "http://127.0.0.1:$($proxy.Port)" -TimeoutSec 5)
+            $clock.Stop()
+            ($r | Where-Object Check -eq 'Ready').Status | Should -Be 'Critical'
+            ($r | Where-Object Check -eq 'Ready').Detail | Should -Be "connection reset by 127.0.0.1:$($proxy.Port); the same on a second attempt 0.5 s later"
+            ($r | Where-Object Check -eq 'Targets').Status | Should -Be 'Skipped'
+            Get-ResetProxyCount $proxy | Should -Be 2
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 5 -Because 'both attempts run inside the one timeout (-TimeoutSec 5)'
+        } finally { Stop-ResetProxy $proxy }
     }
 
     It 'finishes within -TimeoutSec against an endpoint that accepts and never answers, as a client-side timeout' {

@@ -50,30 +50,7 @@ MaxStartups 200
     Copy-Item "$d/known_hosts" "$d/known_hosts_hashed"
     & ssh-keygen -q -H -f "$d/known_hosts_hashed" 2>$null
     $script:Guest = [pscustomobject]@{ Name = 'web-01'; Address = '127.0.0.1'; Kind = 'Vm'; Environment = 'lab' }
-    # The reset proxy (tests/Support/reset-proxy.js): its port, and its connection count on request.
-    function script:Start-ResetProxy {
-        param([int] $Resets, [int] $To = 0)
-        $psi = [Diagnostics.ProcessStartInfo]::new('node')
-        foreach ($a in @((Join-Path $PSScriptRoot '../Support/reset-proxy.js'), '--reset', "$Resets", '--to', "$To")) { $psi.ArgumentList.Add($a) }
-        $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
-        $proc = [Diagnostics.Process]::Start($psi)
-        $line = $proc.StandardOutput.ReadLineAsync()
-        if (-not $line.Wait(10000)) { $proc.Kill(); throw 'reset-proxy did not start within 10 s' }
-        [pscustomobject]@{ Process = $proc; Port = [int]($line.Result | ConvertFrom-Json).port }
-    }
-    function script:Get-ResetProxyCount {
-        param($Proxy)
-        $Proxy.Process.StandardInput.WriteLine('count'); $Proxy.Process.StandardInput.Flush()
-        $line = $Proxy.Process.StandardOutput.ReadLineAsync()
-        if (-not $line.Wait(5000)) { throw 'reset-proxy did not answer count within 5 s' }
-        [int]($line.Result | ConvertFrom-Json).connections
-    }
-    function script:Stop-ResetProxy {
-        param($Proxy)
-        if (-not $Proxy) { return }
-        $Proxy.Process.StandardInput.Close()
-        if (-not $Proxy.Process.WaitForExit(5000)) { $Proxy.Process.Kill() }
-    }
+    # The reset proxy (tests/Support/reset-proxy.js): Start-ResetProxy, Get-ResetProxyCount, Stop-ResetProxy in TestHelpers.
     $script:Common = @{ KeyFile = "$d/client"; KnownHostsFile = "$d/known_hosts"; SshPort = $script:Port; TimeoutSec = 5 }
 }
 

@@ -142,4 +142,30 @@ function Get-DashboardQuery {
     }
 }
 
-Export-ModuleMember -Function Start-TestPrometheus, Invoke-TestPromQuery, Wait-TestPrometheus, Stop-TestPrometheus, Get-DashboardQuery, Invoke-Program, Get-PwshCommand, Get-PveHealthModulePath, Invoke-FreshPwsh, New-TestConfig
+# The reset proxy (reset-proxy.js, loopback only): resets the first -Resets connections, forwards later ones to -To;
+# its port, and its connection count on request. Needs node.
+function Start-ResetProxy {
+    param([int] $Resets, [int] $To = 0)
+    $psi = [Diagnostics.ProcessStartInfo]::new('node')
+    foreach ($a in @((Join-Path $PSScriptRoot 'reset-proxy.js'), '--reset', "$Resets", '--to', "$To")) { $psi.ArgumentList.Add($a) }
+    $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
+    $proc = [Diagnostics.Process]::Start($psi)
+    $line = $proc.StandardOutput.ReadLineAsync()
+    if (-not $line.Wait(10000)) { $proc.Kill(); throw 'reset-proxy did not start within 10 s' }
+    [pscustomobject]@{ Process = $proc; Port = [int]($line.Result | ConvertFrom-Json).port }
+}
+function Get-ResetProxyCount {
+    param($Proxy)
+    $Proxy.Process.StandardInput.WriteLine('count'); $Proxy.Process.StandardInput.Flush()
+    $line = $Proxy.Process.StandardOutput.ReadLineAsync()
+    if (-not $line.Wait(5000)) { throw 'reset-proxy did not answer count within 5 s' }
+    [int]($line.Result | ConvertFrom-Json).connections
+}
+function Stop-ResetProxy {
+    param($Proxy)
+    if (-not $Proxy) { return }
+    $Proxy.Process.StandardInput.Close()
+    if (-not $Proxy.Process.WaitForExit(5000)) { $Proxy.Process.Kill() }
+}
+
+Export-ModuleMember -Function Start-ResetProxy, Get-ResetProxyCount, Stop-ResetProxy, Start-TestPrometheus, Invoke-TestPromQuery, Wait-TestPrometheus, Stop-TestPrometheus, Get-DashboardQuery, Invoke-Program, Get-PwshCommand, Get-PveHealthModulePath, Invoke-FreshPwsh, New-TestConfig

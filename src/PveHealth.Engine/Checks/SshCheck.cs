@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using PveHealth.Clients;
 using PveHealth.Clients.Ssh;
 using PveHealth.Configuration;
 using PveHealth.Execution;
@@ -103,60 +104,55 @@ public sealed class SshCheck : CheckUnit
         return c;
         }
 
-        // Confirmation before Critical: a first attempt that fails fast (refused, reset, dropped before the
-        // handshake) is tried once more after a short pause, both inside the one connect budget; a silent guest
-        // (no answer) is not retried, so stopped guests cost one timeout, no more.
+        // Confirmation before Critical (Clients.Confirmation, the rule the HTTP checks share): a first attempt that fails
+        // fast (refused, reset, dropped before the handshake) is tried once more after a short pause, both inside the one
+        // connect budget; a silent guest (no answer) is not retried, so stopped guests cost one timeout, no more.
         async Task<bool> ConnectConfirmedAsync()
         {
-            for (var attempt = 1; ; attempt++)
+            try
             {
-                try
+                await Confirmation.RunAsync(async attempt =>
                 {
                     if (attempt > 1)
                     {
                         client.Dispose();
                         client = NewClient();
-                        await Task.Delay(ConfirmPause(reporter.Timeout), connectDeadline.Token).ConfigureAwait(false);
                     }
                     await client.ConnectAsync(connectDeadline.Token).ConfigureAwait(false);
                     return true;
-                }
-                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-                {
-                    throw;
-                }
-                catch (OperationCanceledException)
-                {
-                    // Our own connect deadline, a little inside the unit's timeout: the check answers for itself
-                    // (Ssh Critical, Docker Skipped) instead of being cut off as "timed out".
-                    Fail(reporter, CheckStatus.Critical, $"no SSH answer from {_guest.Address}:{_ssh.Port} within {connectBudget.TotalSeconds:0.#} s");
-                    return false;
-                }
-                catch (Exception ex) when (attempt == 1 && rejected is null && FailsFast(ex))
-                {
-                    // confirm: one more attempt
-                }
-                catch (Exception ex)
-                {
-                    Fail(reporter, CheckStatus.Critical, rejected ?? Describe(ex, user, connectBudget) + (attempt > 1 ? Confirmed(reporter.Timeout) : string.Empty));
-                    return false;
-                }
+                }, ex => rejected is null && FailsFast(ex), reporter.Timeout, connectDeadline.Token).ConfigureAwait(false);
+                return true;
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                throw;
+            }
+            catch (OperationCanceledException)
+            {
+                // Our own connect deadline, a little inside the unit's timeout: the check answers for itself
+                // (Ssh Critical, Docker Skipped) instead of being cut off as "timed out".
+                Fail(reporter, CheckStatus.Critical, $"no SSH answer from {_guest.Address}:{_ssh.Port} within {connectBudget.TotalSeconds:0.#} s");
+                return false;
+            }
+            catch (ConfirmedFailureException confirmed)
+            {
+                Fail(reporter, CheckStatus.Critical, rejected ?? Describe(confirmed.InnerException!, user, connectBudget) + confirmed.Suffix);
+                return false;
+            }
+            catch (Exception ex)
+            {
+                Fail(reporter, CheckStatus.Critical, rejected ?? Describe(ex, user, connectBudget));
+                return false;
             }
         }
     }
 
-    /// <summary>Pause before the confirming attempt: half a second, or a tenth of a short unit timeout (fixed per timeout, so the detail is too).</summary>
-    internal static TimeSpan ConfirmPause(TimeSpan budget) => budget / 10 < TimeSpan.FromMilliseconds(500) ? budget / 10 : TimeSpan.FromMilliseconds(500);
-
-    private static string Confirmed(TimeSpan budget) => $"; the same on a second attempt {ConfirmPause(budget).TotalSeconds:0.##} s later";
-
     /// <summary>A failure that came back at once (refused, reset, aborted, dropped before the handshake): worth one more attempt.</summary>
     internal static bool FailsFast(Exception ex) => ex switch
     {
-        SocketException { SocketErrorCode: SocketError.ConnectionRefused or SocketError.ConnectionReset or SocketError.ConnectionAborted } => true,
         SshConnectionException => true,
         AggregateException { InnerExceptions.Count: 1 } a => FailsFast(a.InnerExceptions[0]),
-        _ => false,
+        _ => Confirmation.FailsFast(ex),
     };
 
     private async Task RunConnectedAsync(SshClient client, string user, CheckReporter reporter, CancellationToken cancellationToken)

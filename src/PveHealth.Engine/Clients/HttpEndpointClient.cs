@@ -175,21 +175,28 @@ public sealed class HttpEndpointClient : IDisposable
 
     /// <summary>
     /// GET <paramref name="relative"/> within <paramref name="budget"/>. Any HTTP status is an answer;
-    /// no answer (refused, TLS, time) throws <see cref="EndpointUnreachableException"/>.
+    /// no answer (refused, TLS, time) throws <see cref="EndpointUnreachableException"/>. A first attempt refused or reset
+    /// at once is confirmed by one more after <see cref="Confirmation.Pause"/> of <paramref name="unitTimeout"/> (else of
+    /// the budget), inside the same budget; its failure then ends with <see cref="Confirmation.Suffix"/>.
     /// Cancellation by <paramref name="cancellationToken"/> (the run's) propagates as OperationCanceledException.
     /// </summary>
-    public async Task<HttpAnswer> GetAsync(string relative, TimeSpan budget, CancellationToken cancellationToken)
+    public async Task<HttpAnswer> GetAsync(string relative, TimeSpan budget, CancellationToken cancellationToken, TimeSpan? unitTimeout = null)
     {
         var url = Combine(_settings.BaseUrl, relative);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         cts.CancelAfter(budget);
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Get, url);
-            request.Headers.Accept.ParseAdd("application/json");
-            using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
-            var body = BoundedInput.Decode(await BoundedInput.ReadAsync(response.Content, MaxBodyBytes, $"the answer of {Display(url)}", cts.Token).ConfigureAwait(false));
-            return new HttpAnswer(url, (int)response.StatusCode, response.ReasonPhrase, body) { Redirect = Redirects.Describe(response) };
+            return await Confirmation.RunAsync(_ => SendOnceAsync(url, cts.Token), ex => ex is HttpRequestException && Confirmation.FailsFast(ex),
+                unitTimeout ?? budget, cts.Token).ConfigureAwait(false);
+        }
+        catch (ConfirmedFailureException confirmed) when (confirmed.InnerException is HttpRequestException failure)
+        {
+            throw new EndpointUnreachableException(DescribeFailure(failure, url) + confirmed.Suffix, failure);
+        }
+        catch (ConfirmedFailureException confirmed) when (confirmed.InnerException is InputTooLargeException tooLarge)
+        {
+            throw new EndpointUnreachableException(tooLarge.Message, tooLarge);
         }
         catch (InputTooLargeException ex)
         {
@@ -203,6 +210,15 @@ public sealed class HttpEndpointClient : IDisposable
         {
             throw new EndpointUnreachableException(DescribeFailure(ex, url), ex);
         }
+    }
+
+    private async Task<HttpAnswer> SendOnceAsync(Uri url, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Accept.ParseAdd("application/json");
+        using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct).ConfigureAwait(false);
+        var body = BoundedInput.Decode(await BoundedInput.ReadAsync(response.Content, MaxBodyBytes, $"the answer of {Display(url)}", ct).ConfigureAwait(false));
+        return new HttpAnswer(url, (int)response.StatusCode, response.ReasonPhrase, body) { Redirect = Redirects.Describe(response) };
     }
 
     /// <summary>One line for a failed request: refused, resolution, TLS, or the message.</summary>

@@ -36,7 +36,7 @@ public sealed class MinioHealthCheck : EndpointCheckUnit
             }
             try
             {
-                var answer = await client.GetAsync(route, reporter.Remaining, cancellationToken).ConfigureAwait(false);
+                var answer = await client.GetAsync(route, reporter.Remaining, cancellationToken, reporter.Timeout).ConfigureAwait(false);
                 if (answer.IsSuccess) reporter.Report(check, CheckStatus.Ok, ok + TlsNote(client));
                 else reporter.Report(check, CheckStatus.Critical, $"{bad}: {route}: {answer.Describe()}");
             }

@@ -59,7 +59,7 @@ public abstract class EndpointCheckUnit : CheckUnit
     {
         try
         {
-            var answer = await client.GetAsync(route, reporter.Remaining, ct).ConfigureAwait(false);
+            var answer = await client.GetAsync(route, reporter.Remaining, ct, reporter.Timeout).ConfigureAwait(false);
             if (answer.IsSuccess)
             {
                 reporter.Report(check, CheckStatus.Ok, okText + TlsNote(client));
@@ -99,7 +99,7 @@ public sealed class PrometheusCheck : EndpointCheckUnit
         HttpAnswer answer;
         try
         {
-            answer = await client.GetAsync("/api/v1/targets?state=active", reporter.Remaining, cancellationToken).ConfigureAwait(false);
+            answer = await client.GetAsync("/api/v1/targets?state=active", reporter.Remaining, cancellationToken, reporter.Timeout).ConfigureAwait(false);
         }
         catch (EndpointUnreachableException ex)
         {
@@ -180,7 +180,7 @@ public sealed class AlertmanagerCheck : EndpointCheckUnit
         }
         try
         {
-            var answer = await client.GetAsync("/api/v2/status", reporter.Remaining, cancellationToken).ConfigureAwait(false);
+            var answer = await client.GetAsync("/api/v2/status", reporter.Remaining, cancellationToken, reporter.Timeout).ConfigureAwait(false);
             if (!answer.IsSuccess)
             {
                 reporter.Report(Peers, CheckStatus.Critical, $"/api/v2/status: {answer.Describe()}");
@@ -225,7 +225,7 @@ public sealed class GrafanaCheck : EndpointCheckUnit
     {
         try
         {
-            var answer = await client.GetAsync("/api/health", reporter.Remaining, cancellationToken).ConfigureAwait(false);
+            var answer = await client.GetAsync("/api/health", reporter.Remaining, cancellationToken, reporter.Timeout).ConfigureAwait(false);
             var (status, detail) = Evaluate(answer);
             reporter.Report(Health, status, detail + (status == CheckStatus.Ok ? TlsNote(client) : string.Empty));
         }
