@@ -95,6 +95,21 @@ Describe 'Test-PveMinio: Terraform state objects' {
         $s.Detail | Should -Be 'state object not found: tfstate/missing/terraform.tfstate'
     }
 
+    # Issue 12 items 4/7: a wildcard that matches no object is one clear State result, never an internal-error row
+    # (before: a Lock row "internal error: the check ended without reporting a result").
+    It 'reports a state wildcard that matches no object as one State Critical and nothing else' {
+        $r = @(Test-PveMinio -Endpoint $Stack.MinioUrl -Credential $Cred -StateObject 'tfstate/nothing-here/*.tfstate')
+        $mine = @($r | Where-Object Component -eq 'tfstate/nothing-here/*.tfstate')
+        Write-Host "wildcard matching nothing: $(($r | ForEach-Object { "$($_.Component)/$($_.Check) $($_.Status): $($_.Detail)" }) -join ' | ')"
+        $mine.Count | Should -Be 1 -Because ($r | Out-String)
+        $mine[0].Check | Should -Be 'State'
+        $mine[0].Status | Should -Be 'Critical'
+        $mine[0].Detail | Should -Be "no object in bucket tfstate matches 'nothing-here/*.tfstate'"
+        $r | Where-Object Check -eq 'Lock' | Should -BeNullOrEmpty
+        $r | Where-Object Detail -like '*internal error*' | Should -BeNullOrEmpty
+        $r | Where-Object Status -eq 'Unknown' | Should -BeNullOrEmpty
+    }
+
     It 'reports the stale lock as a Warning naming who holds it and since when (from the lock JSON)' {
         $l = Row 'tfstate/lab/terraform.tfstate' 'Lock'
         $l.Status | Should -Be 'Warning'

@@ -139,6 +139,30 @@ Describe 'Test-PveVm -Check Ssh, Docker' {
         $r.Detail | Should -Match 'passphrase'
     }
 
+    # Issue 12 items 3/4: one fault, one verdict form. 30 guests whose SSH port accepts TCP and never speaks (a
+    # listener that never accepts: the kernel completes the handshake, nothing sends a banner), at -TimeoutSec 5.
+    It 'gives 30 guests whose port accepts TCP but never speaks the same Ssh verdict, Docker Skipped, in about one timeout' {
+        $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(4096)
+        try {
+            $mute = $l.LocalEndpoint.Port
+            $guests = 1..30 | ForEach-Object { [pscustomobject]@{ Name = 'mute-{0:d2}' -f $_; Address = '127.0.0.1'; Kind = 'Vm'; Environment = 'lab' } }
+            $p = $script:Common.Clone(); $p.SshPort = $mute
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $r = @($guests | Test-PveVm -Check Ssh, Docker @p)
+            $clock.Stop()
+            $ssh = @($r | Where-Object Check -eq 'Ssh'); $docker = @($r | Where-Object Check -eq 'Docker')
+            $forms = @($ssh | Group-Object { "$($_.Status) $($_.Detail)" } | ForEach-Object { "$($_.Count) x $($_.Name)" })
+            Write-Host "30 mute guests at -TimeoutSec 5: $([math]::Round($clock.Elapsed.TotalSeconds, 1)) s; Ssh: $($forms -join ' | '); Docker: $((@($docker | Group-Object { "$($_.Status) $($_.Detail)" } | ForEach-Object { "$($_.Count) x $($_.Name)" })) -join ' | ')"
+            $ssh.Count | Should -Be 30
+            $forms.Count | Should -Be 1 -Because 'the same fault gives the same Status and Detail'
+            $ssh[0].Status | Should -Be 'Critical'
+            $ssh[0].Detail | Should -Be "no SSH answer from 127.0.0.1:$mute within 4.8 s"
+            $docker.Count | Should -Be 30
+            $docker | ForEach-Object { "$($_.Status) $($_.Detail)" } | Sort-Object -Unique | Should -Be 'Skipped skipped: SSH failed'
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 8 -Because 'silent guests must not make the run much slower than one timeout (5 s)'
+        } finally { $l.Stop() }
+    }
+
     It 'says connection refused for a closed port' {
         $l = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0); $l.Start(); $closed = $l.LocalEndpoint.Port; $l.Stop()
         $p = $script:Common.Clone(); $p.SshPort = $closed
