@@ -161,6 +161,10 @@ public sealed class ProxmoxClient : IDisposable
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
+            if (Clients.Redirects.Describe(response) is { } redirect)
+            {
+                throw new ProxmoxApiException(ProxmoxFailure.Http, $"{method.Method} /{path}: {redirect}", (int)response.StatusCode, response.ReasonPhrase);
+            }
             byte[] body;
             try
             {
