@@ -215,10 +215,13 @@ Describe 'Terminal: Invoke-PveHealthCheck in tmux against the lab' -Tag 'Lab' -S
         $cancelLine.Count | Should -Be 1
         $cancel = [regex]::Match($cancelLine[0], $script:CancelPattern)
         $cancel.Success | Should -BeTrue -Because $cancelLine[0]
-        # Every result written before the stop has its row; the slow guest's checks are named as unfinished.
-        [int]$cancel.Groups['done'].Value | Should -Be $rowsAfter.Count
+        # Every result written before the stop has its row. A stop that lands while PowerShell draws a row leaves that
+        # row partly drawn after them: it is not counted as done (it never left WriteObject) but as unfinished.
+        $done = [int]$cancel.Groups['done'].Value
+        ($rowsAfter.Count - $done) | Should -BeIn 0, 1 -Because "$done checks done, $($rowsAfter.Count) rows on the screen"
         $counts = Get-StatusCounts $cancel.Groups['counts'].Value
-        foreach ($s in $counts.Keys) { @($rowsAfter | Where-Object Status -eq $s).Count | Should -Be $counts[$s] -Because "the cancel line counts $($counts[$s]) $s" }
+        $counted = @($rowsAfter | Select-Object -First $done)
+        foreach ($s in $counts.Keys) { @($counted | Where-Object Status -eq $s).Count | Should -Be $counts[$s] -Because "the cancel line counts $($counts[$s]) $s" }
         [int]$cancel.Groups['unfinished'].Value | Should -BeGreaterThan 0
         $cancel.Groups['pending'].Value | Should -Match 'db-01 Ping'
         @($rowsAfter | Where-Object { $_.Component -eq 'db-01' -and $_.Check -eq 'Ping' }) | Should -BeNullOrEmpty
