@@ -131,17 +131,18 @@ public sealed class SshCheck : CheckUnit
             {
                 // Our own connect deadline, a little inside the unit's timeout: the check answers for itself
                 // (Ssh Critical, Docker Skipped) instead of being cut off as "timed out".
-                Fail(reporter, CheckStatus.Critical, $"no SSH answer from {_guest.Address}:{_ssh.Port} within {connectBudget.TotalSeconds:0.#} s");
+                // Worded with the unit's timeout, not the remaining budget, so the same fault always gives the same detail.
+                Fail(reporter, CheckStatus.Critical, $"no SSH answer from {_guest.Address}:{_ssh.Port} within {reporter.Timeout.TotalSeconds:0.#} s");
                 return false;
             }
             catch (ConfirmedFailureException confirmed)
             {
-                Fail(reporter, CheckStatus.Critical, rejected ?? Describe(confirmed.InnerException!, user, connectBudget) + confirmed.Suffix);
+                Fail(reporter, CheckStatus.Critical, rejected ?? Describe(confirmed.InnerException!, user, reporter.Timeout) + confirmed.Suffix);
                 return false;
             }
             catch (Exception ex)
             {
-                Fail(reporter, CheckStatus.Critical, rejected ?? Describe(ex, user, connectBudget));
+                Fail(reporter, CheckStatus.Critical, rejected ?? Describe(ex, user, reporter.Timeout));
                 return false;
             }
         }

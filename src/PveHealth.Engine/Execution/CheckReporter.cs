@@ -76,6 +76,18 @@ public sealed class CheckReporter
         }
     }
 
+    /// <summary>
+    /// Declares that <paramref name="check"/> has nothing to report in this run, so no "ended without reporting a result"
+    /// row is made for it: a Lock check when no state object matched (the State row already says why).
+    /// </summary>
+    public void NoResult(string check)
+    {
+        lock (_gate)
+        {
+            if (!_sealed) _reported.Add("*:" + check);
+        }
+    }
+
     /// <summary>True once the unit has reported an Ok result (the runner's concurrency limit learns from these).</summary>
     internal bool AnsweredOk { get; private set; }
 

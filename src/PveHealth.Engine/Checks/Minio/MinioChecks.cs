@@ -181,6 +181,7 @@ public sealed class MinioStorageCheck : CheckUnit
                 if (objects.Count == 0)
                 {
                     Report(reporter, pattern, State, CheckStatus.Critical, $"no object in bucket {bucket} matches '{keyPattern}'", started);
+                    reporter.NoResult(Lock); // no state object read, so no lock to judge: the State row says why
                     return;
                 }
             }
@@ -190,6 +191,7 @@ public sealed class MinioStorageCheck : CheckUnit
                 if (stat is null)
                 {
                     Report(reporter, pattern, State, CheckStatus.Critical, $"state object not found: {pattern}", started);
+                    reporter.NoResult(Lock); // no state object read, so no lock to judge: the State row says why
                     return;
                 }
                 objects = [stat];
@@ -198,6 +200,7 @@ public sealed class MinioStorageCheck : CheckUnit
         catch (StorageException ex)
         {
             Report(reporter, pattern, State, StatusOf(ex), ex.Message, started);
+            reporter.NoResult(Lock); // no state object read, so no lock to judge: the State row says why
             return;
         }
 
