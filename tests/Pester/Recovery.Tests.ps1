@@ -187,26 +187,68 @@ Describe 'Backups against the lab' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason
     }
 }
 
-Describe 'Recovery groups at 100 guests: requests grow with nodes and storages, not guests' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
+Describe 'Recovery groups at 10 and 100 guests: requests grow with nodes and storages, not guests' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
     BeforeAll {
-        $script:lab = Start-PveLab -GuestCount 100 -NoStack
-        $script:big = Invoke-LabRecoveryRun $lab 'Storage', 'Backups', 'Replication'
-        $script:snap = Invoke-LabRecoveryRun $lab 'Snapshots'
-        Write-Host "100 guests: Storage+Backups+Replication $((Measure-Requests $big.Requests '*')) requests in $([math]::Round($big.Seconds, 2)) s ($(@($big.Results).Count) results); Snapshots $((Measure-Requests $snap.Requests '*')) requests in $([math]::Round($snap.Seconds, 2)) s"
-    }
-    AfterAll {
-        if ($script:lab) { Stop-PveLab $script:lab }
+        # The request map of a run with the per-guest snapshot requests taken out; "since=<time>" and the task's UPID
+        # (both from the simulator's clock) made comparable between two labs.
+        function Get-FixedCostRequests {
+            param($Requests)
+            $map = [ordered]@{}
+            foreach ($k in $Requests.Keys | Sort-Object) {
+                if ($k -match '^GET /nodes/[^/]+/(qemu|lxc)/\d+/snapshot$') { continue }
+                $map[($k -replace 'since=\d+', 'since=T' -replace '/tasks/UPID:[^/]+/log', '/tasks/UPID/log')] = $Requests[$k]
+            }
+            $map
+        }
+        $script:sizes = @{}
+        foreach ($n in 10, 100) {
+            $lab = Start-PveLab -GuestCount $n -NoStack
+            try {
+                $run = Invoke-LabRecoveryRun $lab 'Storage', 'Backups', 'Replication', 'Snapshots'
+                $size = [pscustomobject]@{
+                    N = $n; Guests = @($lab.Guests); Run = $run; Fixed = (Get-FixedCostRequests $run.Requests)
+                    Snapshot = [ordered]@{}; Offline = $null; LabSeconds = $lab.StartupSeconds
+                }
+                foreach ($k in $run.Requests.Keys) { if ($k -match '^GET /nodes/[^/]+/(qemu|lxc)/\d+/snapshot$') { $size.Snapshot[$k] = $run.Requests[$k] } }
+                if ($n -eq 100) {
+                    # Snapshots are read only for guests on an online node.
+                    Set-PveLabNode $lab -Node pve2 -Online $false
+                    $size.Offline = Invoke-LabRecoveryRun $lab 'Snapshots'
+                }
+                $script:sizes[$n] = $size
+                Write-Host ("{0} guests (lab up in {1} s): Storage+Backups+Replication {2} requests, Snapshots {3} requests, run {4} s" -f $n, $lab.StartupSeconds,
+                    ($size.Fixed.Values | Measure-Object -Sum).Sum, ($size.Snapshot.Values | Measure-Object -Sum).Sum, [math]::Round($run.Seconds, 2))
+            }
+            finally { Stop-PveLab $lab }
+        }
+        Write-Host (($sizes[100].Fixed.GetEnumerator() | ForEach-Object { "  $($_.Value)  $($_.Key)" }) -join "`n")
     }
 
-    It 'Storage, Backups and Replication make the same 14 requests as with 6 guests' {
+    It 'Storage, Backups and Replication make the same requests at 10 and at 100 guests (14: nodes and storages)' {
         # /cluster/status, /cluster/resources, /cluster/backup, not-backed-up, 2 storage lists, 3 content listings,
         # 2 task listings, 1 log (the failed multi-guest run), 2 replication listings.
-        Measure-Requests $big.Requests '*' | Should -Be 14
-        @($big.Results | Where-Object Check -eq 'Coverage').Count | Should -Be 100
+        $small = $sizes[10].Fixed; $large = $sizes[100].Fixed
+        ($large.GetEnumerator() | ForEach-Object { "$($_.Key) = $($_.Value)" }) | Should -Be ($small.GetEnumerator() | ForEach-Object { "$($_.Key) = $($_.Value)" })
+        ($large.Values | Measure-Object -Sum).Sum | Should -Be 14
+        foreach ($n in 10, 100) {
+            @($sizes[$n].Run.Results | Where-Object Check -eq 'Coverage').Count | Should -Be $n
+            @($sizes[$n].Run.Results | Where-Object Check -eq 'BackupAge').Count | Should -Be $n
+        }
     }
 
-    It 'Snapshots make one request per declared guest and the two shared ones' {
-        Measure-Requests $snap.Requests 'GET /nodes/*/snapshot' | Should -Be 100
-        Measure-Requests $snap.Requests '*' | Should -Be 102
+    It 'Snapshots make exactly one request per declared guest (<_>)' -ForEach 10, 100 {
+        $size = $sizes[$_]
+        $expected = @($size.Guests | ForEach-Object { "GET /nodes/$($_.Node)/$($_.Type)/$($_.VmId)/snapshot" } | Sort-Object)
+        @($size.Snapshot.Keys | Sort-Object) | Should -Be $expected
+        @($size.Snapshot.Values | Where-Object { $_ -ne 1 }).Count | Should -Be 0
+        @($size.Run.Results | Where-Object Check -eq 'Snapshot').Count | Should -Be $_
+    }
+
+    It 'Snapshots make no request for the guests of an offline node' {
+        $offline = $sizes[100].Offline
+        $pve1 = @($sizes[100].Guests | Where-Object Node -eq 'pve1')
+        Measure-Requests $offline.Requests 'GET /nodes/pve1/*/snapshot' | Should -Be $pve1.Count
+        Measure-Requests $offline.Requests 'GET /nodes/pve2/*' | Should -Be 0
+        Measure-Requests $offline.Requests '*' | Should -Be ($pve1.Count + 2)   # + /cluster/status and /cluster/resources
     }
 }
