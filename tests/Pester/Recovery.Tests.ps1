@@ -20,18 +20,6 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../Lab/PveLab.psm1') -Force
     $script:ModulePath = Get-PveHealthModulePath
 
-    function Reset-LabRequestCount {
-        param($Lab)
-        $r = Invoke-PveLabApi -Lab $Lab -Path '/_lab/reset-counters' -Method POST -Token 'none' -Headers @{ 'X-Lab-Control' = $Lab.ControlToken } -Body '{}'
-        if ($r.Status -ne 200) { throw "reset-counters failed: $($r.Status)" }
-    }
-    function Get-LabRequests {
-        param($Lab)
-        $state = Get-PveLabState $Lab
-        $map = [ordered]@{}
-        foreach ($p in $state.requests.PSObject.Properties) { $map[$p.Name] = [int]$p.Value }
-        $map
-    }
     function Measure-Requests {
         param($Requests, [string] $Pattern)
         $n = 0
@@ -39,23 +27,24 @@ BeforeAll {
         $n
     }
     function Invoke-LabRecoveryRun {
-        param($Lab, [string[]] $Component)
-        Reset-LabRequestCount $Lab
-        $run = Invoke-InPveLab $Lab -ModulePath $script:ModulePath -TimeoutSec 600 -ArgumentList (, $Component) {
-            param([string[]] $Component)
+        param($Lab, [string[]] $Component, [double] $TimeoutSec = 60)
+        Reset-PveLabRequestCount $Lab
+        $run = Invoke-InPveLab $Lab -ModulePath $script:ModulePath -TimeoutSec 600 -ArgumentList $Component, $TimeoutSec {
+            param([string[]] $Component, [double] $TimeoutSec)
             $sw = [Diagnostics.Stopwatch]::StartNew()
-            $results = @(Invoke-PveHealthCheck -ConfigPath $Lab.ConfigPath -Component $Component -TimeoutSec 60 -InformationAction Ignore)
+            $results = @(Invoke-PveHealthCheck -ConfigPath $Lab.ConfigPath -Component $Component -TimeoutSec $TimeoutSec -InformationAction Ignore)
             $metrics = Join-Path $Lab.Root 'recovery.prom'
             $results | Export-PveHealthMetrics -Path $metrics
             # Status by name (through Export-Clixml an enum arrives as its number).
             $plain = @($results | Select-Object Environment, Component, Type, Check, @{ n = 'Status'; e = { $_.Status.ToString() } }, Detail, Target)
             [pscustomobject]@{ Results = $plain; Seconds = $sw.Elapsed.TotalSeconds; Metrics = (Get-Content -Raw $metrics) }
         }
-        [pscustomobject]@{ Results = @($run.Results); Seconds = $run.Seconds; Metrics = $run.Metrics; Requests = (Get-LabRequests $Lab) }
+        [pscustomobject]@{ Results = @($run.Results); Seconds = $run.Seconds; Metrics = $run.Metrics; Requests = (Get-PveLabRequestCount $Lab) }
     }
-    function Set-LabBackupVisibility {
-        param($Lab, [bool] $Visible)
-        $r = Invoke-PveLabApi -Lab $Lab -Path '/_lab/recovery' -Method POST -Token 'none' -Headers @{ 'X-Lab-Control' = $Lab.ControlToken } -Body (@{ backupVisible = $Visible } | ConvertTo-Json -Compress)
+    function Set-LabRecovery {
+        <# The simulator's recovery knobs: backupVisible (false: a PVEAuditor token), snapshotDelayMs. #>
+        param($Lab, [hashtable] $Settings)
+        $r = Invoke-PveLabApi -Lab $Lab -Path '/_lab/recovery' -Method POST -Token 'none' -Headers @{ 'X-Lab-Control' = $Lab.ControlToken } -Body ($Settings | ConvertTo-Json -Compress)
         if ($r.Status -ne 200) { throw "lab: /_lab/recovery failed: $($r.Status) $($r.Raw)" }
     }
 }
@@ -172,11 +161,11 @@ Describe 'Backups against the lab' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason
     }
 
     It 'with a token that cannot see backup volumes (PVEAuditor) says Unknown with the privilege, never "no backup"' {
-        Set-LabBackupVisibility $lab $false
+        Set-LabRecovery $lab @{ backupVisible = $false }
         try {
             $blind = Invoke-LabRecoveryRun $lab 'Backups'
         }
-        finally { Set-LabBackupVisibility $lab $true }
+        finally { Set-LabRecovery $lab @{ backupVisible = $true } }
         $ages = @($blind.Results | Where-Object Check -eq 'BackupAge' | Where-Object Status -ne 'Skipped')
         $ages.Count | Should -Be 4
         foreach ($r in $ages) {
@@ -211,6 +200,10 @@ Describe 'Recovery groups at 10 and 100 guests: requests grow with nodes and sto
                 }
                 foreach ($k in $run.Requests.Keys) { if ($k -match '^GET /nodes/[^/]+/(qemu|lxc)/\d+/snapshot$') { $size.Snapshot[$k] = $run.Requests[$k] } }
                 if ($n -eq 100) {
+                    # A slow node: 100 snapshot lists, 8 at a time, 400 ms each (at least 5 s) cannot fit in 2 s.
+                    Set-LabRecovery $lab @{ snapshotDelayMs = 400 }
+                    try { $size | Add-Member -NotePropertyName Slow -NotePropertyValue (Invoke-LabRecoveryRun $lab 'Snapshots' -TimeoutSec 2) }
+                    finally { Set-LabRecovery $lab @{ snapshotDelayMs = 0 } }
                     # Snapshots are read only for guests on an online node.
                     Set-PveLabNode $lab -Node pve2 -Online $false
                     $size.Offline = Invoke-LabRecoveryRun $lab 'Snapshots'
@@ -242,6 +235,21 @@ Describe 'Recovery groups at 10 and 100 guests: requests grow with nodes and sto
         @($size.Snapshot.Keys | Sort-Object) | Should -Be $expected
         @($size.Snapshot.Values | Where-Object { $_ -ne 1 }).Count | Should -Be 0
         @($size.Run.Results | Where-Object Check -eq 'Snapshot').Count | Should -Be $_
+    }
+
+    It 'Snapshots that run out of time: every declared guest still gets its row, the unlisted ones say they timed out' {
+        $rows = @($sizes[100].Slow.Results | Where-Object Check -eq 'Snapshot')
+        Write-Host "slow snapshot lists in 2 s: $(($rows | Group-Object Status | ForEach-Object { "$($_.Name) $($_.Count)" }) -join ', ')"
+        @($rows.Component | Sort-Object -Unique).Count | Should -Be 100
+        $rows.Count | Should -Be 100
+        $late = @($rows | Where-Object Status -notin 'Ok', 'Warning')
+        $late.Count | Should -BeGreaterThan 0   # 100 lists need at least 5 s
+        @($late | Where-Object Detail -like 'timed out after*').Count | Should -BeGreaterThan 0
+        foreach ($r in $late) {
+            $r.Status | Should -Be 'Critical' -Because $r.Detail
+            # Not reached before the deadline, or asked too late to be answered in what was left.
+            $r.Detail | Should -Match '^(timed out after 2 s before its snapshots were listed \(100 guests'' lists are read 8 at a time\)|snapshots could not be listed: no answer from \S+ within [\d.]+ s \(GET /nodes/\S+/snapshot; client-side timeout\))$'
+        }
     }
 
     It 'Snapshots make no request for the guests of an offline node' {
