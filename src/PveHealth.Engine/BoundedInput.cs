@@ -15,6 +15,18 @@ public sealed class InputTooLargeException(string source, long cap)
 }
 
 /// <summary>
+/// A file that is not UTF-8 text: the message names the source and the line and byte of the first invalid sequence
+/// ("line 3, byte 8": both counted from 1) and never holds any of the content. An <see cref="IOException"/>, so every
+/// reader that words unreadable files words this one too; the configuration and inventory readers name it invalid.
+/// </summary>
+public sealed class InvalidTextException(string source, int line, int byteInLine)
+    : IOException($"{source} is not valid UTF-8 text (line {line}, byte {byteInLine}); save it as UTF-8")
+{
+    public int Line { get; } = line;
+    public int ByteInLine { get; } = byteInLine;
+}
+
+/// <summary>
 /// The one way PveHealth reads input it does not control: every read has a cap on the bytes it keeps (an endless
 /// body, a gzip bomb, <c>/dev/zero</c> or a runaway command stop at the cap, with <see cref="InputTooLargeException"/>)
 /// and every network read is bounded by the caller's token (its deadline).
@@ -93,8 +105,27 @@ public static class BoundedInput
         return buffer.ToArray();
     }
 
-    /// <summary>The text (UTF-8, a BOM dropped) of a file, at most <paramref name="cap"/> bytes.</summary>
-    public static string ReadFileText(string path, long cap, string source) => Decode(ReadFile(path, cap, source));
+    /// <summary>
+    /// The text (UTF-8, a BOM dropped) of a file, at most <paramref name="cap"/> bytes. A file that is not UTF-8 is
+    /// refused with <see cref="InvalidTextException"/> (never read as replacement characters: a guest name or a key
+    /// would silently change).
+    /// </summary>
+    public static string ReadFileText(string path, long cap, string source) => DecodeStrict(ReadFile(path, cap, source), source);
+
+    /// <summary>UTF-8 text, a leading BOM dropped; an invalid sequence throws <see cref="InvalidTextException"/> naming its line.</summary>
+    public static string DecodeStrict(byte[] bytes, string source)
+    {
+        ReadOnlySpan<byte> span = bytes;
+        if (span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) span = span[3..];
+        if (!System.Text.Unicode.Utf8.IsValid(span))
+        {
+            var at = 0;
+            while (Rune.DecodeFromUtf8(span[at..], out _, out var consumed) == System.Buffers.OperationStatus.Done) at += consumed;
+            var lineStart = span[..at].LastIndexOf((byte)'\n') + 1;
+            throw new InvalidTextException(source, span[..at].Count((byte)'\n') + 1, at - lineStart + 1);
+        }
+        return Encoding.UTF8.GetString(span);
+    }
 
     /// <summary>The text of a file read asynchronously (the read itself is on the thread pool).</summary>
     public static Task<string> ReadFileTextAsync(string path, long cap, string source, CancellationToken cancellationToken)

@@ -49,7 +49,8 @@ public class DriftComparerTests
         Assert.Equal((CheckStatus.Critical, DriftKind.Missing, "Declared"), (gone.Status, gone.Kind, gone.Check));
         Assert.Contains("absent from the cluster: no VMID 107 in /cluster/resources", gone.Detail);
         var byName = Assert.Single(findings, f => f.Component == "byname-01");
-        Assert.Equal(CheckStatus.Ok, byName.Status); // found by its name
+        Assert.Equal(CheckStatus.Unknown, byName.Status); // found by its name only: not proven to be this guest, not compared
+        Assert.DoesNotContain(findings, f => f.Check == DriftComparer.UnmanagedCheck && f.Component == "byname-01");
         var missingByName = Assert.Single(Compare([Vm(null, "nowhere-01")], [Pve(101, "web-01")], new DriftOptions { ReportUnmanaged = false }));
         Assert.Contains("no guest named nowhere-01 in /cluster/resources (the state has no VMID)", missingByName.Detail);
     }

@@ -20,7 +20,7 @@ public class HaFreezeMemoryTests : IDisposable
     {
         var status = """{"data":[{"type":"cluster","name":"lab","quorate":1},{"type":"node","name":"pve1","online":1}]}""";
         var ha = """{"data":[{"id":"quorum","type":"quorum","status":"OK","quorate":1},{"id":"service:vm:101","type":"service","sid":"vm:101","node":"pve1","crm_state":"freeze","state":"freeze","request_state":"started"}]}""";
-        using var server = new ScriptedServer(line => line.Contains("/cluster/status") ? (200, "OK", status, 0)
+        using var server = HostileServer.Scripted(line => line.Contains("/cluster/status") ? (200, "OK", status, 0)
             : line.Contains("/cluster/ha/status/current") ? (200, "OK", ha, 0) : (501, "not implemented", """{"data":null}""", 0));
         var secret = Path.GetTempFileName();
         File.WriteAllText(secret, "s3cret-token\n");

@@ -1,29 +1,56 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using PveHealth.Execution;
 
 namespace PveHealth.Tests;
 
 /// <summary>
-/// A loopback HTTP/1.1 server whose answers are written by the test byte for byte: endless chunked bodies, lying
-/// Content-Length, gzip bombs, echoes of the request headers, silence. One request per connection.
+/// The one loopback HTTP/1.1 test server (the network rule: 127.0.0.1 only). Its answers are written by the test:
+/// byte for byte (endless chunked bodies, lying Content-Length, gzip bombs, echoes of the request headers, silence,
+/// one byte a second, redirects) with one request per connection, or scripted as status, reason, JSON body and delay
+/// (<see cref="Scripted"/>) with keep-alive connections.
 /// </summary>
 internal sealed class HostileServer : IDisposable
 {
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly Func<string, Stream, CancellationToken, Task> _answer;
+    private readonly bool _keepAlive;
+    private int _connections;
+
+    /// <summary>The request heads received, in order.</summary>
     public List<string> Requests { get; } = new();
 
-    public HostileServer(Func<string, Stream, CancellationToken, Task> answer)
+    /// <summary>TCP connections accepted (a redirect target that is never followed sees zero).</summary>
+    public int Connections => Volatile.Read(ref _connections);
+
+    public HostileServer(Func<string, Stream, CancellationToken, Task> answer) : this(answer, keepAlive: false) { }
+
+    private HostileServer(Func<string, Stream, CancellationToken, Task> answer, bool keepAlive)
     {
         _answer = answer;
+        _keepAlive = keepAlive;
         _listener.Start();
         _ = Task.Run(LoopAsync);
     }
 
-    public string Url => $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}";
+    /// <summary>
+    /// A server answering each request line (<c>GET /path HTTP/1.1</c>) with a status, reason, JSON body and a delay
+    /// in milliseconds before the answer; connections are kept alive.
+    /// </summary>
+    public static HostileServer Scripted(Func<string, (int Status, string Reason, string? Body, int DelayMs)> answer)
+        => new(async (head, s, ct) =>
+        {
+            var (status, reason, body, delay) = answer(head[..head.IndexOf('\r')]);
+            if (delay > 0) await Task.Delay(delay, ct);
+            var bytes = Encoding.UTF8.GetBytes(body ?? string.Empty);
+            await s.WriteAsync(Encoding.ASCII.GetBytes($"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {bytes.Length}\r\n\r\n"), ct);
+            await s.WriteAsync(bytes, ct);
+        }, keepAlive: true);
+
+    public string Url => $"http://127.0.0.1:{Port}";
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
     private async Task LoopAsync()
     {
@@ -31,22 +58,27 @@ internal sealed class HostileServer : IDisposable
         {
             TcpClient client;
             try { client = await _listener.AcceptTcpClientAsync(_stop.Token); } catch { return; }
+            Interlocked.Increment(ref _connections);
             _ = Task.Run(async () =>
             {
                 using (client)
                 {
                     var stream = client.GetStream();
-                    var head = new StringBuilder();
                     var buffer = new byte[8192];
-                    while (!head.ToString().Contains("\r\n\r\n"))
+                    do
                     {
-                        int n;
-                        try { n = await stream.ReadAsync(buffer, _stop.Token); } catch { return; }
-                        if (n == 0) return;
-                        head.Append(Encoding.ASCII.GetString(buffer, 0, n));
+                        var head = new StringBuilder();
+                        while (!head.ToString().Contains("\r\n\r\n"))
+                        {
+                            int n;
+                            try { n = await stream.ReadAsync(buffer, _stop.Token); } catch { return; }
+                            if (n == 0) return;
+                            head.Append(Encoding.ASCII.GetString(buffer, 0, n));
+                        }
+                        lock (Requests) Requests.Add(head.ToString());
+                        try { await _answer(head.ToString(), stream, _stop.Token); } catch { return; /* the client hung up */ }
                     }
-                    lock (Requests) Requests.Add(head.ToString());
-                    try { await _answer(head.ToString(), stream, _stop.Token); } catch { /* the client hung up */ }
+                    while (_keepAlive && !_stop.IsCancellationRequested);
                 }
             });
         }
@@ -86,6 +118,24 @@ internal sealed class HostileServer : IDisposable
         await s.WriteAsync(Head(500, "Internal Server Error", $"Content-Type: text/plain\r\nContent-Length: {body.Length}\r\n"), ct);
         await s.WriteAsync(body, ct);
     }
+
+    /// <summary>An answer sent one byte a second: the status line and headers (<paramref name="inHeaders"/>) or the body.</summary>
+    public static Func<string, Stream, CancellationToken, Task> OneByteASecond(bool inHeaders) => async (_, s, ct) =>
+    {
+        var body = Encoding.ASCII.GetBytes(new string(' ', 100));
+        var head = Head(200, "OK", $"Content-Type: application/json\r\nContent-Length: {body.Length}\r\n");
+        if (!inHeaders) await s.WriteAsync(head, ct);
+        foreach (var b in inHeaders ? head.Concat(body) : body)
+        {
+            await s.WriteAsync(new[] { b }, ct);
+            await Task.Delay(1000, ct);
+        }
+    };
+
+    /// <summary>A redirect (<paramref name="status"/>: 301, 302, 307 …) to <paramref name="location"/>.</summary>
+    public static Func<string, Stream, CancellationToken, Task> Redirect(int status, string location) => async (_, s, ct)
+        => await s.WriteAsync(Head(status, status switch { 301 => "Moved Permanently", 302 => "Found", 307 => "Temporary Redirect", 308 => "Permanent Redirect", _ => "Redirect" },
+            $"Location: {location}\r\nContent-Length: 0\r\n"), ct);
 
     public void Dispose()
     {

@@ -15,6 +15,36 @@ public sealed class HostileTlsEndpointTests
 {
     private const string Body = """{"data":[{"type":"cluster","name":"lab","quorate":1},{"type":"node","name":"pve1","online":1}]}""";
 
+    /// <summary>A certificate out of its validity period under the configured CA says so, with the date (not "not signed by the CA").</summary>
+    [Theory]
+    [InlineData(-2, -60, "it expired on {0:yyyy-MM-dd HH:mm:ss} UTC")]
+    [InlineData(30, 2, "it is not valid before {1:yyyy-MM-dd HH:mm:ss} UTC")]
+    public void A_certificate_outside_its_validity_under_the_CA_names_the_date(int lifeDays, int validFromDays, string wording)
+    {
+        using var server = new LoopbackTlsServer(TimeSpan.FromDays(lifeDays), Body, TimeSpan.FromDays(validFromDays));
+        var quorum = RunQuorum(server.Url.TrimEnd('/'), server.CaFile);
+        Assert.Equal(CheckStatus.Critical, quorum.Status);
+        var expected = string.Format(System.Globalization.CultureInfo.InvariantCulture, wording, server.NotAfter.UtcDateTime, server.NotBefore.UtcDateTime);
+        Assert.StartsWith($"Proxmox API: TLS failure: the certificate of {server.Url.TrimEnd('/')} is not trusted ({expected}; SHA-256 fingerprint {server.Fingerprint})", quorum.Detail);
+        Assert.DoesNotContain("not signed by the CA", quorum.Detail);
+    }
+
+    private static CheckResult RunQuorum(string url, string? caFile)
+    {
+        var secret = Path.GetTempFileName();
+        File.WriteAllText(secret, "s3cret-token\n");
+        try
+        {
+            using var env = new EnvironmentContext("lab", new EnvironmentConfig
+            {
+                Proxmox = new ProxmoxConfig { Url = url, TokenId = "mon@pve!health", TokenSecret = new SecretReference { File = secret }, CaFile = caFile },
+            }, new RunOptions { CheckTimeout = TimeSpan.FromSeconds(3) });
+            return new CheckRunner(new RunOptions { CheckTimeout = TimeSpan.FromSeconds(3) }).Run([new ClusterQuorumCheck(env)], CancellationToken.None)
+                .OfType<ResultEvent>().Select(e => e.Result).Single(r => r.Check == ClusterCheckProvider.QuorumCheck);
+        }
+        finally { File.Delete(secret); }
+    }
+
     [Theory]
     [InlineData("self-signed", 30, false, "127.0.0.1")]
     [InlineData("wrong-name", 30, true, "localhost")]

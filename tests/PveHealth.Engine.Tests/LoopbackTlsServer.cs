@@ -19,7 +19,10 @@ internal sealed class LoopbackTlsServer : IDisposable
     private readonly string _body;
     private int _connections;
 
-    public LoopbackTlsServer(TimeSpan life, string body = """{"database":"ok","version":"11.0.0"}""")
+    /// <param name="life">Time from now to the certificate's notAfter (negative: expired).</param>
+    /// <param name="body">The JSON answer to every request.</param>
+    /// <param name="validFrom">Time from now to its notBefore (positive: not yet valid); 60 days ago when null.</param>
+    public LoopbackTlsServer(TimeSpan life, string body = """{"database":"ok","version":"11.0.0"}""", TimeSpan? validFrom = null)
     {
         _body = body;
         using var key = RSA.Create(2048);
@@ -30,7 +33,8 @@ internal sealed class LoopbackTlsServer : IDisposable
         req.CertificateExtensions.Add(new X509BasicConstraintsExtension(true, false, 0, true));
         // Whole seconds: the certificate's notAfter has no fraction.
         NotAfter = DateTimeOffset.FromUnixTimeSeconds((DateTimeOffset.UtcNow + life).ToUnixTimeSeconds());
-        using var created = req.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-60), NotAfter);
+        NotBefore = DateTimeOffset.FromUnixTimeSeconds((DateTimeOffset.UtcNow + (validFrom ?? TimeSpan.FromDays(-60))).ToUnixTimeSeconds());
+        using var created = req.CreateSelfSigned(NotBefore, NotAfter);
         Certificate = X509CertificateLoader.LoadPkcs12(created.Export(X509ContentType.Pfx), null);
         CaFile = Path.Combine(Path.GetTempPath(), $"pvehealth-tls-{Guid.NewGuid():N}.pem");
         File.WriteAllText(CaFile, created.ExportCertificatePem());
@@ -41,6 +45,7 @@ internal sealed class LoopbackTlsServer : IDisposable
 
     public X509Certificate2 Certificate { get; }
     public DateTimeOffset NotAfter { get; }
+    public DateTimeOffset NotBefore { get; }
     public string CaFile { get; }
     public string Fingerprint { get; }
     public int Connections => Volatile.Read(ref _connections);

@@ -13,13 +13,13 @@ public class NodeHealthCheckTests : IDisposable
     private const string Secret = "5ecret-node-health-token";
     private readonly string _secretFile = Path.GetTempFileName();
     private readonly Dictionary<string, (int, string, string?, int)> _routes = new(StringComparer.Ordinal);
-    private readonly ScriptedServer _server;
+    private readonly HostileServer _server;
 
     public NodeHealthCheckTests()
     {
         File.WriteAllText(_secretFile, Secret + "\n");
         Route("/cluster/status", """{"data":[{"type":"cluster","name":"lab","quorate":1},{"type":"node","name":"pve1","online":1},{"type":"node","name":"pve2","online":1},{"type":"node","name":"pve3","online":0}]}""");
-        _server = new ScriptedServer(line =>
+        _server = HostileServer.Scripted(line =>
         {
             var path = line.Split(' ')[1]["/api2/json".Length..];
             return _routes.TryGetValue(path, out var a) ? a : (501, "Method not implemented", """{"data":null}""", 0);

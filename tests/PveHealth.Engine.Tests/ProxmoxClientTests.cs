@@ -20,7 +20,7 @@ public class ProxmoxClientTests
     [Fact]
     public async Task Sends_the_token_header_and_returns_data()
     {
-        using var server = new ScriptedServer(_ => (200, "OK", """{"data":{"version":"8.3.2"}}""", 0));
+        using var server = HostileServer.Scripted(_ => (200, "OK", """{"data":{"version":"8.3.2"}}""", 0));
         using var client = Client(server.Url);
         var data = await client.GetAsync("version", CancellationToken.None);
         Assert.Equal("8.3.2", data.GetProperty("version").GetString());
@@ -31,7 +31,7 @@ public class ProxmoxClientTests
     [Fact]
     public async Task Connections_are_reused_across_calls()
     {
-        using var server = new ScriptedServer(_ => (200, "OK", """{"data":[]}""", 0));
+        using var server = HostileServer.Scripted(_ => (200, "OK", """{"data":[]}""", 0));
         using var client = Client(server.Url);
         for (var i = 0; i < 5; i++) await client.GetAsync("cluster/resources?type=vm", CancellationToken.None);
         Assert.Equal(5, server.Requests.Count);
@@ -45,7 +45,7 @@ public class ProxmoxClientTests
     [InlineData(500, "Internal Server Error", """{"data":null,"message":"QEMU guest agent is not running\n"}""", "guest agent is not running")]
     public async Task Error_answers_are_classified_and_never_hold_the_secret(int status, string reason, string? body, string wording)
     {
-        using var server = new ScriptedServer(_ => (status, reason, body, 0));
+        using var server = HostileServer.Scripted(_ => (status, reason, body, 0));
         using var client = Client(server.Url);
         var ex = await Assert.ThrowsAsync<ProxmoxApiException>(() => client.PostAsync("nodes/pve2/qemu/102/agent/ping", CancellationToken.None));
         Assert.Contains(wording, ex.Message);
@@ -56,7 +56,7 @@ public class ProxmoxClientTests
     [Fact]
     public async Task A_silent_server_is_a_client_side_timeout_not_a_server_error()
     {
-        using var server = new ScriptedServer(_ => (200, "OK", """{"data":[]}""", 30_000));
+        using var server = HostileServer.Scripted(_ => (200, "OK", """{"data":[]}""", 30_000));
         using var client = Client(server.Url, timeoutSec: 0.5);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         var ex = await Assert.ThrowsAsync<ProxmoxApiException>(() => client.GetAsync("cluster/resources?type=vm", CancellationToken.None));
@@ -69,7 +69,7 @@ public class ProxmoxClientTests
     [Fact]
     public async Task Caller_cancellation_stays_a_cancellation()
     {
-        using var server = new ScriptedServer(_ => (200, "OK", """{"data":[]}""", 30_000));
+        using var server = HostileServer.Scripted(_ => (200, "OK", """{"data":[]}""", 30_000));
         using var client = Client(server.Url, timeoutSec: 20);
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.GetAsync("version", cts.Token));
@@ -109,7 +109,7 @@ public class ProxmoxClientTests
                      {"id":"lxc/104","type":"lxc","vmid":104,"node":"pve2","name":"app-01","status":"unknown","template":0}]}
             """;
         var status = """{"data":[{"type":"cluster","name":"lab","quorate":1},{"type":"node","name":"pve1","online":1},{"type":"node","name":"pve2","online":0}]}""";
-        using var server = new ScriptedServer(line => line.Contains("/cluster/resources") ? (200, "OK", resources, 50)
+        using var server = HostileServer.Scripted(line => line.Contains("/cluster/resources") ? (200, "OK", resources, 50)
             : line.Contains("/cluster/status") ? (200, "OK", status, 0) : (501, "not implemented", """{"data":null}""", 0));
         var secretFile = Path.GetTempFileName();
         File.WriteAllText(secretFile, Secret + "\n");
@@ -147,7 +147,7 @@ public class ProxmoxClientTests
     [Fact]
     public async Task Inventory_from_the_api_leaves_templates_out_and_reads_addresses()
     {
-        using var server = new ScriptedServer(line => line switch
+        using var server = HostileServer.Scripted(line => line switch
         {
             _ when line.Contains("/cluster/resources") => (200, "OK", """
                 {"data":[{"id":"qemu/101","type":"qemu","vmid":101,"node":"pve1","name":"web-01","status":"running","template":0,"tags":"web;prod","pool":"prod"},

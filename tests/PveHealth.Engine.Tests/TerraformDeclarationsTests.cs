@@ -139,6 +139,9 @@ public class TerraformDeclarationsTests
         Assert.Null(d.Tags);        // a list of non-strings is not a tag list: not compared
         Assert.Null(d.Started);
         Assert.Null(d.Agent);       // an object where a block list belongs: not compared
+        // ... and the guest is not compared at all (its Declared result is Unknown naming these):
+        Assert.Equal(["started: expected a boolean, found a string", "tags: expected a list of strings, found an array",
+            "agent: expected a block list with enabled a boolean, found an object"], d.NotUnderstood);
     }
 
     [Fact]

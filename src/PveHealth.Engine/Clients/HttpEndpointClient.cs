@@ -50,11 +50,15 @@ public sealed record HttpAnswer(Uri Url, int StatusCode, string? ReasonPhrase, s
 {
     public bool IsSuccess => StatusCode is >= 200 and < 300;
 
+    /// <summary>"redirect (302) to …, not followed" for a redirect answer (see <see cref="Redirects"/>); else null.</summary>
+    public string? Redirect { get; init; }
+
     /// <summary>"HTTP 503 Service Unavailable: first line of the body".</summary>
     public string Describe()
     {
         var body = Body.Trim();
-        var line = body.Length == 0 ? string.Empty : ": " + Model.CheckResult.OneLine(body.Length > 200 ? body[..200] + "..." : body);
+        var line = Redirect is not null ? ": " + Redirect
+            : body.Length == 0 ? string.Empty : ": " + Model.CheckResult.OneLine(body.Length > 200 ? body[..200] + "..." : body);
         return SecretScrubber.Scrub($"HTTP {StatusCode}{(string.IsNullOrEmpty(ReasonPhrase) ? string.Empty : " " + ReasonPhrase)}{line}");
     }
 }
@@ -185,7 +189,7 @@ public sealed class HttpEndpointClient : IDisposable
             request.Headers.Accept.ParseAdd("application/json");
             using var response = await Http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
             var body = BoundedInput.Decode(await BoundedInput.ReadAsync(response.Content, MaxBodyBytes, $"the answer of {Display(url)}", cts.Token).ConfigureAwait(false));
-            return new HttpAnswer(url, (int)response.StatusCode, response.ReasonPhrase, body);
+            return new HttpAnswer(url, (int)response.StatusCode, response.ReasonPhrase, body) { Redirect = Redirects.Describe(response) };
         }
         catch (InputTooLargeException ex)
         {

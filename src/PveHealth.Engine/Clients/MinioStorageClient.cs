@@ -46,6 +46,8 @@ public enum StorageFailure
     AccessDenied,
     NotFound,
     TooLarge,
+    /// <summary>The endpoint answered with a redirect (never followed).</summary>
+    Redirected,
     Other,
 }
 
@@ -78,17 +80,9 @@ public sealed class MinioStorageClient : IDisposable
         _settings = settings;
         // Every S3 answer is capped after decompression (a listing page is XML the SDK reads whole); object
         // downloads stop at their own cap inside DownloadAsync, so they pass through uncapped here.
-        var capped = new BoundedInput.CappingHandler(HttpEndpointClient.CreateHandler(settings.CaFile, settings.SkipCertificateCheck),
+        var capped = new BoundedInput.CappingHandler(new RedirectStop(HttpEndpointClient.CreateHandler(settings.CaFile, settings.SkipCertificateCheck)),
             request => IsObjectDownload(request) ? long.MaxValue : MaxAnswerBytes, $"S3 {settings.Endpoint.Host}:{settings.Endpoint.Port}",
-            big =>
-            {
-                // The SDK swallows the exception of a failed read and waits on: stop the call that made the request.
-                if (CurrentCall.Value is { } call)
-                {
-                    call.Overflow = big;
-                    try { call.Stop.Cancel(); } catch (ObjectDisposedException) { }
-                }
-            });
+            big => Refuse(StorageFailure.TooLarge, big));
         _http = new HttpClient(capped, disposeHandler: true)
         {
             Timeout = Timeout.InfiniteTimeSpan,
@@ -191,11 +185,39 @@ public sealed class MinioStorageClient : IDisposable
             return buffer.ToArray();
         });
 
-    /// <summary>The call in flight on this async flow (so the capping handler can stop it).</summary>
+    /// <summary>The call in flight on this async flow (so the handlers can stop it).</summary>
     private sealed class CallState(CancellationTokenSource stop)
     {
         public CancellationTokenSource Stop { get; } = stop;
-        public InputTooLargeException? Overflow { get; set; }
+        /// <summary>Why a handler refused an answer (too large, a redirect): the call ends with it.</summary>
+        public (StorageFailure Kind, Exception Reason)? Refusal { get; set; }
+    }
+
+    /// <summary>
+    /// A handler refused an answer. The SDK swallows the exception of a failed read (and may retry or wait on), so the
+    /// call that made the request is stopped and ends with the refusal.
+    /// </summary>
+    private static void Refuse(StorageFailure kind, Exception reason)
+    {
+        if (CurrentCall.Value is { } call)
+        {
+            call.Refusal = (kind, reason);
+            try { call.Stop.Cancel(); } catch (ObjectDisposedException) { }
+        }
+    }
+
+    /// <summary>A redirect answer ends the call as <see cref="StorageFailure.Redirected"/> (the SDK would read it as an S3 error).</summary>
+    private sealed class RedirectStop(HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (Redirects.Describe(response) is not { } redirect) return response;
+            response.Dispose();
+            var refused = new HttpRequestException(redirect);
+            Refuse(StorageFailure.Redirected, refused);
+            throw refused;
+        }
     }
 
     private static readonly AsyncLocal<CallState?> CurrentCall = new();
@@ -212,9 +234,9 @@ public sealed class MinioStorageClient : IDisposable
             // WaitAsync: the answer is bounded even where the SDK does not pass the token on.
             return await call(cts.Token).WaitAsync(cts.Token).ConfigureAwait(false);
         }
-        catch (Exception) when (state.Overflow is { } big && !ct.IsCancellationRequested)
+        catch (Exception) when (state.Refusal is { } refusal && !ct.IsCancellationRequested)
         {
-            throw new StorageException(StorageFailure.TooLarge, $"{what}: {big.Message}", big);
+            throw new StorageException(refusal.Kind, $"{what}: {refusal.Reason.Message}", refusal.Reason);
         }
         catch (StorageException)
         {

@@ -43,6 +43,10 @@ public static class ConfigLoader
         {
             throw new ConfigException(path, "", ex.Message + "; is this the configuration file?");
         }
+        catch (InvalidTextException ex)
+        {
+            throw new ConfigException(path, "", ex.Message + ".");
+        }
         catch (FileNotFoundException)
         {
             throw new ConfigException(path, "", $"configuration file not found. Pass -ConfigPath, set ${PathVariable}, or create {DefaultPath} (see examples/config.json).");

@@ -5,16 +5,24 @@ namespace PveHealth.Inventory;
 /// inventory size cap, turning a file that is too large or unreadable into the <see cref="InventoryException"/> every
 /// file source reports.
 /// </summary>
-internal static class InventoryFileText
+public static class InventoryFileText
 {
     /// <param name="path">The file to read.</param>
     /// <param name="what">How the error names the file, e.g. "the file" or "the inventory file".</param>
     /// <param name="cancellationToken">Ends the read.</param>
-    public static async Task<string> ReadAsync(string path, string what, CancellationToken cancellationToken)
+    public static Task<string> ReadAsync(string path, string what, CancellationToken cancellationToken)
+        => Task.Run(() => Read(path, what), cancellationToken);
+
+    /// <inheritdoc cref="ReadAsync"/>
+    public static string Read(string path, string what)
     {
         try
         {
-            return await BoundedInput.ReadFileTextAsync(path, BoundedInput.InventoryBytes, path, cancellationToken).ConfigureAwait(false);
+            return BoundedInput.ReadFileText(path, BoundedInput.InventoryBytes, path);
+        }
+        catch (InvalidTextException ex)
+        {
+            throw new InventoryException(ex.Message + ".") { Failure = EngineFailure.InventoryInvalid };
         }
         catch (InputTooLargeException ex)
         {

@@ -47,6 +47,12 @@ public sealed class DeclaredGuest
     public bool Tainted { get; init; }
     /// <summary>The state it came from (file path or bucket/key).</summary>
     public string State { get; init; } = string.Empty;
+    /// <summary>
+    /// Attributes present with a value of a shape this checker does not understand ("started: expected a boolean, found a
+    /// string"; values are never quoted), or an unknown schema version: the guest is not compared (its Declared result is
+    /// Unknown), since a wrongly read attribute would otherwise pass as "matches".
+    /// </summary>
+    public IReadOnlyList<string> NotUnderstood { get; init; } = [];
 
     /// <summary>"web-01" or, without a name, the VMID or the resource address.</summary>
     public string DisplayName => Name is { Length: > 0 } n ? n : VmId is int id ? $"vmid-{id.ToString(CultureInfo.InvariantCulture)}" : Address;
@@ -174,9 +180,10 @@ public static class TerraformDeclarations
                         continue;
                     }
                     var tainted = Str(inst, "status") == "tainted";
+                    var odd = NotUnderstood(inst, attrs, what.Provider);
                     var guest = what.Provider == TerraformProvider.Bpg
-                        ? ReadBpg(attrs, type, what.Kind, instAddress, tainted, source)
-                        : ReadTelmate(attrs, type, what.Kind, instAddress, tainted, source);
+                        ? ReadBpg(attrs, type, what.Kind, instAddress, tainted, source, odd)
+                        : ReadTelmate(attrs, type, what.Kind, instAddress, tainted, source, odd);
                     if (guest.VmId is null && string.IsNullOrEmpty(guest.Name))
                     {
                         Problem($"{instAddress}: neither a VMID nor a name could be read");
@@ -201,7 +208,7 @@ public static class TerraformDeclarations
 
     // bpg: vm_id, node_name, name (container: initialization[0].hostname), started, on_boot / start_on_boot,
     // tags list, template, pool_id, agent[0].enabled. started is written back with the observed state on refresh.
-    private static DeclaredGuest ReadBpg(JsonElement a, string type, GuestKind kind, string address, bool tainted, string source)
+    private static DeclaredGuest ReadBpg(JsonElement a, string type, GuestKind kind, string address, bool tainted, string source, IReadOnlyList<string> odd)
     {
         var vmid = Int(a, "vm_id") ?? IntText(Str(a, "id"));
         var name = kind == GuestKind.Vm ? Str(a, "name") : First(a, "initialization") is { } init ? Str(init, "hostname") : null;
@@ -221,14 +228,14 @@ public static class TerraformDeclarations
             Tags = TagList(a, "tags"), Pool = PoolOf(Str(a, "pool_id"), a, "pool_id"),
             Started = Bool(a, "started"), StartedObserved = true, StartedAttribute = "started",
             OnBoot = Bool(a, onBootAttr), OnBootAttribute = onBootAttr,
-            Template = Bool(a, "template"), Agent = agent,
+            Template = Bool(a, "template"), Agent = agent, NotUnderstood = odd,
         };
     }
 
     // Telmate: vmid (or the id "<node>/<qemu|lxc>/<vmid>"), name / hostname, current_node then target_node,
     // power: power_state (v3.0.2+), vm_state (v3.0.1), proxmox_lxc start (config-only: intent); boot: start_at_node_boot
     // (v3.0.2+) then onboot; tags "a;b" (or "a,b"); pool; agent 0/1.
-    private static DeclaredGuest ReadTelmate(JsonElement a, string type, GuestKind kind, string address, bool tainted, string source)
+    private static DeclaredGuest ReadTelmate(JsonElement a, string type, GuestKind kind, string address, bool tainted, string source, IReadOnlyList<string> odd)
     {
         var id = Str(a, "id");
         var vmid = PositiveInt(a, "vmid") ?? PositiveInt(a, "guest_id") ?? (id is not null && id.Split('/') is [_, _, var last] ? IntText(last) : null);
@@ -278,8 +285,78 @@ public static class TerraformDeclarations
             Tags = TagList(a, "tags"), Pool = PoolOf(Str(a, "pool"), a, "pool"),
             Started = started, StartedObserved = observed, StartedAttribute = startedAttr,
             OnBoot = onBoot, OnBootAttribute = onBootAttr,
-            Template = Bool(a, "template"), Agent = agent,
+            Template = Bool(a, "template"), Agent = agent, NotUnderstood = odd,
         };
+    }
+
+    /// <summary>The schema versions of the guest resource types this checker reads (ESTATE-FACTS.md §1).</summary>
+    public const int KnownSchemaVersion = 0;
+
+    private static bool IsString(JsonElement v) => v.ValueKind == JsonValueKind.String;
+    private static bool IsBoolLike(JsonElement v) => v.ValueKind is JsonValueKind.True or JsonValueKind.False
+        || (v.ValueKind == JsonValueKind.Number && v.TryGetInt64(out var n) && n is 0 or 1)
+        || (v.ValueKind == JsonValueKind.String && v.GetString() is "0" or "1" or "true" or "false");
+    private static bool IsVmId(JsonElement v, bool zeroAllowed)
+        => (v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var i) && (i is >= 100 and <= 999_999_999 || (zeroAllowed && i == 0)))
+            || (v.ValueKind == JsonValueKind.String && (IntText(v.GetString()) is not null || (zeroAllowed && v.GetString() == "0")));
+    private static bool IsStringList(JsonElement v) => v.ValueKind == JsonValueKind.Array && v.EnumerateArray().All(IsString);
+    private static bool IsObjectList(JsonElement v) => v.ValueKind == JsonValueKind.Array && v.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Object);
+    private static bool IsPower(JsonElement v) => v.ValueKind == JsonValueKind.String && v.GetString() is "" or "running" or "started" or "stopped";
+
+    /// <summary>What each attribute the readers use must look like (null always means "not set").</summary>
+    private static readonly Dictionary<string, (Func<JsonElement, bool> Ok, string Expected)> BpgShapes = new(StringComparer.Ordinal)
+    {
+        ["vm_id"] = (v => IsVmId(v, false), "a VMID (a whole number 100..999999999)"),
+        ["name"] = (v => IsString(v) || v.ValueKind == JsonValueKind.Number, "a string"),
+        ["node_name"] = (IsString, "a string"),
+        ["started"] = (IsBoolLike, "a boolean"),
+        ["on_boot"] = (IsBoolLike, "a boolean"),
+        ["start_on_boot"] = (IsBoolLike, "a boolean"),
+        ["template"] = (IsBoolLike, "a boolean"),
+        ["tags"] = (IsStringList, "a list of strings"),
+        ["pool_id"] = (IsString, "a string"),
+        ["agent"] = (v => IsObjectList(v) && (v.GetArrayLength() == 0 || !v[0].TryGetProperty("enabled", out var e) || e.ValueKind == JsonValueKind.Null || IsBoolLike(e)), "a block list with enabled a boolean"),
+        ["initialization"] = (IsObjectList, "a block list"),
+    };
+
+    private static readonly Dictionary<string, (Func<JsonElement, bool> Ok, string Expected)> TelmateShapes = new(StringComparer.Ordinal)
+    {
+        ["vmid"] = (v => IsVmId(v, true), "a VMID (a whole number 100..999999999, or 0 before apply)"),
+        ["guest_id"] = (v => IsVmId(v, true), "a VMID (a whole number 100..999999999, or 0 before apply)"),
+        ["name"] = (v => IsString(v) || v.ValueKind == JsonValueKind.Number, "a string"),
+        ["hostname"] = (v => IsString(v) || v.ValueKind == JsonValueKind.Number, "a string"),
+        ["current_node"] = (IsString, "a string"),
+        ["target_node"] = (IsString, "a string"),
+        ["power_state"] = (IsPower, "running or stopped"),
+        ["vm_state"] = (IsPower, "running, started or stopped"),
+        ["start"] = (IsBoolLike, "a boolean"),
+        ["onboot"] = (IsBoolLike, "a boolean"),
+        ["start_at_node_boot"] = (IsBoolLike, "a boolean"),
+        ["template"] = (IsBoolLike, "a boolean"),
+        ["tags"] = (v => IsString(v) || IsStringList(v), "a string of tags joined with ;"),
+        ["pool"] = (IsString, "a string"),
+        ["agent"] = (v => v.ValueKind is JsonValueKind.Number or JsonValueKind.True or JsonValueKind.False or JsonValueKind.String, "0 or 1"),
+    };
+
+    /// <summary>
+    /// The attributes of one instance that are present (not null) with a shape the readers do not understand, and a
+    /// schema version other than the known one; each names the attribute and what was expected, never the value.
+    /// </summary>
+    private static List<string> NotUnderstood(JsonElement instance, JsonElement attributes, TerraformProvider provider)
+    {
+        var odd = new List<string>();
+        if (instance.TryGetProperty("schema_version", out var sv) && !(sv.ValueKind == JsonValueKind.Number && sv.TryGetInt32(out var version) && version == KnownSchemaVersion))
+        {
+            odd.Add($"schema_version {(sv.ValueKind == JsonValueKind.Number ? sv.GetRawText() : GuestListParser.Describe(sv))} is not the known {KnownSchemaVersion} (attributes may have other names or meanings)");
+        }
+        foreach (var (name, (ok, expected)) in provider == TerraformProvider.Bpg ? BpgShapes : TelmateShapes)
+        {
+            if (attributes.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null && !ok(v))
+            {
+                odd.Add($"{name}: expected {expected}, found {GuestListParser.Describe(v)}");
+            }
+        }
+        return odd;
     }
 
     /// <summary>module.a.module.b.proxmox_vm_qemu.name</summary>

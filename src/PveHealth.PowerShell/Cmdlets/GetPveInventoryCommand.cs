@@ -147,7 +147,7 @@ public sealed class GetPveInventoryCommand : PSCmdlet
 
     private void FromFile(string path, string label, InventoryConfig options)
     {
-        var text = BoundedInput.ReadFileText(path, BoundedInput.InventoryBytes, path);
+        var text = InventoryFileText.Read(path, "the file");
         switch (InventorySourceFactory.DetectFileKind(path, text))
         {
             case InventoryFileKind.Inventory:

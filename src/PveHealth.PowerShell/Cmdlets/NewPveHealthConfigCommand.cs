@@ -62,7 +62,7 @@ public sealed class NewPveHealthConfigCommand : PSCmdlet
             tfPath = SessionState.Path.GetUnresolvedProviderPathFromPSPath(TerraformOutputPath);
             try
             {
-                var text = BoundedInput.ReadFileText(tfPath, BoundedInput.InventoryBytes, tfPath);
+                var text = InventoryFileText.Read(tfPath, "the file");
                 guests = TerraformOutputReader.Read(text, tfPath, Environment, new InventoryConfig(), isState: false);
             }
             catch (EngineException ex)

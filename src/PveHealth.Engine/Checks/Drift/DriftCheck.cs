@@ -176,9 +176,14 @@ public sealed class DriftCheck : CheckUnit
             var info = new FileInfo(path);
             if (!info.Exists) return new StateRead(path, path, null, "state file not found", null);
             if (info.Length > MaxStateBytes) return new StateRead(path, path, null, $"state file larger than {MaxStateBytes / (1024 * 1024)} MiB ({info.Length} bytes)", null);
-            var data = await File.ReadAllBytesAsync(path, ct).ConfigureAwait(false);
+            // Bounded (a device or a pipe has no length to check first: /dev/zero stops at the cap).
+            var data = await Task.Run(() => BoundedInput.ReadFile(path, MaxStateBytes, $"the state file {path}"), ct).ConfigureAwait(false);
             var age = DateTimeOffset.UtcNow - new DateTimeOffset(info.LastWriteTimeUtc, TimeSpan.Zero);
             return Parse(path, path, data, age);
+        }
+        catch (InputTooLargeException ex)
+        {
+            return new StateRead(path, path, null, ex.Message, null);
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

@@ -101,6 +101,16 @@ public static class DriftComparer
             var a = Match(d, byId, actual);
             var component = d.DisplayName;
             var where = $"{d.Address} in {d.State}";
+            if (d.NotUnderstood.Count > 0 || (d.VmId is null && a is not null))
+            {
+                // A declaration read only in part (or matched by name alone) would pass as "matches": Unknown, not compared.
+                if (a is not null) matched.Add(a.Resource.Id);
+                var why = d.NotUnderstood.Count > 0
+                    ? $"not understood: {string.Join("; ", d.NotUnderstood)}"
+                    : $"the state has no VMID; {a!.Resource.Name} (VMID {a.Resource.VmId}) has its name, but a name alone does not prove it is this guest";
+                findings.Add(new(component, d.Kind, DeclaredCheck, CheckStatus.Unknown, $"declared by {where}: {why}; not compared", DriftKind.None, a?.Resource.VmId ?? d.VmId));
+                continue;
+            }
             if (a is null)
             {
                 var how = d.VmId is int id

@@ -161,6 +161,10 @@ public sealed class ProxmoxClient : IDisposable
         try
         {
             using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token).ConfigureAwait(false);
+            if (Clients.Redirects.Describe(response) is { } redirect)
+            {
+                throw new ProxmoxApiException(ProxmoxFailure.Http, $"{method.Method} /{path}: {redirect}", (int)response.StatusCode, response.ReasonPhrase);
+            }
             byte[] body;
             try
             {
@@ -282,12 +286,16 @@ public sealed class ProxmoxClient : IDisposable
             custom.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
             if (chain is not null) foreach (var e in chain.ChainElements) if (!e.Certificate.RawData.AsSpan().SequenceEqual(cert.RawData)) custom.ChainPolicy.ExtraStore.Add(e.Certificate);
             if (custom.Build(cert)) return true;
-            var status = string.Join(", ", custom.ChainStatus.Select(s => s.Status.ToString()).Distinct());
-            _lastRejection = $"not signed by the CA in {_tls.CaFile} ({status}); SHA-256 fingerprint {seen}";
+            var period = Clients.CertificateValidity.Describe(cert, custom.ChainStatus, DateTime.UtcNow);
+            var other = Clients.CertificateValidity.OtherProblems(custom.ChainStatus);
+            var why = other.Length == 0 && period is not null ? period
+                : $"not signed by the CA in {_tls.CaFile} ({other}){(period is null ? "" : "; " + period)}";
+            _lastRejection = $"{why}; SHA-256 fingerprint {seen}";
             return false;
         }
         if (errors == SslPolicyErrors.None) return true;
-        _lastRejection = $"{errors} against the system trust store; SHA-256 fingerprint {seen}";
+        var expiry = chain is null ? null : Clients.CertificateValidity.Describe(cert, chain.ChainStatus, DateTime.UtcNow);
+        _lastRejection = $"{errors} against the system trust store{(expiry is null ? "" : "; " + expiry)}; SHA-256 fingerprint {seen}";
         return false;
     }
 
