@@ -1,10 +1,21 @@
 # ConvertTo-PveHealthReport: the three formats, and the HTML report rendered in a real headless Chromium
-# (Debian's chromium package, installed by tools/install-prerequisites.sh).
-# Traffic: ICMP to 127.0.0.1 only; Chromium runs in a network namespace of its own with no interface but lo
-# (unshare -n) and reads the report from a file:// URL.
+# (Debian's chromium package, installed by tools/install-prerequisites.sh): the report of a real lab run, and a report
+# with hostile names (which a lab run cannot produce) for the escaping.
+# Traffic: ICMP to 127.0.0.1, the lab inside its own network namespace; Chromium runs in a network namespace of its
+# own with no interface but lo (unshare -n) and reads the report from a file:// URL.
+
+BeforeDiscovery {
+    $script:LabSkipReason = $null
+    if (-not $IsLinux) { $script:LabSkipReason = 'the lab needs Linux network namespaces' }
+    elseif ((& id -u) -ne '0') { $script:LabSkipReason = 'the lab needs root to create a network namespace (ip netns add); run the tests as root' }
+    elseif (-not (Test-Path /usr/sbin/sshd)) { $script:LabSkipReason = 'openssh-server is not installed (tools/install-prerequisites.sh)' }
+    elseif (-not (Get-Command chromium -CommandType Application -ErrorAction Ignore)) { $script:LabSkipReason = 'chromium is not installed (tools/install-prerequisites.sh)' }
+    if ($script:LabSkipReason) { Write-Warning "Report lab tests skipped: $script:LabSkipReason" }
+}
 
 BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    Import-Module (Join-Path $PSScriptRoot '../Lab/PveLab.psm1') -Force
     $script:ModulePath = Get-PveHealthModulePath
     Import-Module $script:ModulePath -Force
     $script:Work = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "pvehealth-report-$([guid]::NewGuid().ToString('N'))")).FullName
@@ -137,5 +148,100 @@ Describe 'ConvertTo-PveHealthReport: the HTML report in headless Chromium' -Skip
         $html | Should -Not -Match '(?i)\b(src|href)\s*='
         $html | Should -Not -Match '(?i)<(script|link|img|iframe)\b'
         $html | Should -Match "Content-Security-Policy"
+    }
+}
+
+Describe 'ConvertTo-PveHealthReport: the HTML report of a lab run in headless Chromium' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
+    BeforeAll {
+        # A real run: the lab's scripted faults (db-01 stopped, cache-01 without sshd, app-01's docker down, HA,
+        # Ceph, storage, backups, certificates) give Critical, Warning and Skipped rows next to the Ok ones.
+        $script:Lab = Start-PveLab -GuestCount 6 -NoStack
+        # The simulator's first answers are slow (JIT, TLS) on a loaded machine; the run is about the report, not the
+        # deadline: one warm-up request, and checks that may take 8 s.
+        $null = Invoke-PveLabApi -Lab $script:Lab -Path '/cluster/status' -TimeoutSec 30
+        $script:LabHtml = Join-Path $script:Artifacts 'lab-report.html'
+        if (Test-Path $script:LabHtml) { Remove-Item $script:LabHtml }
+        $script:Run = @(Invoke-InPveLab $script:Lab -ModulePath $script:ModulePath -ArgumentList $script:LabHtml {
+                param($Html)
+                Remove-Item Env:PVE_HEALTH_CONFIG -ErrorAction SilentlyContinue
+                $results = @(Invoke-PveHealthCheck -All -ConfigPath $Lab.ConfigPath -TimeoutSec 8 -InformationAction Ignore)
+                $null = $results | ConvertTo-PveHealthReport -Format Html -Title 'PveHealth lab run' -Path $Html -InformationAction Ignore
+                $results | ForEach-Object { [pscustomobject]@{ Environment = $_.Environment; Component = $_.Component; Type = $_.Type; Check = $_.Check; Status = "$($_.Status)" } }
+            })
+        $script:RunCounts = @{}
+        foreach ($s in 'Ok', 'Warning', 'Critical', 'Unknown', 'Skipped') { $script:RunCounts[$s.ToLowerInvariant()] = @($script:Run | Where-Object Status -eq $s).Count }
+        $url = [uri]::new("file://$script:LabHtml").AbsoluteUri
+        $script:LabShot = Join-Path $script:Artifacts 'lab-report.png'
+        if (Test-Path $script:LabShot) { Remove-Item $script:LabShot }
+        $logging = @('--enable-logging=stderr', '--v=0')
+        $script:LabShotRun = Invoke-Chromium (@('--window-size=1280,4000', '--hide-scrollbars', "--screenshot=$script:LabShot") + $logging + $url)
+        $script:LabDomRun = Invoke-Chromium ($logging + @('--dump-dom', $url))
+        $script:LabDom = $script:LabDomRun.Output
+        Write-Host "    lab run: $($script:Run.Count) results ($(($script:RunCounts.GetEnumerator() | Sort-Object Name | ForEach-Object { "$($_.Value) $($_.Name)" }) -join ', ')); screenshot: $script:LabShot ($((Get-Item $script:LabShot -ErrorAction SilentlyContinue).Length) bytes); DOM $($script:LabDom.Length) characters"
+        function script:Get-Rows([string] $Class) {
+            foreach ($m in [regex]::Matches($script:LabDom, "(?s)<tr class=`"$Class`" data-status=`"(\w+)`">(.*?)</tr>")) {
+                $cells = @([regex]::Matches($m.Groups[2].Value, '(?s)<td[^>]*>(.*?)</td>') | ForEach-Object { [Net.WebUtility]::HtmlDecode(($_.Groups[1].Value -replace '<[^>]+>', '')) })
+                [pscustomobject]@{ Status = $m.Groups[1].Value; Cells = $cells }
+            }
+        }
+        # The console messages a page logged (script errors, CSP refusals) as Chromium writes them with
+        # --enable-logging=stderr; Chromium's own pages (source: chrome://...) are not the report's.
+        function script:Get-ConsoleLines([string] $Text) { @($Text -split "`n" | Where-Object { $_ -match ':CONSOLE[:(].*source: file://' }) }
+    }
+    AfterAll {
+        if ($script:Lab) { Stop-PveLab $script:Lab }
+    }
+
+    It 'the run has failures to show: Critical and Warning rows next to Ok and Skipped' {
+        $script:Run.Count | Should -BeGreaterThan 40
+        foreach ($s in 'critical', 'warning', 'ok', 'skipped') { $script:RunCounts[$s] | Should -BeGreaterThan 0 -Because "the lab run has $s results" }
+    }
+
+    It 'renders without a script error or a refused resource, and the screenshot is kept under out/report/' {
+        $script:LabShotRun.ExitCode | Should -Be 0
+        $script:LabDomRun.ExitCode | Should -Be 0
+        $bytes = [IO.File]::ReadAllBytes($script:LabShot)
+        [Text.Encoding]::ASCII.GetString($bytes, 1, 3) | Should -Be 'PNG'
+        $bytes.Length | Should -BeGreaterThan 50000
+        Get-ConsoleLines "$($script:LabShotRun.Error)`n$($script:LabDomRun.Error)" | Should -BeNullOrEmpty
+        [regex]::Matches($script:LabDom, '<script', 'IgnoreCase').Count | Should -Be 0
+        # The detector sees what it looks for: a page with a script error logs a console line.
+        $bad = Join-Path $script:Work 'bad.html'
+        '<!DOCTYPE html><html><body><script>undefinedFunction()</script></body></html>' | Set-Content $bad
+        $control = Invoke-Chromium @('--enable-logging=stderr', '--v=0', '--dump-dom', [uri]::new("file://$bad").AbsoluteUri)
+        Get-ConsoleLines $control.Error | Should -Match 'undefinedFunction'
+    }
+
+    It 'the summary in the rendered page has the run''s counts: per status, in All, for the environment, and the total' {
+        $script:LabDom | Should -Not -BeNullOrEmpty
+        [regex]::Match($script:LabDom, '<span id="total">(\d+)</span>').Groups[1].Value | Should -Be "$($script:Run.Count)"
+        $all = [regex]::Match($script:LabDom, '(?s)<tr class="all">(.*?)</tr>').Groups[1].Value
+        $lab = [regex]::Match($script:LabDom, '(?s)<tr class="env"><td>lab</td>(.*?)</tr>').Groups[1].Value
+        foreach ($k in $script:RunCounts.Keys) {
+            $all | Should -Match ("data-status=`"$k`">$($script:RunCounts[$k])</td>") -Because "the All row counts $k"
+            $lab | Should -Match ("data-status=`"$k`">$($script:RunCounts[$k])</td>") -Because "the lab row counts $k"
+        }
+    }
+
+    It 'every result has its row under its component, with its status; one section per component' {
+        $rows = @(Get-Rows 'result')
+        $rows.Count | Should -Be $script:Run.Count
+        foreach ($k in $script:RunCounts.Keys) { @($rows | Where-Object Status -eq $k).Count | Should -Be $script:RunCounts[$k] -Because "rows with status $k" }
+        $components = @($script:Run | ForEach-Object { "$($_.Environment)|$($_.Component)|$($_.Type)" } | Sort-Object -Unique)
+        [regex]::Matches($script:LabDom, '<section class="component">').Count | Should -Be $components.Count
+        [regex]::Match($script:LabDom, '<h2>All components \((\d+)\)</h2>').Groups[1].Value | Should -Be "$($components.Count)"
+    }
+
+    It 'failures come first: exactly the failing results, Critical, then Unknown, then Warning' {
+        $failures = @(Get-Rows 'failure')
+        $expected = @($script:Run | Where-Object Status -in 'Critical', 'Unknown', 'Warning')
+        $failures.Count | Should -Be $expected.Count
+        $script:LabDom.IndexOf('<section id="failures">') | Should -BeLessThan $script:LabDom.IndexOf('<section id="components">')
+        $rank = @{ critical = 0; unknown = 1; warning = 2 }
+        for ($i = 1; $i -lt $failures.Count; $i++) { $rank[$failures[$i].Status] | Should -BeGreaterOrEqual $rank[$failures[$i - 1].Status] }
+        # Cells: Status, Environment, Component, Type, Check, Detail, Duration.
+        $shown = @($failures | ForEach-Object { "$($_.Cells[1])|$($_.Cells[2])|$($_.Cells[3])|$($_.Cells[4])|$($_.Status)" } | Sort-Object)
+        $want = @($expected | ForEach-Object { "$($_.Environment)|$($_.Component)|$($_.Type)|$($_.Check)|$($_.Status.ToLowerInvariant())" } | Sort-Object)
+        $shown | Should -Be $want
     }
 }

@@ -24,7 +24,6 @@ public abstract class CheckCmdletBase : PSCmdlet
     private readonly System.Diagnostics.Stopwatch _runClock = new();
     private readonly Dictionary<(string, string), ComponentReport> _byComponent = new();
     private readonly List<CheckResult> _kept = new();
-    private int _planned;
 
     /// <summary>Cancelled on Ctrl+C or when the pipeline stops (Select-Object -First).</summary>
     protected CancellationToken Cancellation => _cancel.Token;
@@ -68,9 +67,13 @@ public abstract class CheckCmdletBase : PSCmdlet
 
     /// <summary>
     /// Runs <paramref name="units"/> and writes each result as it finishes. Progress counts results against the
-    /// planned total (results already written plus every check the units declare) and names what is pending,
-    /// refreshed every half second even when nothing finishes. On Ctrl+C the rows already written stay and a
-    /// closing line says the run was cancelled and how many checks were unfinished.
+    /// planned total (results already written plus every check the units declare) and names what is pending; it
+    /// shows while the run waits (refreshed every half second when nothing finishes) and is taken down before each
+    /// row, so rows never stream under a live progress bar: pwsh's console host asks the terminal for the cursor
+    /// position on every write under a visible bar, and a Ctrl+C that lands during that question can leave it
+    /// waiting for an answer the terminal dropped (the prompt never returns). On Ctrl+C the rows already written
+    /// stay and a closing line says the run was cancelled and how many checks were unfinished, whether the stop
+    /// came while waiting for a result or while a row was being written.
     /// </summary>
     protected void RunAndWrite(IReadOnlyList<CheckUnit> units, RunOptions options, int activityId = 1)
     {
@@ -78,21 +81,31 @@ public abstract class CheckCmdletBase : PSCmdlet
         if (units.Count == 0) return;
         var pending = new PendingChecks();
         foreach (var unit in units) pending.Add(unit);
-        _planned = Done + pending.Count;
         var runner = new CheckRunner(options);
-        var progress = new ProgressRecord(activityId, "PveHealth", $"Running {_planned} checks");
-        var lastProgress = System.Diagnostics.Stopwatch.StartNew();
-        void Progress(bool force)
+        var progress = new ProgressRecord(activityId, "PveHealth", $"Running {Done + pending.Count} checks");
+        var showing = false;
+        void ShowProgress()
         {
-            if (!force && lastProgress.Elapsed < TimeSpan.FromMilliseconds(200)) return;
-            lastProgress.Restart();
-            var done = Math.Min(Done, _planned);
+            // The planned total is the results written plus the declared checks still pending, counted again each
+            // time: a check that reports one result per item (storage Usage, NodeCertificate) raises it, so the bar
+            // counts what the summary counts and never reads "44 of 44" while checks are still pending.
+            var done = Done;
+            var planned = done + pending.Count;
             // The minimal progress view of pwsh 7 shows only the status line: what is pending goes there too.
             var waiting = pending.Describe(_runClock.Elapsed);
-            progress.StatusDescription = $"{done} of {_planned} checks done; {waiting}";
+            progress.RecordType = ProgressRecordType.Processing;
+            progress.StatusDescription = $"{done} of {planned} checks done; {waiting}";
             progress.CurrentOperation = waiting;
-            progress.PercentComplete = (int)(100L * done / Math.Max(1, _planned));
+            progress.PercentComplete = (int)(100L * done / Math.Max(1, planned));
             WriteProgress(progress);
+            showing = true;
+        }
+        void HideProgress()
+        {
+            if (!showing) return;
+            progress.RecordType = ProgressRecordType.Completed;
+            WriteProgress(progress);
+            showing = false;
         }
         try
         {
@@ -101,16 +114,16 @@ public abstract class CheckCmdletBase : PSCmdlet
                 switch (ev)
                 {
                     case ResultEvent r:
-                        pending.Remove(r.Result);
+                        HideProgress();
+                        // Counted and no longer pending only once written: a row the stop interrupted is unfinished.
                         WriteResult(r.Result);
-                        Progress(force: false);
+                        pending.Remove(r.Result);
                         break;
                     case ProgressEvent p:
                         if (p.Unit is not null) pending.Remove(p.Unit);
-                        Progress(force: false);
                         break;
                     case TickEvent:
-                        Progress(force: true);
+                        ShowProgress();
                         break;
                 }
             }
@@ -121,8 +134,16 @@ public abstract class CheckCmdletBase : PSCmdlet
             WriteCancelled(pending);
             return;
         }
-        progress.RecordType = ProgressRecordType.Completed;
-        WriteProgress(progress);
+        catch (PipelineStoppedException ex) when (ex.GetType() == typeof(PipelineStoppedException))
+        {
+            // Ctrl+C while a row was on its way down the pipeline: WriteObject throws. (Select-Object -First stops
+            // the command with a subclass of its own; that is no cancellation and gets no line.)
+            _cancel.Cancel();
+            Cancelled = true;
+            WriteCancelled(pending);
+            throw;
+        }
+        HideProgress();
         WriteVerbose($"Concurrency: {runner.Concurrency} (throttle limit {options.ThrottleLimit}).");
     }
 
@@ -131,7 +152,13 @@ public abstract class CheckCmdletBase : PSCmdlet
     /// <summary>Writes a result (from the runner, or decided without running) and counts it.</summary>
     protected void WriteResult(CheckResult result)
     {
+        Emit(result);
+        // Counted once written: when the stop interrupts WriteObject, the counts still match the rows shown.
         _counts[result.Status] = _counts.TryGetValue(result.Status, out var n) ? n + 1 : 1;
+    }
+
+    private void Emit(CheckResult result)
+    {
         if (Quiet.IsPresent) return;
         if (ByComponent.IsPresent)
         {
