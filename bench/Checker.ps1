@@ -8,7 +8,10 @@ param(
     [double] $TimeoutSec = 2,
     [int] $ThrottleLimit = 0,
     # Only these components (the warm-up run).
-    [string[]] $Component
+    [string[]] $Component,
+    # Skip these components or groups (the -RecoveryVariant run without the recovery groups); comma-separated
+    # values are split (a native -File argument list carries one string).
+    [string[]] $Exclude
 )
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -21,6 +24,7 @@ $self.Refresh(); $cpuBefore = $self.TotalProcessorTime
 $params = @{ ConfigPath = $ConfigPath; All = $true; TimeoutSec = $TimeoutSec }
 if ($ThrottleLimit -gt 0) { $params.ThrottleLimit = $ThrottleLimit }
 if ($Component) { $params.Component = $Component }
+if ($Exclude) { $params.Exclude = @($Exclude | ForEach-Object { $_ -split ',' } | Where-Object { $_ }) }
 $run = [Diagnostics.Stopwatch]::StartNew()
 $verboseFile = [IO.Path]::ChangeExtension($OutFile, '.verbose.txt')
 $results = @(Invoke-PveHealthCheck @params -Verbose 6>$null 4>$verboseFile)

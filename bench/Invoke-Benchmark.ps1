@@ -14,13 +14,18 @@
         Proxmox status endpoint) through xargs -P 64.
     It measures wall time, the checker's CPU (user+sys of the checker process tree from /usr/bin/time -v), its
     peak RSS, the lab sshd's CPU (the listener's own and its reaped children's, from /proc/<pid>/stat), the
-    simulator's CPU, and per-check p50/p95 of the CheckResult durations; then the module import time in a fresh
-    pwsh. Writes bench/RESULTS.md (or -ResultsPath) and the raw figures as JSON next to it (-JsonPath).
+    simulator's CPU, the Proxmox API requests the simulator counted during the run (reset before each run; total and
+    by endpoint), and per-check p50/p95 of the CheckResult durations; then the module import time in a fresh pwsh.
+    With -RecoveryVariant each size without packet loss also runs PveHealth without the recovery groups
+    (-Exclude Storage, Backups, Replication, Snapshots), alternating with the -All runs, and RESULTS.md compares the
+    two (the issue-15 target: with them within 10 % of without). Writes bench/RESULTS.md (or -ResultsPath) and the raw figures as JSON next to it (-JsonPath).
     Network rule: every packet stays in the lab's own namespace. Needs root.
 .EXAMPLE
     dotnet pwsh ./bench/Invoke-Benchmark.ps1 -ModulePath ./out/PveHealth
 .EXAMPLE
     dotnet pwsh ./bench/Invoke-Benchmark.ps1 -ModulePath ./out/PveHealth -GuestCount 10 -Repeat 1 -SkipImport -ResultsPath /tmp/r.md
+.EXAMPLE
+    dotnet pwsh ./bench/Invoke-Benchmark.ps1 -ModulePath ./out/PveHealth -GuestCount 1000 -RecoveryVariant -SkipSerial -SkipImport
 #>
 [CmdletBinding()]
 param(
@@ -42,6 +47,9 @@ param(
     [switch] $SkipShell,
     [switch] $SkipSerial,
     [switch] $SkipImport,
+    # Also run PveHealth without the recovery groups (Storage, Backups, Replication, Snapshots) at each size without
+    # packet loss, alternating with the -All runs, and compare the two in RESULTS.md.
+    [switch] $RecoveryVariant,
     [ValidateRange(1, 15)] [int] $ImportRepeat = 5,
     [string] $ResultsPath = (Join-Path $PSScriptRoot 'RESULTS.md'),
     [string] $JsonPath,
@@ -62,6 +70,8 @@ $clockTicks = [double](& getconf CLK_TCK)
 $cores = [Environment]::ProcessorCount
 $budget = [Diagnostics.Stopwatch]::StartNew()
 $script:RunLoads = [System.Collections.Generic.List[double]]::new()
+# The recovery groups of issue 15 (the groups of src/PveHealth.Engine/Checks/Recovery), left out by -RecoveryVariant.
+$RecoveryGroups = @('Storage', 'Backups', 'Replication', 'Snapshots')
 
 function Get-PwshCommand {
     $self = [Environment]::ProcessPath
@@ -100,6 +110,7 @@ function Invoke-Measured {
     foreach ($k in $Environment.Keys) { [Environment]::SetEnvironmentVariable($k, $Environment[$k]) }
     $load = [double]::Parse((Get-Content /proc/loadavg).Split(' ')[0], $inv)
     $script:RunLoads.Add($load)
+    Reset-PveLabRequestCount $Lab
     $sshd0 = Get-ProcCpu $Lab.Processes['sshd']; $sim0 = Get-ProcCpu $Lab.Processes['proxmox']
     $sw = [Diagnostics.Stopwatch]::StartNew()
     try {
@@ -110,27 +121,47 @@ function Invoke-Measured {
     $wall = $sw.Elapsed.TotalSeconds
     Start-Sleep -Milliseconds 500   # sshd reaps the last connections' processes
     $sshd1 = Get-ProcCpu $Lab.Processes['sshd']; $sim1 = Get-ProcCpu $Lab.Processes['proxmox']
+    $requests = Get-PveLabRequestCount $Lab
     if ($code -ne 0 -and $Name -notlike 'shell*') { throw "bench: $Name exited with code ${code}: $((Get-Content -Raw $log -ErrorAction SilentlyContinue))" }
     $tv = Read-TimeV $timeFile
     [pscustomobject]@{
         Name = $Name; Wall = $wall; ExitCode = $code; Log = $log; LoadAtStart = $load
         CheckerCpu = $tv.User + $tv.Sys; CheckerUser = $tv.User; CheckerSys = $tv.Sys; RssMb = $tv.MaxRssKb / 1024
         SshdCpu = $sshd1.Tree - $sshd0.Tree; SimulatorCpu = $sim1.Own - $sim0.Own
+        ApiRequests = [int](($requests.Values | Measure-Object -Sum).Sum); Requests = $requests
     }
 }
 
+function Get-RequestPattern {
+    <# A counted request ("GET /nodes/pve1/qemu/101/snapshot") as its endpoint ("GET /nodes/{node}/{type}/{vmid}/snapshot"). #>
+    param([string] $Key)
+    $Key -replace '/nodes/[^/?]+', '/nodes/{node}' -replace '/(qemu|lxc)/\d+', '/{type}/{vmid}' -replace '/storage/[^/?]+/content', '/storage/{storage}/content' -replace '/tasks/UPID:[^/?]+', '/tasks/{upid}' -replace '=\d{6,}', '={time}'
+}
+
+function Get-RequestBreakdown {
+    <# Requests of one run by endpoint: Endpoint, Requests, Paths (distinct paths counted). #>
+    param($Requests)
+    @($Requests.GetEnumerator() | Group-Object { Get-RequestPattern $_.Key } | Sort-Object Name | ForEach-Object {
+        [pscustomobject]@{ Endpoint = $_.Name; Requests = [int](($_.Group | ForEach-Object Value | Measure-Object -Sum).Sum); Paths = $_.Count }
+    })
+}
+
 function Invoke-PveHealthRun {
-    param($Lab, [string] $ConfigPath, [int] $ThrottleLimit, [string] $Component)
-    $name = if ($ThrottleLimit -gt 0) { "pvehealth-t$ThrottleLimit" } else { 'pvehealth' }
+    param($Lab, [string] $ConfigPath, [int] $ThrottleLimit, [string] $Component, [string[]] $Exclude)
+    $name = if ($ThrottleLimit -gt 0) { "pvehealth-t$ThrottleLimit" } elseif ($Exclude) { 'pvehealth-norecovery' } else { 'pvehealth' }
     $json = Join-Path $Lab.Root "bench/$name-$([guid]::NewGuid().ToString('n').Substring(0, 6)).json"
     $cmd = @(Get-PwshCommand) + @('-NoProfile', '-NonInteractive', '-File', (Join-Path $PSScriptRoot 'Checker.ps1'),
         '-ModulePath', $ModulePath, '-ConfigPath', $ConfigPath, '-OutFile', $json, '-TimeoutSec', $TimeoutSec.ToString($inv), '-ThrottleLimit', "$ThrottleLimit")
     if ($Component) { $cmd += @('-Component', $Component) }
+    if ($Exclude) { $cmd += @('-Exclude', ($Exclude -join ',')) }
     $m = Invoke-Measured -Lab $Lab -Name $name -Command $cmd
     $data = Get-Content -Raw $json | ConvertFrom-Json
     $m | Add-Member -NotePropertyMembers @{ Run = $data.runSeconds; RunCpu = $data.runCpuSeconds; Import = $data.importSeconds; Results = @($data.results); Concurrency = "$($data.concurrency)"; WrongList = @(Get-WrongVerdicts -Lab $Lab -Results @($data.results)) }
     $m | Add-Member -NotePropertyName Wrong -NotePropertyValue $m.WrongList.Count
     if ($m.Wrong) { Write-Host "bench:   wrong: $(($m.WrongList | Select-Object -First 8) -join '; ')" }
+    $recoveryWrong = @(if (-not $Exclude) { Get-WrongRecoveryVerdicts -Lab $Lab -Results $m.Results })
+    $m | Add-Member -NotePropertyName RecoveryWrong -NotePropertyValue $recoveryWrong.Count
+    if ($recoveryWrong.Count) { Write-Host "bench:   wrong recovery rows: $(($recoveryWrong | Select-Object -First 8) -join '; ')" }
     $m
 }
 
@@ -150,6 +181,26 @@ function Get-WrongVerdicts {
     # lab really injected is a true verdict; Critical/Unknown for a healthy guest, or Ok/Warning for a down one, are wrong.
     @($Results | Where-Object { $truth.ContainsKey("$($_.component)/$($_.check)") -and (($_.status -in 'Ok', 'Warning') -ne $truth["$($_.component)/$($_.check)"]) } |
         ForEach-Object { "$($_.component)/$($_.check) $($_.status) $([math]::Round($_.ms)) ms" })
+}
+
+function Get-WrongRecoveryVerdicts {
+    <#
+    Recovery rows that contradict the lab: every filler guest (guest-NNNN; the six scripted guests carry the scripted
+    faults) is in the enabled daily job, has a 20 h old PBS backup and no snapshot, so its Coverage, BackupAge and
+    Snapshot rows must be Ok; anything else (a timeout, a missing row) is wrong. Empty when the run had no recovery rows.
+    #>
+    param($Lab, [object[]] $Results)
+    $checks = 'Coverage', 'BackupAge', 'Snapshot'
+    $rows = @($Results | Where-Object { $_.check -in $checks })
+    if (-not $rows.Count) { return }
+    $seen = @{}
+    foreach ($r in $rows) { $seen["$($r.component)/$($r.check)"] = $r.status }
+    foreach ($g in $Lab.Guests | Where-Object Name -like 'guest-*') {
+        foreach ($c in $checks) {
+            $status = $seen["$($g.Name)/$c"]
+            if ($status -ne 'Ok') { "$($g.Name)/$c $(if ($status) { $status } else { 'no row' })" }
+        }
+    }
 }
 
 function Invoke-ShellRun {
@@ -191,6 +242,8 @@ function Get-Summary {
         # Everything the lab and the checker must compute on the same cores, spread over all of them.
         MachineFloor = (Get-Median @($Runs | ForEach-Object { $_.SshdCpu + $_.SimulatorCpu + $_.CheckerCpu })) / $cores
         Wrong = if ($Runs[0].PSObject.Properties['Wrong']) { ($Runs.Wrong | Measure-Object -Maximum).Maximum } else { [double]::NaN }
+        ApiRequests = Get-Median @($Runs.ApiRequests); ApiRequestsMin = ($Runs.ApiRequests | Measure-Object -Minimum).Minimum; ApiRequestsMax = ($Runs.ApiRequests | Measure-Object -Maximum).Maximum
+        Results = if ($Runs[0].PSObject.Properties['Results']) { Get-Median @($Runs | ForEach-Object { $_.Results.Count }) } else { [double]::NaN }
     }
 }
 
@@ -252,8 +305,9 @@ foreach ($n in $GuestCount) {
         $variants.Add('pvehealth')
         if (-not $SkipSerial -and $n -le $SerialMaxGuests) { $variants.Add('serial') }
         if (-not $SkipShell) { $variants.Add('shell') }
+        if ($RecoveryVariant -and $loss -eq 0) { $variants.Add('norecovery') }
         $serialReps = if ($SerialRepeat -gt 0) { [math]::Min($SerialRepeat, $Repeat) } else { $Repeat }
-        $runs = @{ pvehealth = [System.Collections.Generic.List[object]]::new(); serial = [System.Collections.Generic.List[object]]::new(); shell = [System.Collections.Generic.List[object]]::new() }
+        $runs = @{ pvehealth = [System.Collections.Generic.List[object]]::new(); serial = [System.Collections.Generic.List[object]]::new(); shell = [System.Collections.Generic.List[object]]::new(); norecovery = [System.Collections.Generic.List[object]]::new() }
         # A warm-up on the first guests (page cache, the simulator's JIT, sshd's first forks), not measured.
         $null = Invoke-PveHealthRun -Lab $lab -ConfigPath $config -ThrottleLimit 0 -Component 'web-0*'
         for ($r = 1; $r -le $Repeat; $r++) {
@@ -265,10 +319,11 @@ foreach ($n in $GuestCount) {
                     'pvehealth' { Invoke-PveHealthRun -Lab $lab -ConfigPath $config -ThrottleLimit 0 }
                     'serial' { Invoke-PveHealthRun -Lab $lab -ConfigPath $config -ThrottleLimit 1 }
                     'shell' { Invoke-ShellRun -Lab $lab -GuestList $guestList -ShellEnv $shellEnv }
+                    'norecovery' { Invoke-PveHealthRun -Lab $lab -ConfigPath $config -ThrottleLimit 0 -Exclude $RecoveryGroups }
                 }
                 $runs[$v].Add($m)
                 if ($m.PSObject.Properties['Concurrency']) { Write-Host "bench:   $($m.Concurrency)" }
-                Write-Host ("bench: N = {0} run {1} {2,-14} wall {3,7} s  checker CPU {4,6} s  sshd CPU {5,6} s  RSS {6,5} MB  wrong verdicts {7}" -f $n, $r, $m.Name, (F $m.Wall), (F $m.CheckerCpu), (F $m.SshdCpu), (F $m.RssMb 0), $m.Wrong)
+                Write-Host ("bench: N = {0} run {1} {2,-20} wall {3,7} s  checker CPU {4,6} s  sshd CPU {5,6} s  RSS {6,5} MB  API requests {7,5}  wrong verdicts {8}" -f $n, $r, $m.Name, (F $m.Wall), (F $m.CheckerCpu), (F $m.SshdCpu), (F $m.RssMb 0), $m.ApiRequests, $m.Wrong)
             }
         }
 
@@ -286,10 +341,15 @@ foreach ($n in $GuestCount) {
             PveHealth = Get-Summary @($runs.pvehealth) $n
             Serial = Get-Summary @($runs.serial) $n
             Shell = $shellSummary
+            NoRecovery = Get-Summary @($runs.norecovery) $n
+            RequestBreakdown = @(if ($runs.pvehealth.Count) { Get-RequestBreakdown $runs.pvehealth[-1].Requests })
             ShellCounts = if ($runs.shell.Count) { [ordered]@{ Lines = $runs.shell[-1].Lines; PingFailed = $runs.shell[-1].PingFailed; SshFailed = $runs.shell[-1].SshFailed; ApiOk = $runs.shell[-1].ApiOk } } else { $null }
             Checks = $checks
             ResultsPerRun = if ($runs.pvehealth.Count) { $runs.pvehealth[0].Results.Count } else { 0 }
-            Raw = [ordered]@{ pvehealth = @($runs.pvehealth | Select-Object * -ExcludeProperty Results, Log); serial = @($runs.serial | Select-Object * -ExcludeProperty Results, Log); shell = @($runs.shell | Select-Object * -ExcludeProperty Log) }
+            Raw = [ordered]@{
+                pvehealth = @($runs.pvehealth | Select-Object * -ExcludeProperty Results, Log, Requests); serial = @($runs.serial | Select-Object * -ExcludeProperty Results, Log, Requests)
+                shell = @($runs.shell | Select-Object * -ExcludeProperty Log, Requests); norecovery = @($runs.norecovery | Select-Object * -ExcludeProperty Results, Log, Requests)
+            }
         }
         $all.Sizes.Add($size)
     }
@@ -336,21 +396,25 @@ $md.Add("- Machine: $($machine.Cores) cores, $($machine.Cpu), Linux $($machine.K
 $md.Add("- Date: $($machine.Date), commit $($machine.Commit); the whole benchmark took $($machine.BenchSeconds) s")
 $md.Add("- Load average (1/5/15 min) at start: $($machine.LoadAtStart); at end: $($machine.LoadAtEnd); 1-min load at the start of the measured runs: $(F (($script:RunLoads | Measure-Object -Minimum).Minimum)) to $(F (($script:RunLoads | Measure-Object -Maximum).Maximum)) (a lagging average: it includes the previous run's own processes, e.g. the shell baseline's 64 parallel ssh; the other sessions' load is what is left when the benchmark is not running)")
 $md.Add("- Setup: lab in its own network namespace (one sshd for every guest address, nftables drops the stopped guests, Proxmox API simulator), $StoppedPercent % of the guests stopped (black-holed: they time out), ``-TimeoutSec $TimeoutSec``, every guest check PveHealth has; wall is the median of $Repeat runs in alternating order (min-max in brackets), the other figures are medians too.")
-$md.Add('- Checker CPU: user+sys of the checker process tree (``/usr/bin/time -v``: the child pwsh including its start-up and Import-Module; the xargs tree with every ping/ssh/curl for the shell); "run only" is the pwsh process CPU during Invoke-PveHealthCheck. sshd CPU: the lab sshd listener and every connection process it reaped (including the forced command a guest runs); floor = sshd CPU / cores; the shared-cores floor adds the CPU of the simulator and of the checker itself (all of them share these cores), so no run on this machine can beat it. Simulator CPU: the Proxmox API simulator process. Wrong verdicts (worst run): Ping/Ssh/Docker/ApiStatus/GuestAgent results that contradict the lab (a healthy guest reported failing, i.e. Critical or Unknown (a page), e.g. timed out, or a down one reported Ok/Warning); for the shell, guests whose ping or ssh exit status is wrong or whose status request did not get HTTP 200.')
+$md.Add('- Checker CPU: user+sys of the checker process tree (``/usr/bin/time -v``: the child pwsh including its start-up and Import-Module; the xargs tree with every ping/ssh/curl for the shell); "run only" is the pwsh process CPU during Invoke-PveHealthCheck. sshd CPU: the lab sshd listener and every connection process it reaped (including the forced command a guest runs); floor = sshd CPU / cores; the shared-cores floor adds the CPU of the simulator and of the checker itself (all of them share these cores), so no run on this machine can beat it. Simulator CPU: the Proxmox API simulator process. Wrong verdicts (worst run): Ping/Ssh/Docker/ApiStatus/GuestAgent results that contradict the lab (a healthy guest reported failing, i.e. Critical or Unknown (a page), e.g. timed out, or a down one reported Ok/Warning); for the shell, guests whose ping or ssh exit status is wrong or whose status request did not get HTTP 200. API requests: Proxmox API requests the simulator counted during the run (median; counters reset before each run).')
 foreach ($s in $all.Sizes) {
     $md.Add('')
     $md.Add("## N = $($s.N) guests ($($s.Stopped) stopped)$(if ($s.Loss -gt 0) { ", $($s.Loss) % of every guest's packets dropped at random" })")
     $md.Add('')
-    $md.Add('| run | wall s | checker CPU s | CPU ms/guest | run-only CPU ms/guest | peak RSS MB | sshd CPU s | sshd floor s | simulator CPU s | wall / shell | wall / floor | shared-cores floor s | wall / shared floor | wrong verdicts |')
-    $md.Add('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')
+    $md.Add('| run | wall s | checker CPU s | CPU ms/guest | run-only CPU ms/guest | peak RSS MB | sshd CPU s | sshd floor s | simulator CPU s | wall / shell | wall / floor | shared-cores floor s | wall / shared floor | wrong verdicts | API requests |')
+    $md.Add('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|')
     foreach ($pair in @(@('PveHealth (default throttle)', $s.PveHealth), @('PveHealth -ThrottleLimit 1', $s.Serial), @("shell (xargs -P $ShellParallel)", $s.Shell))) {
         $x = $pair[1]
         if (-not $x) { continue }
         $vsShell = if ($s.Shell -and $x -ne $s.Shell) { F ($x.Wall / $s.Shell.Wall) } else { '' }
-        $md.Add("| $($pair[0]) ($($x.Count)×) | $(F $x.Wall) ($(F $x.WallMin)-$(F $x.WallMax)) | $(F $x.CheckerCpu) | $(F $x.CpuPerGuestMs 0.0) | $(F $x.RunCpuPerGuestMs 0.0) | $(F $x.RssMb 0) | $(F $x.SshdCpu) | $(F $x.Floor) | $(F $x.SimulatorCpu) | $vsShell | $(F ($x.Wall / [math]::Max(0.001, $x.Floor))) | $(F $x.MachineFloor) | $(F ($x.Wall / [math]::Max(0.001, $x.MachineFloor))) | $(F $x.Wrong 0) |")
+        $md.Add("| $($pair[0]) ($($x.Count)×) | $(F $x.Wall) ($(F $x.WallMin)-$(F $x.WallMax)) | $(F $x.CheckerCpu) | $(F $x.CpuPerGuestMs 0.0) | $(F $x.RunCpuPerGuestMs 0.0) | $(F $x.RssMb 0) | $(F $x.SshdCpu) | $(F $x.Floor) | $(F $x.SimulatorCpu) | $vsShell | $(F ($x.Wall / [math]::Max(0.001, $x.Floor))) | $(F $x.MachineFloor) | $(F ($x.Wall / [math]::Max(0.001, $x.MachineFloor))) | $(F $x.Wrong 0) | $(F $x.ApiRequests 0) |")
     }
     $md.Add('')
     $md.Add("Wrong verdicts in each run: PveHealth $(@($s.Raw.pvehealth | ForEach-Object { $_.Wrong }) -join ', ')$(if ($s.Raw.shell.Count) { "; shell $(@($s.Raw.shell | ForEach-Object { $_.Wrong }) -join ', ')" }).")
+    if ($s.Raw.pvehealth.Count) {
+        $md.Add('')
+        $md.Add("Recovery rows that contradict the lab in each run (every filler guest's Coverage, BackupAge and Snapshot must be Ok; a timeout or a missing row is wrong): $(@($s.Raw.pvehealth | ForEach-Object { $_.RecoveryWrong }) -join ', ').")
+    }
     if ($s.Serial -and $s.Serial.Count -lt $Repeat) {
         $md.Add('')
         $md.Add("The -ThrottleLimit 1 run ran $($s.Serial.Count)× only: its first run took $(F $s.Serial.WallMax) s, over the $SerialBudgetSec s allowed for repeating it (the whole benchmark must stay under 15 minutes).")
@@ -361,6 +425,28 @@ foreach ($s in $all.Sizes) {
     $md.Add('| check | per run | p50 ms | p95 ms | max ms | statuses a run |')
     $md.Add('|---|---|---|---|---|---|')
     foreach ($c in $s.Checks) { $md.Add("| $($c.Check) | $($c.PerRun) | $(F $c.P50 0) | $(F $c.P95 0) | $(F $c.Max 0) | $($c.Statuses) |") }
+    if (@($s.RequestBreakdown).Count) {
+        $md.Add('')
+        $md.Add("Proxmox API requests of a PveHealth run (default throttle, last run: $(($s.RequestBreakdown | Measure-Object Requests -Sum).Sum) requests; ``{node}``, ``{vmid}`` ... stand for the values; a count equal to the guests' grows with them):")
+        $md.Add('')
+        $md.Add('| endpoint | requests | distinct paths |')
+        $md.Add('|---|---|---|')
+        foreach ($b in $s.RequestBreakdown) { $md.Add("| ``$($b.Endpoint)`` | $($b.Requests) | $($b.Paths) |") }
+    }
+    if ($s.NoRecovery -and $s.PveHealth) {
+        $with = $s.PveHealth; $without = $s.NoRecovery
+        $md.Add('')
+        $md.Add("Recovery groups ($($RecoveryGroups -join ', ')): the default-throttle run with them (``-All``) and without (``-All -Exclude $($RecoveryGroups -join ', ')``), alternating:")
+        $md.Add('')
+        $md.Add('| run | wall s | in Invoke-PveHealthCheck s | checker CPU s | API requests | results a run |')
+        $md.Add('|---|---|---|---|---|---|')
+        foreach ($pair in @(@('with recovery groups', $with), @('without', $without))) {
+            $x = $pair[1]
+            $md.Add("| $($pair[0]) ($($x.Count)×) | $(F $x.Wall) ($(F $x.WallMin)-$(F $x.WallMax)) | $(F $x.Run) | $(F $x.CheckerCpu) | $(F $x.ApiRequests 0) | $(F $x.Results 0) |")
+        }
+        $md.Add('')
+        $md.Add("With / without: wall $(F ($with.Wall / $without.Wall)) ×, in Invoke-PveHealthCheck $(F ($with.Run / [math]::Max(0.001, $without.Run))) ×, checker CPU $(F ($with.CheckerCpu / [math]::Max(0.001, $without.CheckerCpu))) ×. Within 10 % (median wall): $(if ($with.Wall -le 1.1 * $without.Wall) { 'met' } else { 'MISSED' }).")
+    }
     if ($s.ShellCounts) {
         $md.Add('')
         $md.Add("Shell baseline answers (last run): $($s.ShellCounts.Lines) guests, ping failed $($s.ShellCounts.PingFailed), ssh command not 0 (includes Docker inactive and SSH refused) $($s.ShellCounts.SshFailed), API 200 $($s.ShellCounts.ApiOk).")
@@ -385,6 +471,10 @@ if ($big -and $big.PveHealth) {
     $md.Add("| peak RSS ≤ 300 MB | $(F $p.RssMaxMb 0) MB (largest run) | $(& $mark ($p.RssMaxMb -le 300)) |")
     $md.Add("| stopped guests cost one timeout in parallel | $($big.Stopped) stopped × 2 units × $TimeoutSec s = $(F ($big.Stopped * 2 * $TimeoutSec) 0) s in series; whole run $(F $p.Run) s | $(& $mark ($p.Run -lt $big.Stopped * 2 * $TimeoutSec / 4)) |")
     $md.Add("| every verdict true | $(F $p.Wrong 0) wrong guest verdicts (worst run) | $(& $mark ($p.Wrong -eq 0)) |")
+    $bigRecovery = $all.Sizes | Where-Object { $_.N -eq $big.N -and $_.NoRecovery -and $_.PveHealth } | Select-Object -First 1
+    if ($bigRecovery) {
+        $md.Add("| with recovery groups ≤ 1.10 × without (median wall) | $(F ($bigRecovery.PveHealth.Wall / $bigRecovery.NoRecovery.Wall)) × ($(F $bigRecovery.PveHealth.Wall) s / $(F $bigRecovery.NoRecovery.Wall) s) | $(& $mark ($bigRecovery.PveHealth.Wall -le 1.1 * $bigRecovery.NoRecovery.Wall)) |")
+    }
 }
 if ($all.Import) {
     $md.Add('')

@@ -839,6 +839,20 @@ function Get-PveLabState {
     (Invoke-PveLabApi -Lab $Lab -Path '/_lab/state' -Token 'none' -Headers @{ 'X-Lab-Control' = $Lab.ControlToken }).Body
 }
 
+function Reset-PveLabRequestCount {
+    <# Clears the simulator's Proxmox API request counters (POST /_lab/reset-counters). #>
+    param([Parameter(Mandatory)] $Lab)
+    $null = Invoke-LabControl -Lab $Lab -Path 'reset-counters' -Body @{}
+}
+
+function Get-PveLabRequestCount {
+    <# The Proxmox API requests the simulator counted since the last reset: an ordered map "METHOD /path?query" -> count. #>
+    param([Parameter(Mandatory)] $Lab)
+    $map = [ordered]@{}
+    foreach ($p in (Get-PveLabState $Lab).requests.PSObject.Properties) { $map[$p.Name] = [int]$p.Value }
+    $map
+}
+
 function Set-PveLabGuest {
     <#
     .SYNOPSIS
@@ -905,4 +919,4 @@ function Stop-AllPveLabs {
 $null = Register-EngineEvent -SourceIdentifier PowerShell.Exiting -SupportEvent -Action { Stop-AllPveLabs }
 $ExecutionContext.SessionState.Module.OnRemove = { Stop-AllPveLabs }
 
-Export-ModuleMember -Function Start-PveLab, Get-PveLabMissingPrerequisite, Stop-PveLab, Invoke-InPveLab, Invoke-PveLabApi, Get-PveLabState, Set-PveLabGuest, Set-PveLabNode, Set-PveLabNodeHealth, Get-PveLabGuestPlan, Get-PveLabSimulator, Invoke-LabNative, Test-LabPidAlive, Stop-AllPveLabs
+Export-ModuleMember -Function Start-PveLab, Get-PveLabMissingPrerequisite, Stop-PveLab, Invoke-InPveLab, Invoke-PveLabApi, Get-PveLabState, Reset-PveLabRequestCount, Get-PveLabRequestCount, Set-PveLabGuest, Set-PveLabNode, Set-PveLabNodeHealth, Get-PveLabGuestPlan, Get-PveLabSimulator, Invoke-LabNative, Test-LabPidAlive, Stop-AllPveLabs

@@ -20,18 +20,6 @@ BeforeAll {
     Import-Module (Join-Path $PSScriptRoot '../Lab/PveLab.psm1') -Force
     $script:ModulePath = Get-PveHealthModulePath
 
-    function Reset-LabRequestCount {
-        param($Lab)
-        $r = Invoke-PveLabApi -Lab $Lab -Path '/_lab/reset-counters' -Method POST -Token 'none' -Headers @{ 'X-Lab-Control' = $Lab.ControlToken } -Body '{}'
-        if ($r.Status -ne 200) { throw "reset-counters failed: $($r.Status)" }
-    }
-    function Get-LabRequests {
-        param($Lab)
-        $state = Get-PveLabState $Lab
-        $map = [ordered]@{}
-        foreach ($p in $state.requests.PSObject.Properties) { $map[$p.Name] = [int]$p.Value }
-        $map
-    }
     function Measure-Requests {
         param($Requests, [string] $Pattern)
         $n = 0
@@ -39,23 +27,24 @@ BeforeAll {
         $n
     }
     function Invoke-LabRecoveryRun {
-        param($Lab, [string[]] $Component)
-        Reset-LabRequestCount $Lab
-        $run = Invoke-InPveLab $Lab -ModulePath $script:ModulePath -TimeoutSec 600 -ArgumentList (, $Component) {
-            param([string[]] $Component)
+        param($Lab, [string[]] $Component, [double] $TimeoutSec = 60)
+        Reset-PveLabRequestCount $Lab
+        $run = Invoke-InPveLab $Lab -ModulePath $script:ModulePath -TimeoutSec 600 -ArgumentList $Component, $TimeoutSec {
+            param([string[]] $Component, [double] $TimeoutSec)
             $sw = [Diagnostics.Stopwatch]::StartNew()
-            $results = @(Invoke-PveHealthCheck -ConfigPath $Lab.ConfigPath -Component $Component -TimeoutSec 60 -InformationAction Ignore)
+            $results = @(Invoke-PveHealthCheck -ConfigPath $Lab.ConfigPath -Component $Component -TimeoutSec $TimeoutSec -InformationAction Ignore)
             $metrics = Join-Path $Lab.Root 'recovery.prom'
             $results | Export-PveHealthMetrics -Path $metrics
             # Status by name (through Export-Clixml an enum arrives as its number).
             $plain = @($results | Select-Object Environment, Component, Type, Check, @{ n = 'Status'; e = { $_.Status.ToString() } }, Detail, Target)
             [pscustomobject]@{ Results = $plain; Seconds = $sw.Elapsed.TotalSeconds; Metrics = (Get-Content -Raw $metrics) }
         }
-        [pscustomobject]@{ Results = @($run.Results); Seconds = $run.Seconds; Metrics = $run.Metrics; Requests = (Get-LabRequests $Lab) }
+        [pscustomobject]@{ Results = @($run.Results); Seconds = $run.Seconds; Metrics = $run.Metrics; Requests = (Get-PveLabRequestCount $Lab) }
     }
-    function Set-LabBackupVisibility {
-        param($Lab, [bool] $Visible)
-        $r = Invoke-PveLabApi -Lab $Lab -Path '/_lab/recovery' -Method POST -Token 'none' -Headers @{ 'X-Lab-Control' = $Lab.ControlToken } -Body (@{ backupVisible = $Visible } | ConvertTo-Json -Compress)
+    function Set-LabRecovery {
+        <# The simulator's recovery knobs: backupVisible (false: a PVEAuditor token), snapshotDelayMs. #>
+        param($Lab, [hashtable] $Settings)
+        $r = Invoke-PveLabApi -Lab $Lab -Path '/_lab/recovery' -Method POST -Token 'none' -Headers @{ 'X-Lab-Control' = $Lab.ControlToken } -Body ($Settings | ConvertTo-Json -Compress)
         if ($r.Status -ne 200) { throw "lab: /_lab/recovery failed: $($r.Status) $($r.Raw)" }
     }
 }
@@ -172,11 +161,11 @@ Describe 'Backups against the lab' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason
     }
 
     It 'with a token that cannot see backup volumes (PVEAuditor) says Unknown with the privilege, never "no backup"' {
-        Set-LabBackupVisibility $lab $false
+        Set-LabRecovery $lab @{ backupVisible = $false }
         try {
             $blind = Invoke-LabRecoveryRun $lab 'Backups'
         }
-        finally { Set-LabBackupVisibility $lab $true }
+        finally { Set-LabRecovery $lab @{ backupVisible = $true } }
         $ages = @($blind.Results | Where-Object Check -eq 'BackupAge' | Where-Object Status -ne 'Skipped')
         $ages.Count | Should -Be 4
         foreach ($r in $ages) {
@@ -187,26 +176,87 @@ Describe 'Backups against the lab' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason
     }
 }
 
-Describe 'Recovery groups at 100 guests: requests grow with nodes and storages, not guests' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
+Describe 'Recovery groups at 10 and 100 guests: requests grow with nodes and storages, not guests' -Tag 'Lab' -Skip:([bool]$script:LabSkipReason) {
     BeforeAll {
-        $script:lab = Start-PveLab -GuestCount 100 -NoStack
-        $script:big = Invoke-LabRecoveryRun $lab 'Storage', 'Backups', 'Replication'
-        $script:snap = Invoke-LabRecoveryRun $lab 'Snapshots'
-        Write-Host "100 guests: Storage+Backups+Replication $((Measure-Requests $big.Requests '*')) requests in $([math]::Round($big.Seconds, 2)) s ($(@($big.Results).Count) results); Snapshots $((Measure-Requests $snap.Requests '*')) requests in $([math]::Round($snap.Seconds, 2)) s"
-    }
-    AfterAll {
-        if ($script:lab) { Stop-PveLab $script:lab }
+        # The request map of a run with the per-guest snapshot requests taken out; "since=<time>" and the task's UPID
+        # (both from the simulator's clock) made comparable between two labs.
+        function Get-FixedCostRequests {
+            param($Requests)
+            $map = [ordered]@{}
+            foreach ($k in $Requests.Keys | Sort-Object) {
+                if ($k -match '^GET /nodes/[^/]+/(qemu|lxc)/\d+/snapshot$') { continue }
+                $map[($k -replace 'since=\d+', 'since=T' -replace '/tasks/UPID:[^/]+/log', '/tasks/UPID/log')] = $Requests[$k]
+            }
+            $map
+        }
+        $script:sizes = @{}
+        foreach ($n in 10, 100) {
+            $lab = Start-PveLab -GuestCount $n -NoStack
+            try {
+                $run = Invoke-LabRecoveryRun $lab 'Storage', 'Backups', 'Replication', 'Snapshots'
+                $size = [pscustomobject]@{
+                    N = $n; Guests = @($lab.Guests); Run = $run; Fixed = (Get-FixedCostRequests $run.Requests)
+                    Snapshot = [ordered]@{}; Offline = $null; LabSeconds = $lab.StartupSeconds
+                }
+                foreach ($k in $run.Requests.Keys) { if ($k -match '^GET /nodes/[^/]+/(qemu|lxc)/\d+/snapshot$') { $size.Snapshot[$k] = $run.Requests[$k] } }
+                if ($n -eq 100) {
+                    # A slow node: 100 snapshot lists, 8 at a time, 400 ms each (at least 5 s) cannot fit in 2 s.
+                    Set-LabRecovery $lab @{ snapshotDelayMs = 400 }
+                    try { $size | Add-Member -NotePropertyName Slow -NotePropertyValue (Invoke-LabRecoveryRun $lab 'Snapshots' -TimeoutSec 2) }
+                    finally { Set-LabRecovery $lab @{ snapshotDelayMs = 0 } }
+                    # Snapshots are read only for guests on an online node.
+                    Set-PveLabNode $lab -Node pve2 -Online $false
+                    $size.Offline = Invoke-LabRecoveryRun $lab 'Snapshots'
+                }
+                $script:sizes[$n] = $size
+                Write-Host ("{0} guests (lab up in {1} s): Storage+Backups+Replication {2} requests, Snapshots {3} requests, run {4} s" -f $n, $lab.StartupSeconds,
+                    ($size.Fixed.Values | Measure-Object -Sum).Sum, ($size.Snapshot.Values | Measure-Object -Sum).Sum, [math]::Round($run.Seconds, 2))
+            }
+            finally { Stop-PveLab $lab }
+        }
+        Write-Host (($sizes[100].Fixed.GetEnumerator() | ForEach-Object { "  $($_.Value)  $($_.Key)" }) -join "`n")
     }
 
-    It 'Storage, Backups and Replication make the same 14 requests as with 6 guests' {
+    It 'Storage, Backups and Replication make the same requests at 10 and at 100 guests (14: nodes and storages)' {
         # /cluster/status, /cluster/resources, /cluster/backup, not-backed-up, 2 storage lists, 3 content listings,
         # 2 task listings, 1 log (the failed multi-guest run), 2 replication listings.
-        Measure-Requests $big.Requests '*' | Should -Be 14
-        @($big.Results | Where-Object Check -eq 'Coverage').Count | Should -Be 100
+        $small = $sizes[10].Fixed; $large = $sizes[100].Fixed
+        ($large.GetEnumerator() | ForEach-Object { "$($_.Key) = $($_.Value)" }) | Should -Be ($small.GetEnumerator() | ForEach-Object { "$($_.Key) = $($_.Value)" })
+        ($large.Values | Measure-Object -Sum).Sum | Should -Be 14
+        foreach ($n in 10, 100) {
+            @($sizes[$n].Run.Results | Where-Object Check -eq 'Coverage').Count | Should -Be $n
+            @($sizes[$n].Run.Results | Where-Object Check -eq 'BackupAge').Count | Should -Be $n
+        }
     }
 
-    It 'Snapshots make one request per declared guest and the two shared ones' {
-        Measure-Requests $snap.Requests 'GET /nodes/*/snapshot' | Should -Be 100
-        Measure-Requests $snap.Requests '*' | Should -Be 102
+    It 'Snapshots make exactly one request per declared guest (<_>)' -ForEach 10, 100 {
+        $size = $sizes[$_]
+        $expected = @($size.Guests | ForEach-Object { "GET /nodes/$($_.Node)/$($_.Type)/$($_.VmId)/snapshot" } | Sort-Object)
+        @($size.Snapshot.Keys | Sort-Object) | Should -Be $expected
+        @($size.Snapshot.Values | Where-Object { $_ -ne 1 }).Count | Should -Be 0
+        @($size.Run.Results | Where-Object Check -eq 'Snapshot').Count | Should -Be $_
+    }
+
+    It 'Snapshots that run out of time: every declared guest still gets its row, the unlisted ones say they timed out' {
+        $rows = @($sizes[100].Slow.Results | Where-Object Check -eq 'Snapshot')
+        Write-Host "slow snapshot lists in 2 s: $(($rows | Group-Object Status | ForEach-Object { "$($_.Name) $($_.Count)" }) -join ', ')"
+        @($rows.Component | Sort-Object -Unique).Count | Should -Be 100
+        $rows.Count | Should -Be 100
+        $late = @($rows | Where-Object Status -notin 'Ok', 'Warning')
+        $late.Count | Should -BeGreaterThan 0   # 100 lists need at least 5 s
+        @($late | Where-Object Detail -like 'timed out after*').Count | Should -BeGreaterThan 0
+        foreach ($r in $late) {
+            $r.Status | Should -Be 'Critical' -Because $r.Detail
+            # Not reached before the deadline, or asked too late to be answered in what was left.
+            $r.Detail | Should -Match '^(timed out after 2 s before its snapshots were listed \(100 guests'' lists are read 8 at a time\)|snapshots could not be listed: no answer from \S+ within [\d.]+ s \(GET /nodes/\S+/snapshot; client-side timeout\))$'
+        }
+    }
+
+    It 'Snapshots make no request for the guests of an offline node' {
+        $offline = $sizes[100].Offline
+        $pve1 = @($sizes[100].Guests | Where-Object Node -eq 'pve1')
+        Measure-Requests $offline.Requests 'GET /nodes/pve1/*/snapshot' | Should -Be $pve1.Count
+        Measure-Requests $offline.Requests 'GET /nodes/pve2/*' | Should -Be 0
+        Measure-Requests $offline.Requests '*' | Should -Be ($pve1.Count + 2)   # + /cluster/status and /cluster/resources
     }
 }

@@ -108,6 +108,7 @@ app.Map("/api2/json/{**path}", async (HttpContext ctx, string? path) =>
     }
     var segs = (path ?? string.Empty).Split('/', StringSplitOptions.RemoveEmptyEntries);
     var method = ctx.Request.Method;
+    if (RecoveryRoutes.DelayOf(segs) is > 0 and var delay) await Task.Delay(delay, ctx.RequestAborted); // a slow answer, outside the lock
     lock (lab)
     {
         Handle(ctx, method, segs, path ?? string.Empty);

@@ -13,7 +13,8 @@
 //   fillers  backed up by the daily job, 20 h old
 // Storages: pve1 local-lvm at 93 %, nfs-archive inactive (active 0, total 0, no used_fraction) on every node, a shared
 // PBS storage, each node's local dir storage (content backup).
-// Control: POST /_lab/recovery {"backupVisible": false} makes content?content=backup list nothing (a PVEAuditor token).
+// Control: POST /_lab/recovery {"backupVisible": false} makes content?content=backup list nothing (a PVEAuditor token);
+// {"snapshotDelayMs": n} delays every snapshot list by n ms (a slow node: the Snapshots unit runs out of time).
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http.Features;
@@ -26,13 +27,20 @@ static class RecoveryRoutes
     /// <summary>False: backup volumes are invisible, as for a token with PVEAuditor only.</summary>
     public static bool BackupVisible { get; set; } = true;
 
+    /// <summary>Delay of each GET .../snapshot answer in ms (0: none); awaited outside the lab lock.</summary>
+    public static int SnapshotDelayMs { get; set; }
+
+    /// <summary>How long the request with these path segments waits before it is handled (ms).</summary>
+    public static int DelayOf(string[] segs) => segs is ["nodes", _, "qemu" or "lxc", _, "snapshot"] ? SnapshotDelayMs : 0;
+
     private const long GiB = 1L << 30;
 
     public static bool Control(HttpContext ctx, string[] parts, JsonObject body)
     {
         if (parts is not ["recovery"]) return false;
         if (body["backupVisible"] is JsonValue v) BackupVisible = v.GetValue<bool>();
-        Json(ctx, 200, new JsonObject { ["backupVisible"] = BackupVisible });
+        if (body["snapshotDelayMs"] is JsonValue d) SnapshotDelayMs = d.GetValue<int>();
+        Json(ctx, 200, new JsonObject { ["backupVisible"] = BackupVisible, ["snapshotDelayMs"] = SnapshotDelayMs });
         return true;
     }
 

@@ -11,6 +11,8 @@ namespace PveHealth.Checks.Recovery;
 /// exists on an online node (Proxmox has no cluster-wide list: this group's cost grows with guests, at most 8 at once).
 /// One <c>Snapshot</c> result per guest (Type Vm/Lxc): snapshots older than <c>snapshots.maxAgeDays</c> (30) Warning naming
 /// them, an unfinished snapshot operation (<c>snapstate</c>) Warning, else Ok. The "current" pseudo-entry is not a snapshot.
+/// A guest whose turn does not come within the unit's timeout still gets its row: Critical "timed out" (the runner would
+/// otherwise cut the unit off after the guests already listed, and the rest would have no row at all).
 /// </summary>
 public sealed class SnapshotCheck : CheckUnit
 {
@@ -59,7 +61,13 @@ public sealed class SnapshotCheck : CheckUnit
         var now = Now();
         var work = declared.Select(async x =>
         {
-            await gate.WaitAsync(ct).ConfigureAwait(false);
+            // Waits at most until the unit's deadline (Remaining, taken when the guest is queued): the rows of the guests
+            // still waiting are written before the runner seals the unit.
+            if (!await gate.WaitAsync(reporter.Remaining, ct).ConfigureAwait(false))
+            {
+                Report(reporter, x.Guest, (CheckStatus.Critical, $"timed out after {reporter.Timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s before its snapshots were listed ({declared.Count} guests' lists are read {Concurrency} at a time)"));
+                return;
+            }
             try
             {
                 var path = $"nodes/{Uri.EscapeDataString(x.Row.Node)}/{(x.Row.IsLxc ? "lxc" : "qemu")}/{x.Row.VmId}/snapshot";
