@@ -4,7 +4,8 @@
 # the whole -TimeoutSec while every other row is long done. Asserted from screen states, never from wall-clock times:
 # the first row is on the screen while the run is still going (no summary, no prompt yet), Ctrl+C keeps the rows and
 # prints the cancel line and the prompt, and the table fits 80 columns and uses 200.
-# tmux runs its own server on a private socket (-L), which the test kills; nothing else is touched.
+# tmux runs its own server on a socket inside the test's temporary folder (-S), which the test kills and removes;
+# nothing else is touched.
 
 BeforeDiscovery {
     $script:TermSkipReason = $null
@@ -28,7 +29,7 @@ BeforeAll {
 
     function script:Invoke-Tmux {
         param([string[]] $Arguments)
-        $out = & tmux -L $script:Socket -f /dev/null @Arguments 2>&1
+        $out = & tmux -S $script:Socket -f /dev/null @Arguments 2>&1
         if ($LASTEXITCODE) { throw "tmux $($Arguments -join ' ') failed ($LASTEXITCODE): $out" }
         $out
     }
@@ -108,12 +109,12 @@ function prompt { '$($script:Prompt) ' }
 Describe 'Terminal: Invoke-PveHealthCheck in tmux against the lab' -Tag 'Lab' -Skip:([bool]$script:TermSkipReason) {
     BeforeAll {
         $script:Work = (New-Item -ItemType Directory -Path (Join-Path ([IO.Path]::GetTempPath()) "pvehealth-terminal-$([guid]::NewGuid().ToString('N'))")).FullName
-        $script:Socket = "pvehealth-terminal-$([guid]::NewGuid().ToString('N').Substring(0, 8))"
+        $script:Socket = Join-Path $script:Work 'tmux.sock'
         $script:Lab = Start-PveLab -GuestCount 6 -NoStack
         @($script:Lab.Guests | Where-Object Name -eq 'db-01').Status | Should -Be 'stopped' -Because 'db-01 is the slow guest'
     }
     AfterAll {
-        if ($script:Socket) { & tmux -L $script:Socket -f /dev/null kill-server 2>$null }
+        if ($script:Socket -and (Test-Path $script:Socket)) { & tmux -S $script:Socket -f /dev/null kill-server 2>$null }
         if ($script:Lab) { Stop-PveLab $script:Lab }
         if ($script:Work -and (Test-Path $script:Work)) { Remove-Item -Recurse -Force $script:Work -ErrorAction SilentlyContinue }
     }
