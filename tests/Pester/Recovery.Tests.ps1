@@ -237,18 +237,17 @@ Describe 'Recovery groups at 10 and 100 guests: requests grow with nodes and sto
         @($size.Run.Results | Where-Object Check -eq 'Snapshot').Count | Should -Be $_
     }
 
-    It 'Snapshots that run out of time: every declared guest still gets its row, the unlisted ones say they timed out' {
+    It 'Snapshots that run out of time: every declared guest still gets its row, the unread ones are Unknown (not checked), never a page for the guest' {
         $rows = @($sizes[100].Slow.Results | Where-Object Check -eq 'Snapshot')
         Write-Host "slow snapshot lists in 2 s: $(($rows | Group-Object Status | ForEach-Object { "$($_.Name) $($_.Count)" }) -join ', ')"
         @($rows.Component | Sort-Object -Unique).Count | Should -Be 100
         $rows.Count | Should -Be 100
         $late = @($rows | Where-Object Status -notin 'Ok', 'Warning')
         $late.Count | Should -BeGreaterThan 0   # 100 lists need at least 5 s
-        @($late | Where-Object Detail -like 'timed out after*').Count | Should -BeGreaterThan 0
         foreach ($r in $late) {
-            $r.Status | Should -Be 'Critical' -Because $r.Detail
-            # Not reached before the deadline, or asked too late to be answered in what was left.
-            $r.Detail | Should -Match '^(timed out after 2 s before its snapshots were listed \(100 guests'' lists are read 8 at a time\)|snapshots could not be listed: no answer from \S+ within [\d.]+ s \(GET /nodes/\S+/snapshot; client-side timeout\))$'
+            # The API answered every list it was asked for: the checker ran out of time, the guest is not at fault.
+            $r.Status | Should -Be 'Unknown' -Because $r.Detail
+            $r.Detail | Should -Be "not checked: the 2 s timeout ran out before its snapshot list was read (100 guests' lists are read 8 at a time); raise -TimeoutSec (timeoutSec) or exclude Snapshots for this environment"
         }
     }
 

@@ -11,8 +11,10 @@ namespace PveHealth.Checks.Recovery;
 /// exists on an online node (Proxmox has no cluster-wide list: this group's cost grows with guests, at most 8 at once).
 /// One <c>Snapshot</c> result per guest (Type Vm/Lxc): snapshots older than <c>snapshots.maxAgeDays</c> (30) Warning naming
 /// them, an unfinished snapshot operation (<c>snapstate</c>) Warning, else Ok. The "current" pseudo-entry is not a snapshot.
-/// A guest whose turn does not come within the unit's timeout still gets its row: Critical "timed out" (the runner would
-/// otherwise cut the unit off after the guests already listed, and the rest would have no row at all).
+/// A guest whose list could not be read within the unit's timeout because the API was busy with the other guests' lists
+/// still gets its row (the runner would otherwise cut the unit off after the guests already listed): Unknown "not
+/// checked" - the checker could not look, which says nothing about the guest. A list asked with the whole timeout ahead
+/// and not answered is the API's fault: Critical like every other unanswered Proxmox request.
 /// </summary>
 public sealed class SnapshotCheck : CheckUnit
 {
@@ -65,14 +67,21 @@ public sealed class SnapshotCheck : CheckUnit
             // still waiting are written before the runner seals the unit.
             if (!await gate.WaitAsync(reporter.Remaining, ct).ConfigureAwait(false))
             {
-                Report(reporter, x.Guest, (CheckStatus.Critical, $"timed out after {reporter.Timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s before its snapshots were listed ({declared.Count} guests' lists are read {Concurrency} at a time)"));
+                Report(reporter, x.Guest, NotReached(reporter, declared.Count));
                 return;
             }
+            var budget = reporter.Timeout;
             try
             {
                 var path = $"nodes/{Uri.EscapeDataString(x.Row.Node)}/{(x.Row.IsLxc ? "lxc" : "qemu")}/{x.Row.VmId}/snapshot";
-                var data = await client.GetAsync(path, ct, reporter.Remaining).ConfigureAwait(false);
+                budget = reporter.Remaining;
+                var data = await client.GetAsync(path, ct, budget).ConfigureAwait(false);
                 Report(reporter, x.Guest, Evaluate(RecoveryParsers.ParseSnapshots(data), maxAge, now));
+            }
+            catch (ProxmoxApiException ex) when (ex.Failure == ProxmoxFailure.Timeout && budget < reporter.Timeout / 2)
+            {
+                // Asked with less than half the timeout left: the API was busy with the other guests' lists, not silent.
+                Report(reporter, x.Guest, NotReached(reporter, declared.Count));
             }
             catch (ProxmoxApiException ex)
             {
@@ -83,6 +92,10 @@ public sealed class SnapshotCheck : CheckUnit
         await Task.WhenAll(work).ConfigureAwait(false);
         if (declared.Count == 0) reporter.Report(SnapshotCheckName, CheckStatus.Ok, "no declared guest exists on an online node: no snapshot to check");
     }
+
+    private static (CheckStatus, string) NotReached(CheckReporter reporter, int guests)
+        => (CheckStatus.Unknown, $"not checked: the {reporter.Timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s timeout ran out before its snapshot list was read " +
+            $"({guests} guests' lists are read {Concurrency} at a time); raise -TimeoutSec (timeoutSec) or exclude Snapshots for this environment");
 
     internal static (CheckStatus Status, string Detail) Evaluate(IReadOnlyList<PveSnapshot> snapshots, TimeSpan maxAge, DateTimeOffset now)
     {
