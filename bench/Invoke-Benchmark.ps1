@@ -26,6 +26,11 @@
     dotnet pwsh ./bench/Invoke-Benchmark.ps1 -ModulePath ./out/PveHealth -GuestCount 10 -Repeat 1 -SkipImport -ResultsPath /tmp/r.md
 .EXAMPLE
     dotnet pwsh ./bench/Invoke-Benchmark.ps1 -ModulePath ./out/PveHealth -GuestCount 1000 -RecoveryVariant -SkipSerial -SkipImport
+.EXAMPLE
+    dotnet pwsh -NoProfile -c '& ./bench/Invoke-Benchmark.ps1 -ModulePath ./out/PveHealth -GuestCount 1000 -Repeat 5 -ShellRepeat 2 -LossPercent 0,2 -RecoveryVariant'
+
+    Lists (-GuestCount 100,1000, -LossPercent 0,2) need -c as here: with pwsh -File (the form above) "0,2" arrives as
+    one string and is read as the number 2, so only the 2 % variant would run.
 #>
 [CmdletBinding()]
 param(

@@ -74,6 +74,10 @@ internal static class ConfigValidator
                 }
                 Secret(path, at + ".proxmox.tokenSecret", pve.TokenSecret, required: true);
                 if (pve.TimeoutSec is double pt) Positive(path, at + ".proxmox.timeoutSec", pt);
+                if (pve.MaxAnswerMiB is int mib && mib is < 1 or > ProxmoxConfig.MaxAnswerMiBLimit)
+                {
+                    throw new ConfigException(path, at + ".proxmox.maxAnswerMiB", $"expected a whole number of MiB from 1 to {ProxmoxConfig.MaxAnswerMiBLimit}; found {mib}.");
+                }
                 if (pve.Fingerprint is { Length: > 0 } fp && NetworkValues.ParseFingerprint(fp) is null)
                 {
                     throw new ConfigException(path, at + ".proxmox.fingerprint", "expected the SHA-256 of the server certificate: 64 hex digits, colons optional (pvenode cert info).");

@@ -176,6 +176,14 @@ public sealed class ProxmoxConfig : ConfigSection
     /// <summary>Do not verify TLS at all (warned on every run).</summary>
     public bool SkipCertificateCheck { get; set; }
     public double? TimeoutSec { get; set; }
+    /// <summary>
+    /// Most of one API answer the client reads, in MiB after decompression (default 32, 1 to 1024). Raise it only for an
+    /// estate whose answers meet the default, e.g. a PBS storage listing tens of thousands of backups.
+    /// </summary>
+    public int? MaxAnswerMiB { get; set; }
+
+    /// <summary>The largest <see cref="MaxAnswerMiB"/> accepted: the bound stays a bound whatever the file says.</summary>
+    public const int MaxAnswerMiBLimit = 1024;
 
     /// <summary>
     /// A credential given on the command line (-Credential: user name = token id, password = secret); used instead of

@@ -87,8 +87,11 @@ public sealed class ProxmoxClient : IDisposable
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("PveHealth", "1.0"));
     }
 
-    /// <summary>Most of one answer this client reads (after decompression); more is an "unexpected answer".</summary>
+    /// <summary>Default of the most of one answer this client reads (after decompression); more is an "unexpected answer".</summary>
     public const long MaxAnswerBytes = BoundedInput.ProxmoxAnswerBytes;
+
+    /// <summary>The most of one answer this client reads: <c>proxmox.maxAnswerMiB</c>, else <see cref="MaxAnswerBytes"/>.</summary>
+    public long MaxAnswer { get; init; } = MaxAnswerBytes;
 
     /// <summary>https://host:port (no path).</summary>
     public string BaseUrl { get; }
@@ -136,7 +139,10 @@ public sealed class ProxmoxClient : IDisposable
             Fingerprint = config.Fingerprint,
             CaFile = config.CaFile,
             SkipCertificateCheck = config.SkipCertificateCheck,
-        }, timeout);
+        }, timeout)
+        {
+            MaxAnswer = config.MaxAnswerMiB is int mib ? mib * 1024L * 1024L : MaxAnswerBytes,
+        };
     }
 
     public Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken, TimeSpan? timeout = null)
@@ -176,7 +182,7 @@ public sealed class ProxmoxClient : IDisposable
             byte[] body;
             try
             {
-                body = await BoundedInput.ReadAsync(response.Content, MaxAnswerBytes, $"the answer of {BaseUrl} to {method.Method} /{path}", cts.Token).ConfigureAwait(false);
+                body = await BoundedInput.ReadAsync(response.Content, MaxAnswer, $"the answer of {BaseUrl} to {method.Method} /{path}", cts.Token).ConfigureAwait(false);
             }
             catch (InputTooLargeException ex)
             {
