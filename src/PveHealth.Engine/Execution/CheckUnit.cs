@@ -52,6 +52,15 @@ public abstract class CheckUnit
     /// </summary>
     public abstract Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Starts shared work this unit will wait for (the one answer many units share), without waiting for it. The runner
+    /// calls it for every unit before it admits any, so that answer is asked before the run's own flood of units
+    /// competes with it. Must be cheap, idempotent and never throw.
+    /// </summary>
+    public virtual void Prepare()
+    {
+    }
+
     /// <summary>Human description for the dry run ("What if: ...").</summary>
     public virtual string Describe(string check) => Target.Length == 0 ? $"{check} on {Component}" : $"{check} on {Component} ({Target})";
 
