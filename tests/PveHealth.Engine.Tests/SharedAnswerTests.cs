@@ -149,4 +149,29 @@ public class SharedAnswerTests
         }
         finally { File.Delete(secretFile); }
     }
+
+    [Fact]
+    public void A_guest_unit_the_runner_cuts_off_while_the_shared_answer_has_not_come_gives_the_same_could_not_look_words()
+    {
+        // The runner's deadline can fire before the unit's own on a loaded machine (CheckUnit.CutOffVerdict): the verdict
+        // must be the one the unit's own wait gives, not "timed out after 2 s" Critical.
+        using var server = HostileServer.Scripted(_ => (200, "OK", """{"data":[]}""", 60_000));
+        var secretFile = SecretFile();
+        try
+        {
+            using var env = new EnvironmentContext("lab", new EnvironmentConfig
+            {
+                Proxmox = new ProxmoxConfig { Url = server.Url, TokenId = "mon@pve!health", TokenSecret = new SecretReference { File = secretFile } },
+            }, new RunOptions { CheckTimeout = TimeSpan.FromSeconds(2) });
+            var guest = new Guest("vm-101", GuestKind.Vm) { VmId = 101, Node = "pve1", Environment = "lab" };
+            var words = $"could not look: Proxmox API: no answer from {server.Url} within 1.8 s (GET /cluster/resources?type=vm; client-side timeout)";
+            foreach (var check in new[] { ApiStatusCheck.Name, GuestAgentCheck.Name })
+            {
+                var unit = CheckCatalog.GuestProviders.Single(p => p.Checks.Contains(check)).Create(guest, env, [check], out _)!;
+                unit.Prepare();
+                Assert.Equal((CheckStatus.Unknown, words), unit.CutOffVerdict(check, TimeSpan.FromSeconds(2)));
+            }
+        }
+        finally { File.Delete(secretFile); }
+    }
 }

@@ -48,6 +48,21 @@ internal static class ProxmoxCheckHelpers
             ? (CheckStatus.Unknown, $"{CouldNotLook}Proxmox API: {ex.Message}")
             : (StatusOf(ex), $"Proxmox API: {ex.Message}");
 
+    /// <summary>
+    /// The verdict of a guest unit whose every wait is on the Proxmox API (ApiStatus, GuestAgent) when the runner cut it
+    /// off at its <paramref name="timeout"/> (on a loaded machine the runner's deadline can fire before the unit's own):
+    /// the API did not answer in time, so the unit could not look. In the words of the shared
+    /// <c>/cluster/resources</c> answer while that has not come (the same as the unit's own deadline gives), else of
+    /// the unit's own timeout.
+    /// </summary>
+    public static (CheckStatus Status, string Detail) CutOff(ProxmoxShared shared, TimeSpan timeout)
+    {
+        var words = shared.Resources.Answered
+            ? $"no answer from {shared.Client?.BaseUrl} within {timeout.TotalSeconds:0.#} s (client-side timeout)"
+            : shared.Resources.NoAnswer().Message;
+        return (CheckStatus.Unknown, $"{CouldNotLook}Proxmox API: {words}");
+    }
+
     /// <summary>How a guest row that could not look at the API's answer starts.</summary>
     public const string CouldNotLook = "could not look: ";
 

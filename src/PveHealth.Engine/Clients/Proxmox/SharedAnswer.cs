@@ -49,6 +49,9 @@ public sealed class SharedAnswer<T>
     /// <summary>Attempts started so far (tests, -Verbose).</summary>
     public int Attempts { get { lock (_gate) return _attempts; } }
 
+    /// <summary>True once an attempt has brought the answer.</summary>
+    public bool Answered { get { lock (_gate) return _current is { IsCompletedSuccessfully: true }; } }
+
     /// <summary>The current attempt, started on first use. Never throws: a failure is the task's.</summary>
     public Task<T> Current()
     {
