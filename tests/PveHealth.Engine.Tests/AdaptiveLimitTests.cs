@@ -98,4 +98,65 @@ public class AdaptiveLimitTests
         var timedOut = results.Count(r => r.Status != CheckStatus.Ok);
         Assert.True(timedOut <= 15, $"{timedOut} of 150 healthy units timed out");
     }
+
+    [Fact]
+    public void Units_listening_in_silence_wait_side_by_side_and_the_run_takes_one_timeout()
+    {
+        // 30 mute guests (Listening, never Heard) at a 2 s timeout: the limit starts at 8, but a silent listener frees its
+        // slot after a tenth of its timeout, so all 30 wait at once. Before: waves of 8 freed at half the timeout (5 s).
+        var inside = 0;
+        var peak = 0;
+        var units = Enumerable.Range(0, 30).Select(i => (CheckUnit)new SlowUnit($"mute{i}", async (r, ct) =>
+        {
+            var now = Interlocked.Increment(ref inside);
+            InterlockedMax(ref peak, now);
+            try
+            {
+                r.Listening();
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            finally { Interlocked.Decrement(ref inside); }
+        })).ToList();
+        var clock = Stopwatch.StartNew();
+        var results = new CheckRunner(new RunOptions { ThrottleLimit = 64, CheckTimeout = TimeSpan.FromSeconds(2) })
+            .Run(units, CancellationToken.None).OfType<ResultEvent>().Select(e => e.Result).ToList();
+        clock.Stop();
+        Assert.Equal(30, results.Count);
+        Assert.Single(results.Select(r => (r.Status, r.Detail)).Distinct());
+        Assert.Equal(30, peak);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2 * 1.5 + 1), $"took {clock.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void A_server_that_speaks_first_and_then_costs_CPU_per_handshake_still_limits_the_units(bool firstWordQueued)
+    {
+        // The slow sshd: each handshake costs 30 ms of exclusive work. Its first word comes at once (false), or only when the
+        // server gets to the connection (true, a server too busy to even say hello). Listening must not lift the limit.
+        var server = new SemaphoreSlim(1, 1);
+        var units = Enumerable.Range(0, 150).Select(i => (CheckUnit)new SlowUnit($"g{i}", async (r, ct) =>
+        {
+            r.Listening();
+            if (!firstWordQueued) r.Heard();
+            await server.WaitAsync(ct);
+            try
+            {
+                r.Heard();
+                await Task.Delay(30, ct);
+            }
+            finally { server.Release(); }
+            r.Report("Ssh", CheckStatus.Ok, "ok");
+        })).ToList();
+        var results = new CheckRunner(new RunOptions { ThrottleLimit = 64, CheckTimeout = TimeSpan.FromMilliseconds(1200) })
+            .Run(units, CancellationToken.None).OfType<ResultEvent>().Select(e => e.Result).ToList();
+        var timedOut = results.Count(r => r.Status != CheckStatus.Ok);
+        Assert.True(timedOut <= 15, $"{timedOut} of 150 healthy units timed out");
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen) { }
+    }
 }
