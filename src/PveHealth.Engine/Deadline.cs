@@ -21,5 +21,12 @@ public static class Deadline
         return left > floor ? left : floor;
     }
 
+    /// <summary>
+    /// The longest the runner holds every unit back for the answers many of them share (a quarter of the check timeout):
+    /// long enough for a healthy API to answer before the run's flood starts, short enough that an API that hangs leaves
+    /// each unit most of its own timeout for the answer's second attempt.
+    /// </summary>
+    public static TimeSpan SharedHead(TimeSpan timeout) => timeout / 4;
+
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using PveHealth.Checks;
+using PveHealth.Clients.Proxmox;
 using PveHealth.Configuration;
 using PveHealth.Execution;
 using PveHealth.Model;
@@ -83,7 +84,8 @@ public class SharedAnswerTests
             Assert.Equal($"Proxmox API: no answer from {server.Url} within 1.8 s (GET /cluster/status; client-side timeout)", quorum.Detail);
             Assert.Single(results, r => r.Status == CheckStatus.Critical);
 
-            // Each shared answer is asked at most twice in a run, each attempt bounded by the timeout (2 s).
+            // Each shared answer is asked at most twice in a run, each attempt bounded by the timeout (2 s); the runner
+            // holds the units back for the first one at most a quarter of the timeout (0.5 s), then each unit waits its own.
             lock (server.Requests)
             {
                 Assert.InRange(server.Requests.Count(r => r.Contains("/cluster/resources")), 1, 2);
@@ -171,6 +173,42 @@ public class SharedAnswerTests
                 unit.Prepare();
                 Assert.Equal((CheckStatus.Unknown, words), unit.CutOffVerdict(check, TimeSpan.FromSeconds(2)));
             }
+        }
+        finally { File.Delete(secretFile); }
+    }
+
+    /// <summary>A unit that reports whether the shared <c>/cluster/resources</c> answer had come when it was admitted.</summary>
+    private sealed class AnswerProbe(EnvironmentContext env) : CheckUnit("lab", "probe", "Probe", string.Empty, ["Probe"])
+    {
+        public override Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
+        {
+            var answered = ProxmoxShared.For(env)!.Resources.Answered;
+            reporter.Report("Probe", answered ? CheckStatus.Ok : CheckStatus.Critical, answered ? "the answer had come" : "admitted before the answer");
+            return Task.CompletedTask;
+        }
+    }
+
+    [Fact]
+    public void No_unit_is_admitted_before_the_shared_answer_has_come_within_the_timeout()
+    {
+        // The answer takes 300 ms: a unit listed first (a ping of the flood) is admitted only after it has come (the runner
+        // waits up to a quarter of the 4 s timeout), so the one answer every guest waits for does not compete with the
+        // run's own pings and handshakes.
+        using var server = HostileServer.Scripted(line => line.Contains("/cluster/resources") ? (200, "OK", Resources, 300) : (200, "OK", Status, 0));
+        var secretFile = SecretFile();
+        try
+        {
+            var options = new RunOptions { CheckTimeout = TimeSpan.FromSeconds(4) };
+            using var env = new EnvironmentContext("lab", new EnvironmentConfig
+            {
+                Proxmox = new ProxmoxConfig { Url = server.Url, TokenId = "mon@pve!health", TokenSecret = new SecretReference { File = secretFile } },
+            }, options);
+            var guest = new Guest("vm-101", GuestKind.Vm) { VmId = 101, Node = "pve1", Environment = "lab" };
+            var units = new List<CheckUnit> { new AnswerProbe(env), CheckCatalog.GuestProviders.Single(p => p.Checks.Contains(ApiStatusCheck.Name)).Create(guest, env, [ApiStatusCheck.Name], out _)! };
+            var results = new CheckRunner(options).Run(units, CancellationToken.None).OfType<ResultEvent>().Select(e => e.Result).ToList();
+            Assert.Equal((CheckStatus.Ok, "the answer had come"), results.Where(r => r.Check == "Probe").Select(r => (r.Status, r.Detail)).Single());
+            Assert.Equal(CheckStatus.Ok, results.Single(r => r.Check == ApiStatusCheck.Name).Status);
+            lock (server.Requests) Assert.Single(server.Requests, r => r.Contains("/cluster/resources"));
         }
         finally { File.Delete(secretFile); }
     }

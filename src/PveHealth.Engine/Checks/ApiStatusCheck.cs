@@ -29,7 +29,7 @@ public sealed class ApiStatusCheck : CheckUnit
     }
 
     /// <summary>Asks the environment's shared answer this unit waits for before the runner admits the units.</summary>
-    public override void Prepare() => ProxmoxShared.For(_env)?.Resources.Prefetch();
+    public override Task? Prepare() => ProxmoxShared.For(_env)?.Resources.Prefetch();
 
     /// <summary>Cut off by the runner: the API did not answer in time (<see cref="ProxmoxCheckHelpers.CutOff"/>).</summary>
     internal override (CheckStatus Status, string Detail)? CutOffVerdict(string check, TimeSpan timeout)

@@ -27,7 +27,7 @@ public sealed class ClusterQuorumCheck : CheckUnit
     }
 
     /// <summary>Asks the environment's shared answer this unit waits for before the runner admits the units.</summary>
-    public override void Prepare() => ProxmoxShared.For(_env)?.ClusterStatus.Prefetch();
+    public override Task? Prepare() => ProxmoxShared.For(_env)?.ClusterStatus.Prefetch();
 
     public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
     {

@@ -227,12 +227,21 @@ public sealed class CheckRunner
             }
         }
 
-        // The answers many units share are asked before any unit is admitted (CheckUnit.Prepare): the one
-        // /cluster/resources answer every guest waits for must not queue behind the run's own pings and handshakes.
+        // The answers many units share are asked, and awaited, before any unit is admitted (CheckUnit.Prepare): the one
+        // /cluster/resources answer every guest waits for must not queue behind the run's own pings and handshakes. The
+        // wait is bounded (Deadline.SharedHead: a quarter of the check timeout) and ends at the run deadline; an answer
+        // that failed or has not come is the units' to meet within their own timeouts (a timed-out attempt is asked once
+        // more, SharedAnswer).
+        var shared = new HashSet<Task>();
         foreach (var unit in units)
         {
-            try { unit.Prepare(); }
+            try { if (unit.Prepare() is { IsCompleted: false } work) shared.Add(work); }
             catch (Exception) { /* the unit meets the same failure when it runs, and reports it */ }
+        }
+        if (shared.Count > 0)
+        {
+            try { await Task.WhenAll(shared).WaitAsync(Deadline.SharedHead(_options.CheckTimeout), runToken).ConfigureAwait(false); }
+            catch (Exception) { /* failed, late or cancelled: each unit waits or reports for itself */ }
         }
         try
         {

@@ -53,13 +53,12 @@ public abstract class CheckUnit
     public abstract Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Starts shared work this unit will wait for (the one answer many units share), without waiting for it. The runner
-    /// calls it for every unit before it admits any, so that answer is asked before the run's own flood of units
-    /// competes with it. Must be cheap, idempotent and never throw.
+    /// Starts shared work this unit will wait for (the one answer many units share) and returns it, or null when there
+    /// is none. The runner calls it for every unit before it admits any and waits for the returned work, bounded by the
+    /// deadline rule on the check timeout, so that answer is asked and read before the run's own flood of pings and SSH
+    /// handshakes competes with it for the CPU. Must be cheap, idempotent and never throw.
     /// </summary>
-    public virtual void Prepare()
-    {
-    }
+    public virtual Task? Prepare() => null;
 
     /// <summary>
     /// The verdict for <paramref name="check"/> (one the unit never reported) when the runner cut the unit off at its

@@ -62,11 +62,11 @@ public sealed class SharedAnswer<T>
     }
 
     /// <summary>
-    /// Starts the answer now without waiting for it. The runner calls it through <see cref="Execution.CheckUnit.Prepare"/>
-    /// before it admits any unit, so the one answer every guest waits for is asked before the run's own flood of pings and
-    /// SSH handshakes competes with it for the CPU.
+    /// Starts the answer now and returns the attempt (never throws). The runner calls it through
+    /// <see cref="Execution.CheckUnit.Prepare"/> and waits for it (bounded) before it admits any unit, so the one answer
+    /// every guest waits for is asked and read before the run's own flood of pings and SSH handshakes competes with it.
     /// </summary>
-    public void Prefetch() => Current();
+    public Task Prefetch() => Current();
 
     /// <summary>
     /// After <paramref name="failed"/> (an attempt this caller waited for) timed out: the attempt that replaced it (another
