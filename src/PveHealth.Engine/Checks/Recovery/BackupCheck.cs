@@ -62,7 +62,7 @@ public sealed class BackupCheck : CheckUnit
         IReadOnlyList<PveNotBackedUp> notBacked;
         try
         {
-            var resourcesTask = ProxmoxCheckHelpers.AwaitShared(shared.Proxmox.ResourcesAsync(ct), shared.Proxmox, reporter, ct);
+            var resourcesTask = ProxmoxCheckHelpers.AwaitShared(shared.Proxmox.Resources, reporter, ct);
             var statusTask = shared.ClusterStatusAsync(reporter, ct);
             var jobsTask = shared.GetAsync("cluster/backup", reporter, ct);
             var notTask = shared.GetAsync("cluster/backup-info/not-backed-up", reporter, ct);
@@ -73,7 +73,8 @@ public sealed class BackupCheck : CheckUnit
         }
         catch (ProxmoxApiException ex)
         {
-            foreach (var c in Checks) reporter.Report(c, ProxmoxCheckHelpers.StatusOf(ex), $"Proxmox API: {ex.Message}");
+            var (failed, detail) = ProxmoxCheckHelpers.GuestFailure(ex);
+            foreach (var c in Checks) reporter.Report(c, failed, detail);
             return;
         }
 

@@ -46,12 +46,13 @@ public sealed class SnapshotCheck : CheckUnit
         PveClusterStatus status;
         try
         {
-            resources = await ProxmoxCheckHelpers.AwaitShared(shared.Proxmox.ResourcesAsync(ct), shared.Proxmox, reporter, ct).ConfigureAwait(false);
+            resources = await ProxmoxCheckHelpers.AwaitShared(shared.Proxmox.Resources, reporter, ct).ConfigureAwait(false);
             status = await shared.ClusterStatusAsync(reporter, ct).ConfigureAwait(false);
         }
         catch (ProxmoxApiException ex)
         {
-            reporter.Report(SnapshotCheckName, ProxmoxCheckHelpers.StatusOf(ex), $"Proxmox API: {ex.Message}");
+            var (failed, detail) = ProxmoxCheckHelpers.GuestFailure(ex);
+            reporter.Report(SnapshotCheckName, failed, detail);
             return;
         }
         var maxAge = TimeSpan.FromDays(_env.Config.Snapshots?.MaxAgeDays ?? SnapshotCheckConfig.DefaultMaxAgeDays);
@@ -85,7 +86,9 @@ public sealed class SnapshotCheck : CheckUnit
             }
             catch (ProxmoxApiException ex)
             {
-                Report(reporter, x.Guest, (ProxmoxCheckHelpers.StatusOf(ex), $"snapshots could not be listed: {ex.Message}"));
+                Report(reporter, x.Guest, ex.IsNoAnswer
+                    ? (CheckStatus.Unknown, $"{ProxmoxCheckHelpers.CouldNotLook}snapshots could not be listed: {ex.Message}")
+                    : (ProxmoxCheckHelpers.StatusOf(ex), $"snapshots could not be listed: {ex.Message}"));
             }
             finally { gate.Release(); }
         }).ToList();
