@@ -256,9 +256,9 @@ Describe 'Recovery groups at 10 and 100 guests: requests grow with nodes and sto
         Write-Host "silent snapshot lists at -TimeoutSec 2: $(($rows | Group-Object Status | ForEach-Object { "$($_.Name) $($_.Count)" }) -join ', ') in $([math]::Round($silent.Seconds, 2)) s, $(Measure-Requests $silent.Requests 'GET /nodes/*/snapshot') lists asked"
         @($rows.Component | Sort-Object -Unique).Count | Should -Be 100
         Measure-Requests $silent.Requests 'GET /nodes/*/snapshot' | Should -Be 8   # one round, 8 at a time
-        $asked = @($rows | Where-Object Detail -like 'snapshots could not be listed: no answer*')
+        $asked = @($rows | Where-Object Detail -like '*snapshots could not be listed: no answer*')
         $asked.Count | Should -Be 8
-        foreach ($r in @($rows | Where-Object Detail -notlike 'snapshots could not be listed*')) {
+        foreach ($r in @($rows | Where-Object Detail -notlike '*snapshots could not be listed*')) {
             $r.Status | Should -Be 'Unknown' -Because $r.Detail
             $r.Detail | Should -Be 'not checked: the 2 s timeout ran out before its snapshot list was read (no snapshot list was answered within 2 s, so the sweep stopped); raise -TimeoutSec (timeoutSec) or exclude Snapshots for this environment'
         }
