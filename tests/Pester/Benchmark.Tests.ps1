@@ -4,15 +4,8 @@
 # Needs root (the lab's network namespace); skipped otherwise, never run elsewhere.
 
 BeforeDiscovery {
-    $script:BenchSkipReason = $null
-    if (-not $IsLinux) { $script:BenchSkipReason = 'the benchmark lab needs Linux network namespaces' }
-    elseif ((& id -u) -ne '0') { $script:BenchSkipReason = 'the benchmark needs root to create the lab namespace (ip netns add); run the tests as root' }
-    else {
-        foreach ($tool in 'nft', 'ssh', 'curl', 'ping', 'xargs', '/usr/bin/time', '/usr/sbin/sshd') {
-            if (-not $script:BenchSkipReason -and -not (Get-Command $tool -ErrorAction SilentlyContinue)) { $script:BenchSkipReason = "$tool is not installed (tools/install-prerequisites.sh)" }
-        }
-    }
-    if ($script:BenchSkipReason) { Write-Warning "Benchmark test skipped: $script:BenchSkipReason" }
+    Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    $script:BenchSkipReason = Get-LabSkipReason -Suite 'Benchmark test' -Tool nft, ssh, curl, ping, xargs, /usr/bin/time, /usr/sbin/sshd
 }
 
 Describe 'bench/Invoke-Benchmark.ps1 (tiny mode)' -Skip:([bool]$script:BenchSkipReason) {

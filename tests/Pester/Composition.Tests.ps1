@@ -3,11 +3,8 @@
 # Invoke-PveHealthCheck, looks a bare name up in the inventory for its address, takes several names and plain strings.
 
 BeforeDiscovery {
-    $script:LabSkipReason = $null
-    if (-not $IsLinux) { $script:LabSkipReason = 'the lab needs Linux network namespaces' }
-    elseif ((& id -u) -ne '0') { $script:LabSkipReason = 'the lab needs root to create a network namespace (ip netns add); run the tests as root' }
-    elseif (-not (Test-Path /usr/sbin/sshd)) { $script:LabSkipReason = 'openssh-server is not installed (tools/install-prerequisites.sh)' }
-    if ($script:LabSkipReason) { Write-Warning "Composition lab tests skipped: $script:LabSkipReason" }
+    Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    $script:LabSkipReason = Get-LabSkipReason -Suite 'Composition lab tests' -Tool /usr/sbin/sshd
 }
 
 BeforeAll {

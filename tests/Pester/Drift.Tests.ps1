@@ -5,16 +5,8 @@
 # Every check run happens inside the lab's namespace; the alert is read from the lab's real Prometheus.
 
 BeforeDiscovery {
-    $script:DriftSkipReason = $null
-    if (-not $IsLinux) { $script:DriftSkipReason = 'the lab needs Linux network namespaces' }
-    elseif ((& id -u) -ne '0') { $script:DriftSkipReason = 'the lab needs root to create a network namespace (run the tests as root)' }
-    else {
-        foreach ($tool in 'nft', 'curl', 'prometheus', 'prometheus-alertmanager', 'prometheus-node-exporter', 'node') {
-            if (-not $script:DriftSkipReason -and -not (Get-Command $tool -ErrorAction SilentlyContinue)) { $script:DriftSkipReason = "$tool is not installed (tools/install-prerequisites.sh)" }
-        }
-        if (-not $script:DriftSkipReason -and -not (Test-Path (Join-Path $PSScriptRoot '../Lab/node_modules/s3rver'))) { $script:DriftSkipReason = 's3rver is not installed (tools/install-prerequisites.sh runs npm ci in tests/Lab)' }
-    }
-    if ($script:DriftSkipReason) { Write-Warning "Drift lab tests skipped: $script:DriftSkipReason" }
+    Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    $script:DriftSkipReason = Get-LabSkipReason -Suite 'Drift lab tests' -Tool nft, curl, prometheus, prometheus-alertmanager, prometheus-node-exporter, node -NodeModule s3rver
 }
 
 BeforeAll {

@@ -7,16 +7,8 @@
 # with Write-Host so CI logs show it. Waits are bounded polls; the bounds are generous (the alert's for: is 60 s).
 
 BeforeDiscovery {
-    $script:E2ESkipReason = $null
-    if (-not $IsLinux) { $script:E2ESkipReason = 'the lab needs Linux network namespaces' }
-    elseif ((& id -u) -ne '0') { $script:E2ESkipReason = 'the lab needs root to create a network namespace (run the tests as root)' }
-    else {
-        foreach ($tool in 'nft', 'curl', 'prometheus', 'prometheus-alertmanager', 'prometheus-node-exporter', 'node') {
-            if (-not $script:E2ESkipReason -and -not (Get-Command $tool -ErrorAction SilentlyContinue)) { $script:E2ESkipReason = "$tool is not installed (tools/install-prerequisites.sh)" }
-        }
-        if (-not $script:E2ESkipReason -and -not (Test-Path (Join-Path $PSScriptRoot '../Lab/node_modules/s3rver'))) { $script:E2ESkipReason = 's3rver is not installed (tools/install-prerequisites.sh runs npm ci in tests/Lab)' }
-    }
-    if ($script:E2ESkipReason) { Write-Warning "End-to-end test skipped: $script:E2ESkipReason" }
+    Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    $script:E2ESkipReason = Get-LabSkipReason -Suite 'End-to-end test' -Tool nft, curl, prometheus, prometheus-alertmanager, prometheus-node-exporter, node -NodeModule s3rver
 }
 
 BeforeAll {

@@ -3,20 +3,8 @@
 # nothing behind. They need root (a network namespace); without it they are skipped, never run elsewhere.
 
 BeforeDiscovery {
-    $script:LabSkipReason = $null
-    if (-not $IsLinux) { $script:LabSkipReason = 'the lab needs Linux network namespaces' }
-    elseif ((& id -u) -ne '0') { $script:LabSkipReason = 'the lab needs root to create a network namespace (ip netns add); run the tests as root' }
-    else {
-        $probe = 'pvelab-probe-' + (Get-Random -Maximum 99999)
-        $null = & ip netns add $probe 2>&1
-        if ($LASTEXITCODE) { $script:LabSkipReason = "ip netns add failed here; the lab cannot make its namespace" }
-        else { $null = & ip netns delete $probe 2>&1 }
-        foreach ($tool in 'nft', 'ssh', 'ssh-keygen', 'curl', 'ping') {
-            if (-not $script:LabSkipReason -and -not (Get-Command $tool -ErrorAction SilentlyContinue)) { $script:LabSkipReason = "$tool is not installed (tools/install-prerequisites.sh)" }
-        }
-        if (-not $script:LabSkipReason -and -not (Test-Path /usr/sbin/sshd)) { $script:LabSkipReason = 'openssh-server is not installed (tools/install-prerequisites.sh)' }
-    }
-    if ($script:LabSkipReason) { Write-Warning "Lab tests skipped: $script:LabSkipReason" }
+    Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    $script:LabSkipReason = Get-LabSkipReason -Suite 'Lab tests' -Tool nft, ssh, ssh-keygen, curl, ping, /usr/sbin/sshd -ProbeNamespace
 }
 
 BeforeAll {

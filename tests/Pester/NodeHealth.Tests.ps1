@@ -5,11 +5,8 @@
 # Runs as root inside a network namespace (the lab); in loopback mode otherwise.
 
 BeforeDiscovery {
-    $script:LabSkipReason = $null
-    if (-not $IsLinux) { $script:LabSkipReason = 'the lab needs Linux' }
-    elseif ((& id -u) -ne '0') { $script:LabSkipReason = 'the lab needs root to create a network namespace (ip netns add); run the tests as root' }
-    elseif (-not (Test-Path /usr/sbin/sshd)) { $script:LabSkipReason = 'openssh-server is not installed (tools/install-prerequisites.sh)' }
-    if ($script:LabSkipReason) { Write-Warning "Node health lab tests skipped: $script:LabSkipReason" }
+    Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    $script:LabSkipReason = Get-LabSkipReason -Suite 'Node health lab tests' -Tool /usr/sbin/sshd
 }
 
 BeforeAll {

@@ -2,16 +2,8 @@
 # (tests/Lab/PveLab.psm1). Needs root; without it the tests are skipped.
 
 BeforeDiscovery {
-    $script:LabSkipReason = $null
-    if (-not $IsLinux) { $script:LabSkipReason = 'the lab needs Linux network namespaces' }
-    elseif ((& id -u) -ne '0') { $script:LabSkipReason = 'the lab needs root to create a network namespace (ip netns add); run the tests as root' }
-    else {
-        foreach ($tool in 'nft', 'ssh-keygen', 'ip') {
-            if (-not $script:LabSkipReason -and -not (Get-Command $tool -ErrorAction SilentlyContinue)) { $script:LabSkipReason = "$tool is not installed (tools/install-prerequisites.sh)" }
-        }
-        if (-not $script:LabSkipReason -and -not (Test-Path /usr/sbin/sshd)) { $script:LabSkipReason = 'openssh-server is not installed (tools/install-prerequisites.sh)' }
-    }
-    if ($script:LabSkipReason) { Write-Warning "Ping lab tests skipped: $script:LabSkipReason" }
+    Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    $script:LabSkipReason = Get-LabSkipReason -Suite 'Ping lab tests' -Tool nft, ssh-keygen, ip, /usr/sbin/sshd
 }
 
 BeforeAll {

@@ -5,12 +5,8 @@
 # own with no interface but lo (unshare -n) and reads the report from a file:// URL.
 
 BeforeDiscovery {
-    $script:LabSkipReason = $null
-    if (-not $IsLinux) { $script:LabSkipReason = 'the lab needs Linux network namespaces' }
-    elseif ((& id -u) -ne '0') { $script:LabSkipReason = 'the lab needs root to create a network namespace (ip netns add); run the tests as root' }
-    elseif (-not (Test-Path /usr/sbin/sshd)) { $script:LabSkipReason = 'openssh-server is not installed (tools/install-prerequisites.sh)' }
-    elseif (-not (Get-Command chromium -CommandType Application -ErrorAction Ignore)) { $script:LabSkipReason = 'chromium is not installed (tools/install-prerequisites.sh)' }
-    if ($script:LabSkipReason) { Write-Warning "Report lab tests skipped: $script:LabSkipReason" }
+    Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    $script:LabSkipReason = Get-LabSkipReason -Suite 'Report lab tests' -Tool /usr/sbin/sshd, chromium
 }
 
 BeforeAll {

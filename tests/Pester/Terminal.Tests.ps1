@@ -8,12 +8,8 @@
 # nothing else is touched.
 
 BeforeDiscovery {
-    $script:TermSkipReason = $null
-    if (-not $IsLinux) { $script:TermSkipReason = 'the lab needs Linux network namespaces' }
-    elseif ((& id -u) -ne '0') { $script:TermSkipReason = 'the lab needs root to create a network namespace (ip netns add); run the tests as root' }
-    elseif (-not (Test-Path /usr/sbin/sshd)) { $script:TermSkipReason = 'openssh-server is not installed (tools/install-prerequisites.sh)' }
-    elseif (-not (Get-Command tmux -CommandType Application -ErrorAction Ignore)) { $script:TermSkipReason = 'tmux is not installed (tools/install-prerequisites.sh)' }
-    if ($script:TermSkipReason) { Write-Warning "Terminal tests skipped: $script:TermSkipReason" }
+    Import-Module (Join-Path $PSScriptRoot '../Support/TestHelpers.psm1') -Force
+    $script:TermSkipReason = Get-LabSkipReason -Suite 'Terminal tests' -Tool /usr/sbin/sshd, tmux
 }
 
 BeforeAll {

@@ -142,6 +142,32 @@ function Get-DashboardQuery {
     }
 }
 
+# Why a lab test file cannot run on this machine, or $null (and then it runs): Linux, root, optionally a namespace that
+# can really be made, the programs it names (a command name or an absolute path) and the lab's npm modules it names.
+# Used in BeforeDiscovery so that a file's lab Describe blocks are skipped with the reason, never half-run.
+function Get-LabSkipReason {
+    param([Parameter(Mandatory)] [string] $Suite, [string[]] $Tool = @(), [string[]] $NodeModule = @(), [switch] $ProbeNamespace)
+    $reason = $null
+    if (-not $IsLinux) { $reason = 'the lab needs Linux network namespaces' }
+    elseif ((& id -u) -ne '0') { $reason = 'the lab needs root to create a network namespace (ip netns add); run the tests as root' }
+    if (-not $reason -and $ProbeNamespace) {
+        $probe = 'pvelab-probe-' + (Get-Random -Maximum 99999)
+        $null = & ip netns add $probe 2>&1
+        if ($LASTEXITCODE) { $reason = 'ip netns add failed here; the lab cannot make its namespace' }
+        else { $null = & ip netns delete $probe 2>&1 }
+    }
+    foreach ($t in $Tool) {
+        if ($reason) { break }
+        if ($t -eq '/usr/sbin/sshd') { if (-not (Test-Path $t)) { $reason = 'openssh-server is not installed (tools/install-prerequisites.sh)' } }
+        elseif (-not (Get-Command $t -CommandType Application -ErrorAction Ignore)) { $reason = "$t is not installed (tools/install-prerequisites.sh)" }
+    }
+    foreach ($m in $NodeModule) {
+        if (-not $reason -and -not (Test-Path (Join-Path $PSScriptRoot "../Lab/node_modules/$m"))) { $reason = "$m is not installed (tools/install-prerequisites.sh runs npm ci in tests/Lab)" }
+    }
+    if ($reason) { Write-Warning "$Suite skipped: $reason" }
+    $reason
+}
+
 # The reset proxy (reset-proxy.js, loopback only): resets the first -Resets connections, forwards later ones to -To;
 # its port, and its connection count on request. Needs node.
 function Start-ResetProxy {
@@ -168,4 +194,4 @@ function Stop-ResetProxy {
     if (-not $Proxy.Process.WaitForExit(5000)) { $Proxy.Process.Kill() }
 }
 
-Export-ModuleMember -Function Start-ResetProxy, Get-ResetProxyCount, Stop-ResetProxy, Start-TestPrometheus, Invoke-TestPromQuery, Wait-TestPrometheus, Stop-TestPrometheus, Get-DashboardQuery, Invoke-Program, Get-PwshCommand, Get-PveHealthModulePath, Invoke-FreshPwsh, New-TestConfig
+Export-ModuleMember -Function Get-LabSkipReason, Start-ResetProxy, Get-ResetProxyCount, Stop-ResetProxy, Start-TestPrometheus, Invoke-TestPromQuery, Wait-TestPrometheus, Stop-TestPrometheus, Get-DashboardQuery, Invoke-Program, Get-PwshCommand, Get-PveHealthModulePath, Invoke-FreshPwsh, New-TestConfig

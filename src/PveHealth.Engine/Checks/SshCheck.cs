@@ -24,6 +24,8 @@ public sealed class SshCheck : CheckUnit
     private readonly Guest _guest;
     private readonly SshConfig _ssh;
     private readonly EnvironmentContext _env;
+    /// <summary>1 while the connection and handshake are under way (what a cut-off then means: no SSH answer).</summary>
+    private int _connecting;
 
     public SshCheck(Guest guest, SshConfig ssh, EnvironmentContext env, IReadOnlyList<string> checks)
         : base(guest.Environment, guest.Name, guest.Kind.ToString(), guest.Address ?? string.Empty, checks)
@@ -59,7 +61,7 @@ public sealed class SshCheck : CheckUnit
 
         // The connection and handshake get the unit's remaining budget, so a silent guest is reported by
         // this check (with Docker Skipped) rather than by the runner's cut-off.
-        var connectBudget = reporter.Remaining;
+        var connectBudget = ConnectBudget ?? reporter.Remaining;
         var connection = new ConnectionInfo(_guest.Address, _ssh.Port, user, new PrivateKeyAuthenticationMethod(user, key))
         {
             Timeout = connectBudget,
@@ -69,7 +71,10 @@ public sealed class SshCheck : CheckUnit
         connectDeadline.CancelAfter(connectBudget);
         string? rejected = null;
         var client = NewClient();
-        if (!await ConnectConfirmedAsync().ConfigureAwait(false))
+        Volatile.Write(ref _connecting, 1);
+        var connected = await ConnectConfirmedAsync().ConfigureAwait(false);
+        Volatile.Write(ref _connecting, 0);
+        if (!connected)
         {
             client.Dispose();
             return;
@@ -132,7 +137,7 @@ public sealed class SshCheck : CheckUnit
                 // Our own connect deadline, a little inside the unit's timeout: the check answers for itself
                 // (Ssh Critical, Docker Skipped) instead of being cut off as "timed out".
                 // Worded with the unit's timeout, not the remaining budget, so the same fault always gives the same detail.
-                Fail(reporter, CheckStatus.Critical, $"no SSH answer from {_guest.Address}:{_ssh.Port} within {reporter.Timeout.TotalSeconds:0.#} s");
+                Fail(reporter, CheckStatus.Critical, NoAnswer(reporter.Timeout));
                 return false;
             }
             catch (ConfirmedFailureException confirmed)
@@ -239,23 +244,42 @@ public sealed class SshCheck : CheckUnit
 
     private void Fail(CheckReporter reporter, CheckStatus status, string detail)
     {
-        if (Runs(SshName))
+        foreach (var check in Checks)
         {
-            reporter.Report(SshName, status, detail);
-            if (Runs(DockerName)) reporter.Report(DockerName, CheckStatus.Skipped, "skipped: SSH failed", TimeSpan.Zero);
-        }
-        else if (Runs(DockerName))
-        {
-            // Ssh itself is excluded: the Docker verdict carries the reason.
-            reporter.Report(DockerName, status, $"cannot reach Docker over SSH: {detail}");
+            if (FailedVerdict(check, status, detail) is { } v) reporter.Report(check, v.Status, v.Detail, check == DockerName && Runs(SshName) ? TimeSpan.Zero : null);
         }
     }
+
+    /// <summary>
+    /// What <paramref name="check"/> says when the SSH connection failed with <paramref name="detail"/>: Ssh the failure,
+    /// Docker Skipped (one page per cause), or Docker the failure when Ssh itself is excluded.
+    /// </summary>
+    private (CheckStatus Status, string Detail)? FailedVerdict(string check, CheckStatus status, string detail)
+    {
+        if (check == SshName) return (status, detail);
+        if (check != DockerName) return null;
+        return Runs(SshName) ? (CheckStatus.Skipped, "skipped: SSH failed") : (status, $"cannot reach Docker over SSH: {detail}");
+    }
+
+    /// <summary>Cut off by the runner while connecting: the same verdicts as the check's own connect deadline gives.</summary>
+    internal override (CheckStatus Status, string Detail)? CutOffVerdict(string check, TimeSpan timeout)
+        => Volatile.Read(ref _connecting) == 1 ? FailedVerdict(check, CheckStatus.Critical, NoAnswer(timeout)) : null;
+
+    /// <summary>The one wording of a guest that did not complete the SSH handshake within the unit's timeout.</summary>
+    private string NoAnswer(TimeSpan timeout)
+        => $"no SSH answer from {_guest.Address}:{_ssh.Port} within {timeout.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} s";
+
+    /// <summary>
+    /// Tests only: the connect budget instead of <see cref="CheckReporter.Remaining"/>. Longer than the unit's timeout,
+    /// the runner's cut-off comes first, as it can on a loaded machine.
+    /// </summary>
+    internal TimeSpan? ConnectBudget { get; init; }
 
     private string Describe(Exception ex, string user, TimeSpan timeout) => ex switch
     {
         SocketException { SocketErrorCode: SocketError.ConnectionRefused } => $"connection refused by {_guest.Address}:{_ssh.Port} (sshd not running?)",
         SocketException { SocketErrorCode: SocketError.TimedOut } or SshOperationTimeoutException or OperationCanceledException
-            => $"no SSH answer from {_guest.Address}:{_ssh.Port} within {timeout.TotalSeconds:0.#} s",
+            => NoAnswer(timeout),
         SocketException { SocketErrorCode: SocketError.HostUnreachable or SocketError.NetworkUnreachable } s => $"{_guest.Address} unreachable: {s.Message}",
         SocketException s => $"cannot connect to {_guest.Address}:{_ssh.Port}: {s.Message}",
         SshAuthenticationException => $"authentication failed for {user} with key {_ssh.KeyFile}",

@@ -151,6 +151,7 @@ public sealed class CheckRunner
 
                 string? failure = null;
                 var status = CheckStatus.Critical;
+                var cutOff = false; // the unit's timeout, not the run's deadline or a failure
                 try
                 {
                     // WaitAsync bounds the wait even when the unit ignores its token.
@@ -159,6 +160,7 @@ public sealed class CheckRunner
                 catch (TimeoutException)
                 {
                     failure = $"timed out after {Seconds(timeout)} s";
+                    cutOff = true;
                 }
                 catch (OperationCanceledException) when (userToken.IsCancellationRequested)
                 {
@@ -174,6 +176,7 @@ public sealed class CheckRunner
                 catch (OperationCanceledException) when (unitCts.IsCancellationRequested)
                 {
                     failure = $"timed out after {Seconds(timeout)} s";
+                    cutOff = true;
                 }
                 catch (Exception ex)
                 {
@@ -187,6 +190,17 @@ public sealed class CheckRunner
 
                 fraction = clock.Elapsed / timeout;
                 var unanswered = reporter.Seal(completed: failure is null);
+                if (cutOff)
+                {
+                    // One fault, one form: a unit that words this fault itself (Ssh: "no SSH answer") does so here too.
+                    var generic = new List<string>();
+                    foreach (var check in unanswered)
+                    {
+                        if (unit.CutOffVerdict(check, timeout) is { } own) reporter.ReportMissing([check], own.Status, own.Detail);
+                        else generic.Add(check);
+                    }
+                    unanswered = generic;
+                }
                 if (unanswered.Count > 0)
                 {
                     // A unit that ends without answering for a declared check is the checker's own fault: Unknown.

@@ -52,6 +52,14 @@ public abstract class CheckUnit
     /// </summary>
     public abstract Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The verdict for <paramref name="check"/> (one the unit never reported) when the runner cut the unit off at its
+    /// <paramref name="timeout"/>: a unit that words a fault at its own deadline ("no SSH answer within 5 s") gives the
+    /// same words here, so the same fault has one form whichever deadline fires first (on a loaded machine the runner's
+    /// can). Null: the runner's Critical "timed out after N s".
+    /// </summary>
+    internal virtual (CheckStatus Status, string Detail)? CutOffVerdict(string check, TimeSpan timeout) => null;
+
     /// <summary>Human description for the dry run ("What if: ...").</summary>
     public virtual string Describe(string check) => Target.Length == 0 ? $"{check} on {Component}" : $"{check} on {Component} ({Target})";
 
