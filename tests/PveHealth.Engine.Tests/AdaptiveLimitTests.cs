@@ -83,19 +83,65 @@ public class AdaptiveLimitTests
     }
 
     [Fact]
-    public void A_shared_bottleneck_keeps_healthy_units_inside_their_timeout()
+    public void Units_listening_in_silence_wait_side_by_side_and_the_run_takes_one_timeout()
     {
-        // A server that takes 30 ms of exclusive work per unit: 64 at once would wait 1.9 s, beyond the 1.2 s timeout.
+        // 30 mute guests (Listening, never Heard) at a 2 s timeout: the limit starts at 8, but a silent listener frees its
+        // slot after a tenth of its timeout, so all 30 wait at once. Before: waves of 8 freed at half the timeout (5 s).
+        var inside = 0;
+        var peak = 0;
+        var units = Enumerable.Range(0, 30).Select(i => (CheckUnit)new SlowUnit($"mute{i}", async (r, ct) =>
+        {
+            var now = Interlocked.Increment(ref inside);
+            InterlockedMax(ref peak, now);
+            try
+            {
+                r.Listening();
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            finally { Interlocked.Decrement(ref inside); }
+        })).ToList();
+        var clock = Stopwatch.StartNew();
+        var results = new CheckRunner(new RunOptions { ThrottleLimit = 64, CheckTimeout = TimeSpan.FromSeconds(2) })
+            .Run(units, CancellationToken.None).OfType<ResultEvent>().Select(e => e.Result).ToList();
+        clock.Stop();
+        Assert.Equal(30, results.Count);
+        Assert.Single(results.Select(r => (r.Status, r.Detail)).Distinct());
+        Assert.Equal(30, peak);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2 * 1.5 + 1), $"took {clock.Elapsed}");
+    }
+
+    [Theory]
+    [InlineData("not listening")]
+    [InlineData("first word at once")]
+    [InlineData("first word queued")]
+    public void A_shared_bottleneck_keeps_healthy_units_inside_their_timeout(string firstWord)
+    {
+        // A server that takes 30 ms of exclusive work per unit (the slow sshd's key exchange): 64 at once would wait 1.9 s,
+        // beyond the 1.2 s timeout. A listening unit hears the server's first word at once, or only when the server gets to
+        // it (a server too busy to even say hello): listening must not lift the limit.
         var server = new SemaphoreSlim(1, 1);
         var units = Enumerable.Range(0, 150).Select(i => (CheckUnit)new SlowUnit($"g{i}", async (r, ct) =>
         {
+            if (firstWord != "not listening") r.Listening();
+            if (firstWord == "first word at once") r.Heard();
             await server.WaitAsync(ct);
-            try { await Task.Delay(30, ct); } finally { server.Release(); }
+            try
+            {
+                if (firstWord == "first word queued") r.Heard();
+                await Task.Delay(30, ct);
+            }
+            finally { server.Release(); }
             r.Report("Ssh", CheckStatus.Ok, "ok");
         })).ToList();
         var results = new CheckRunner(new RunOptions { ThrottleLimit = 64, CheckTimeout = TimeSpan.FromMilliseconds(1200) })
             .Run(units, CancellationToken.None).OfType<ResultEvent>().Select(e => e.Result).ToList();
         var timedOut = results.Count(r => r.Status != CheckStatus.Ok);
         Assert.True(timedOut <= 15, $"{timedOut} of 150 healthy units timed out");
+    }
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while ((seen = Volatile.Read(ref target)) < value && Interlocked.CompareExchange(ref target, value, seen) != seen) { }
     }
 }

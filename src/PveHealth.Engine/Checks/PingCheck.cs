@@ -66,6 +66,8 @@ public sealed class PingCheck : CheckUnit
             var started = Stopwatch.GetTimestamp();
             var interval = _settings.Count > 1 ? Min(_settings.Interval, budget / (2 * _settings.Count)) : TimeSpan.Zero;
             var echoes = new List<Task<IcmpEchoResult>>(_settings.Count);
+            // Waiting for replies costs nothing: a guest silent for a while frees the unit's slot of the runner's limit.
+            reporter.Listening();
             for (int k = 0; k < _settings.Count; k++)
             {
                 if (k > 0 && interval > TimeSpan.Zero) await Task.Delay(interval, cancellationToken).ConfigureAwait(false);
@@ -73,6 +75,10 @@ public sealed class PingCheck : CheckUnit
                 if (left <= TimeSpan.Zero) break;
                 var echo = lease.Socket.EchoAsync(ip, left, cancellationToken);
                 echoes.Add(echo);
+                _ = echo.ContinueWith(static (t, r) =>
+                {
+                    if (t.Result.Outcome != IcmpEchoOutcome.TimedOut) ((CheckReporter)r!).Heard();
+                }, reporter, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 // A send that fails at once (no route, a local filter) fails the same way for every echo.
                 if (echo.IsFaulted) break;
             }

@@ -72,6 +72,7 @@ public sealed class SshCheck : CheckUnit
         string? rejected = null;
         var client = NewClient();
         Volatile.Write(ref _connecting, 1);
+        reporter.Listening();
         var connected = await ConnectConfirmedAsync().ConfigureAwait(false);
         Volatile.Write(ref _connecting, 0);
         if (!connected)
@@ -87,6 +88,8 @@ public sealed class SshCheck : CheckUnit
         SshClient NewClient()
         {
         var c = new SshClient(connection);
+        // The server's identification string: it speaks, and the costly key exchange follows (the unit keeps its slot).
+        c.ServerIdentificationReceived += (_, _) => reporter.Heard();
         c.HostKeyReceived += (_, e) =>
         {
             var fingerprint = KnownHosts.Fingerprint(e.HostKey);

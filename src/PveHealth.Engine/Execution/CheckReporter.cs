@@ -145,6 +145,29 @@ public sealed class CheckReporter
         }
     }
 
+
+    private int _listening;
+    private int _heard;
+
+    /// <summary>
+    /// The unit now waits for its target's first word (a TCP connect and an SSH server's identification, an echo reply):
+    /// a wait that costs no CPU, so if it lasts the unit's slot of the runner's concurrency limit goes to the next unit of
+    /// its kind (AdaptiveLimit.SilentAfter). Call <see cref="Heard"/> when the target speaks.
+    /// </summary>
+    public void Listening() => Interlocked.Exchange(ref _listening, 1);
+
+    /// <summary>The target said its first word: the unit keeps (or takes back) its slot for what follows.</summary>
+    public void Heard()
+    {
+        if (Interlocked.Exchange(ref _heard, 1) == 0) OnHeard?.Invoke();
+    }
+
+    /// <summary>True while the unit listens and has heard nothing: its slot may go to the next unit.</summary>
+    internal bool ListeningInSilence => Volatile.Read(ref _listening) == 1 && Volatile.Read(ref _heard) == 0;
+
+    /// <summary>Called once, when the unit first hears from its target (the runner's limit learns the time to first word).</summary>
+    internal Action? OnHeard { get; set; }
+
     /// <summary>True once the unit has reported an Ok result (the runner's concurrency limit learns from these).</summary>
     internal bool AnsweredOk { get; private set; }
 

@@ -102,16 +102,14 @@ public sealed class CheckRunner
             var reporter = new CheckReporter(unit, r => Post(new ResultEvent(r)), clock);
             var acquired = false;
             var limit = limits[unit.GetType()];
-            var limited = false;
-            var slotHeld = 0; // 1 while this unit holds a slot of its kind's limit
+            AdaptiveLimit.Slot? slot = null;
             double? fraction = null;
             try
             {
                 try
                 {
                     await limit.WaitAsync(runToken).ConfigureAwait(false);
-                    limited = true;
-                    slotHeld = 1;
+                    slot = new AdaptiveLimit.Slot(limit);
                     await throttle.WaitAsync(runToken).ConfigureAwait(false);
                     acquired = true;
                     // A slot freed by the deadline itself must not start new work.
@@ -133,11 +131,23 @@ public sealed class CheckRunner
                 reporter.Timeout = timeout;
                 using var unitCts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
                 unitCts.CancelAfter(timeout);
-                // A unit that has reported nothing at half its timeout is waiting on a silent host (a stopped
-                // guest), not on a shared resource: its slot goes to the next unit of its kind.
+                // The limit is about handshake cost, not waiting: a unit listening for its target's first word that hears
+                // nothing for a while (a stopped guest, a port that accepts and never speaks) gives its slot to the next unit
+                // of its kind, so silent guests wait side by side, and takes it back if it speaks after all; any unit that has
+                // reported nothing at half its timeout gives its slot back too (AdaptiveLimit).
+                var mine = slot!;
+                reporter.OnHeard = () =>
+                {
+                    limit.Heard(clock.Elapsed / timeout);
+                    mine.Heard();
+                };
+                _ = Task.Delay(timeout * limit.SilentAfter, unitCts.Token).ContinueWith(t =>
+                {
+                    if (t.IsCompletedSuccessfully && reporter.ListeningInSilence) mine.FreeInSilence();
+                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 _ = Task.Delay(timeout * AdaptiveLimit.SlowFraction, unitCts.Token).ContinueWith(t =>
                 {
-                    if (t.IsCompletedSuccessfully && !reporter.AnsweredAny && Interlocked.Exchange(ref slotHeld, 0) == 1) limit.Release();
+                    if (t.IsCompletedSuccessfully && !reporter.AnsweredAny) mine.FreeLate();
                 }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 Task work;
                 try
@@ -214,16 +224,7 @@ public sealed class CheckRunner
             finally
             {
                 if (acquired) throttle.Release();
-                if (limited)
-                {
-                    var held = Interlocked.Exchange(ref slotHeld, 0) == 1;
-                    if (fraction is double f)
-                    {
-                        if (held) limit.Release(reporter.AnsweredOk, f);
-                        else limit.Learn(reporter.AnsweredOk, f, pump: true);
-                    }
-                    else if (held) limit.Release();
-                }
+                slot?.End(reporter.AnsweredOk, fraction);
                 var done = Interlocked.Increment(ref completed);
                 Post(new ProgressEvent(done, units.Count, unit.ToString(), unit));
             }
