@@ -81,6 +81,78 @@ Describe 'Alertmanager Telegram route (deploy/alertmanager/telegram.yml)' {
     }
 }
 
+# Issue 12, one page per cause when the Proxmox API fails: the shipped inhibit rules in a real Alertmanager (its Telegram
+# receiver replaced by one that sends nowhere), fed through its API with alerts labelled as health-alerts.yml labels them
+# (status "critical" for a finding, "unknown" for a check that could not look).
+Describe 'Alertmanager inhibit rules against a real Alertmanager (deploy/alertmanager/telegram.yml)' {
+    BeforeAll {
+        $folder = (New-Item -ItemType Directory -Force (Join-Path $script:Work 'alertmanager')).FullName
+        $shipped = Get-Content -Raw (Join-Path $script:Deploy 'alertmanager/telegram.yml')
+        $config = Join-Path $folder 'alertmanager.yml'
+        $shipped.Substring(0, ([regex]::Match($shipped, '(?m)^receivers:')).Index) + "receivers:`n  - name: `"null`"`n  - name: telegram`n" |
+            Set-Content -LiteralPath $config -Encoding utf8NoBOM
+        $l = [Net.Sockets.TcpListener]::new([Net.IPAddress]::Loopback, 0); $l.Start(); $port = $l.LocalEndpoint.Port; $l.Stop()
+        $script:AmUrl = "http://127.0.0.1:$port"
+        # No cluster listener: this Alertmanager talks to nobody.
+        $script:Am = Start-Process -FilePath 'prometheus-alertmanager' -PassThru -ArgumentList @(
+            "--config.file=$config", "--storage.path=$(Join-Path $folder 'data')", "--web.listen-address=127.0.0.1:$port", '--cluster.listen-address=') `
+            -RedirectStandardOutput (Join-Path $folder 'am.out') -RedirectStandardError (Join-Path $folder 'am.err')
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        do {
+            try { $null = Invoke-RestMethod "$AmUrl/-/ready" -TimeoutSec 2; $script:AmReady = $true }
+            catch { $script:AmReady = $false; Start-Sleep -Milliseconds 200 }
+        } until ($AmReady -or [DateTime]::UtcNow -gt $deadline)
+    }
+    AfterAll {
+        if ($script:Am) {
+            Stop-Process -Id $script:Am.Id -ErrorAction SilentlyContinue
+            $null = $script:Am.WaitForExit(5000)
+        }
+    }
+
+    It 'an API that did not answer pages once (Quorum); the guests that could not look are held back, findings and Ping still page' {
+        $AmReady | Should -BeTrue -Because (Get-Content -Raw (Join-Path $script:Work 'alertmanager/am.err') -ErrorAction SilentlyContinue)
+        $ends = [DateTimeOffset]::UtcNow.AddHours(1).ToString('o')
+        $alerts = @(
+            # environment, component, type, check, status
+            @('prod', 'cluster', 'Cluster', 'Quorum', 'critical'),      # the API did not answer: the one page
+            @('prod', 'web-01', 'Vm', 'ApiStatus', 'unknown'),          # could not look
+            @('prod', 'web-01', 'Vm', 'GuestAgent', 'unknown'),
+            @('prod', 'web-01', 'Vm', 'BackupAge', 'unknown'),
+            @('prod', 'web-01', 'Vm', 'Ping', 'critical'),              # really down: its own evidence, not from the API
+            @('prod', 'db-01', 'Vm', 'ApiStatus', 'critical'),          # stopped (read before the API failed): a finding
+            @('prod', 'db-01', 'Vm', 'Ssh', 'critical'),                # what a stopped guest fails
+            @('lab', 'app-01', 'Lxc', 'ApiStatus', 'unknown')           # another environment, whose Quorum does not fail
+        ) | ForEach-Object {
+            @{ labels = [ordered]@{ alertname = 'InfraHealthCheckFailed'; severity = 'critical'; status = $_[4]; environment = $_[0]; component = $_[1]; type = $_[2]; check = $_[3] }; endsAt = $ends }
+        }
+        Invoke-RestMethod -Method Post -Uri "$AmUrl/api/v2/alerts" -ContentType 'application/json' -Body (ConvertTo-Json -Depth 5 -InputObject @($alerts)) -TimeoutSec 10
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        do {
+            # Invoke-RestMethod writes a JSON array as one object: ForEach-Object unrolls it.
+            $all = @(Invoke-RestMethod "$AmUrl/api/v2/alerts?active=true&inhibited=true&silenced=true&unprocessed=true" -TimeoutSec 10 | ForEach-Object { $_ })
+            $done = $all.Count -eq $alerts.Count -and -not ($all | Where-Object { $_.status.state -eq 'unprocessed' })
+            if (-not $done) { Start-Sleep -Milliseconds 200 }
+        } until ($done -or [DateTime]::UtcNow -gt $deadline)
+        $states = [ordered]@{}
+        foreach ($a in $all | Sort-Object { "$($_.labels.environment)/$($_.labels.component)/$($_.labels.check)" }) {
+            $states["$($a.labels.environment)/$($a.labels.component)/$($a.labels.check)"] = $a.status.state
+            if ($a.status.state -eq 'suppressed') { @($a.status.inhibitedBy).Count | Should -BeGreaterThan 0 }
+        }
+        Write-Host "Alertmanager states: $(($states.GetEnumerator() | ForEach-Object { "$($_.Key) $($_.Value)" }) -join '; ')"
+        ($states.GetEnumerator() | ForEach-Object { "$($_.Key) $($_.Value)" }) | Should -Be @(
+            'lab/app-01/ApiStatus active'
+            'prod/cluster/Quorum active'
+            'prod/db-01/ApiStatus active'
+            'prod/db-01/Ssh suppressed'
+            'prod/web-01/ApiStatus suppressed'
+            'prod/web-01/BackupAge suppressed'
+            'prod/web-01/GuestAgent suppressed'
+            'prod/web-01/Ping active'
+        )
+    }
+}
+
 Describe 'systemd units (deploy/systemd)' {
     BeforeAll {
         $script:Service = Get-Content -Raw (Join-Path $script:Deploy 'systemd/pve-health-check.service')

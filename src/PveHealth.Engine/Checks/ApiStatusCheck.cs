@@ -9,8 +9,10 @@ namespace PveHealth.Checks;
 /// <c>/cluster/resources?type=vm</c> answer (one request for all guests). running is Ok; stopped is Critical;
 /// unknown (the guest's node is offline) is explained by the node's state from <c>/cluster/status</c>; a guest missing
 /// from the answer is looked up with <c>status/current</c> to tell "deleted" (Critical) from "the token may not see it"
-/// (Unknown). When the API cannot be asked, the result is Critical with the API's reason, or Unknown when the trouble is
-/// the checker's own (missing secret, rejected token, missing permission).
+/// (Unknown). When the API did not answer (timeout, refused, a 5xx of its own) the result is Unknown "could not look: ..."
+/// in the same words for every guest (the API's failure is the environment's Quorum row); other API failures are
+/// Critical with the API's reason, or Unknown when the trouble is the checker's own (missing secret, rejected token,
+/// missing permission): <see cref="ProxmoxCheckHelpers.GuestFailure"/>.
 /// </summary>
 public sealed class ApiStatusCheck : CheckUnit
 {
@@ -26,12 +28,19 @@ public sealed class ApiStatusCheck : CheckUnit
         _env = env;
     }
 
+    /// <summary>Asks the environment's shared answer this unit waits for before the runner admits the units.</summary>
+    public override void Prepare() => ProxmoxShared.For(_env)?.Resources.Prefetch();
+
+    /// <summary>Cut off by the runner: the API did not answer in time (<see cref="ProxmoxCheckHelpers.CutOff"/>).</summary>
+    internal override (CheckStatus Status, string Detail)? CutOffVerdict(string check, TimeSpan timeout)
+        => ProxmoxCheckHelpers.CutOff(ProxmoxShared.For(_env)!, timeout);
+
     public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
     {
         var shared = ProxmoxShared.For(_env)!;
         try
         {
-            var resources = await ProxmoxCheckHelpers.AwaitShared(shared.ResourcesAsync(cancellationToken), shared, reporter, cancellationToken).ConfigureAwait(false);
+            var resources = await ProxmoxCheckHelpers.AwaitShared(shared.Resources, reporter, cancellationToken).ConfigureAwait(false);
             var row = ProxmoxShared.Find(resources, _guest);
             if (row is null)
             {
@@ -58,7 +67,8 @@ public sealed class ApiStatusCheck : CheckUnit
         }
         catch (ProxmoxApiException ex)
         {
-            reporter.Report(Name, ProxmoxCheckHelpers.StatusOf(ex), $"Proxmox API: {ex.Message}");
+            var (status, detail) = ProxmoxCheckHelpers.GuestFailure(ex);
+            reporter.Report(Name, status, detail);
         }
     }
 
@@ -67,7 +77,7 @@ public sealed class ApiStatusCheck : CheckUnit
         PveClusterStatus status;
         try
         {
-            status = await ProxmoxCheckHelpers.AwaitShared(shared.ClusterStatusAsync(ct), shared, reporter, ct).ConfigureAwait(false);
+            status = await ProxmoxCheckHelpers.AwaitShared(shared.ClusterStatus, reporter, ct).ConfigureAwait(false);
         }
         catch (ProxmoxApiException ex)
         {

@@ -28,7 +28,7 @@ internal sealed class ClusterCheckProvider : IServiceCheckProvider
     internal static Task<PveClusterStatus> StatusAsync(EnvironmentContext env, CheckReporter reporter, CancellationToken ct)
     {
         var shared = ProxmoxShared.For(env)!;
-        return ProxmoxCheckHelpers.AwaitShared(shared.ClusterStatusAsync(ct), shared, reporter, ct);
+        return ProxmoxCheckHelpers.AwaitShared(shared.ClusterStatus, reporter, ct);
     }
 
     /// <summary>"2 of 3 nodes online (pve3 offline)".</summary>

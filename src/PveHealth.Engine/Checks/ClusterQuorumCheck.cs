@@ -26,6 +26,9 @@ public sealed class ClusterQuorumCheck : CheckUnit
         _env = env;
     }
 
+    /// <summary>Asks the environment's shared answer this unit waits for before the runner admits the units.</summary>
+    public override void Prepare() => ProxmoxShared.For(_env)?.ClusterStatus.Prefetch();
+
     public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
     {
         try

@@ -27,13 +27,20 @@ public sealed class GuestAgentCheck : CheckUnit
         _env = env;
     }
 
+    /// <summary>Asks the environment's shared answer this unit waits for before the runner admits the units.</summary>
+    public override void Prepare() => ProxmoxShared.For(_env)?.Resources.Prefetch();
+
+    /// <summary>Cut off by the runner: the API did not answer in time (<see cref="ProxmoxCheckHelpers.CutOff"/>).</summary>
+    internal override (CheckStatus Status, string Detail)? CutOffVerdict(string check, TimeSpan timeout)
+        => ProxmoxCheckHelpers.CutOff(ProxmoxShared.For(_env)!, timeout);
+
     public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
     {
         var shared = ProxmoxShared.For(_env)!;
         try
         {
             var client = shared.RequireClient();
-            var resources = await ProxmoxCheckHelpers.AwaitShared(shared.ResourcesAsync(cancellationToken), shared, reporter, cancellationToken).ConfigureAwait(false);
+            var resources = await ProxmoxCheckHelpers.AwaitShared(shared.Resources, reporter, cancellationToken).ConfigureAwait(false);
             var row = ProxmoxShared.Find(resources, _guest);
             string node;
             int vmid;
@@ -76,7 +83,8 @@ public sealed class GuestAgentCheck : CheckUnit
                     reporter.Report(Name, CheckStatus.Critical, ex.Message);
                     break;
                 default:
-                    reporter.Report(Name, ProxmoxCheckHelpers.StatusOf(ex), $"Proxmox API: {ex.Message}");
+                    var (status, detail) = ProxmoxCheckHelpers.GuestFailure(ex);
+                    reporter.Report(Name, status, detail);
                     break;
             }
         }

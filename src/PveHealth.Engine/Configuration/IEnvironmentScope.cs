@@ -13,6 +13,9 @@ public interface IEnvironmentScope
     /// <summary>The environment's check timeout (a client's default wait).</summary>
     TimeSpan CheckTimeout { get; }
 
+    /// <summary>What is left of the run's deadline: no shared request of the environment is given more.</summary>
+    TimeSpan RunRemaining { get; }
+
     /// <summary>Gets or creates a resource shared by the checks of this environment (thread-safe, created once).</summary>
     T Shared<T>(string key, Func<T> create) where T : class;
 }

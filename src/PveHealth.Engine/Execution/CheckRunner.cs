@@ -230,6 +230,13 @@ public sealed class CheckRunner
             }
         }
 
+        // The answers many units share are asked before any unit is admitted (CheckUnit.Prepare): the one
+        // /cluster/resources answer every guest waits for must not queue behind the run's own pings and handshakes.
+        foreach (var unit in units)
+        {
+            try { unit.Prepare(); }
+            catch (Exception) { /* the unit meets the same failure when it runs, and reports it */ }
+        }
         try
         {
             var tasks = new Task[units.Count];

@@ -53,6 +53,15 @@ public abstract class CheckUnit
     public abstract Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Starts shared work this unit will wait for (the one answer many units share), without waiting for it. The runner
+    /// calls it for every unit before it admits any, so that answer is asked before the run's own flood of units
+    /// competes with it. Must be cheap, idempotent and never throw.
+    /// </summary>
+    public virtual void Prepare()
+    {
+    }
+
+    /// <summary>
     /// The verdict for <paramref name="check"/> (one the unit never reported) when the runner cut the unit off at its
     /// <paramref name="timeout"/>: a unit that words a fault at its own deadline ("no SSH answer within 5 s") gives the
     /// same words here, so the same fault has one form whichever deadline fires first (on a loaded machine the runner's

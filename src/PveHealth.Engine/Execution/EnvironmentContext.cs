@@ -25,6 +25,9 @@ public sealed class EnvironmentContext : IEnvironmentScope, IDisposable
     /// <inheritdoc />
     public TimeSpan CheckTimeout => Options.CheckTimeout;
 
+    /// <inheritdoc />
+    public TimeSpan RunRemaining => Options.RunRemaining;
+
     /// <summary>
     /// The environment's guests as its inventory lists them, set by the planner once read (null when the environment has
     /// no inventory, it could not be read, or the dry run did not read it). Checks that report per declared guest (Backups)

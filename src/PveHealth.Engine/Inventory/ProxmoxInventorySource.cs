@@ -62,13 +62,14 @@ public sealed class ProxmoxInventorySource : IInventorySource
             try
             {
                 resources = _shared is not null
-                    ? await _shared.ResourcesAsync(cancellationToken).WaitAsync(limit, cancellationToken).ConfigureAwait(false)
+                    ? await _shared.Resources.Current().WaitAsync(limit, cancellationToken).ConfigureAwait(false)
                     : ProxmoxParsers.ParseResources(await client.GetAsync("cluster/resources?type=vm", cancellationToken, limit).ConfigureAwait(false));
             }
-            catch (TimeoutException)
+            catch (Exception e) when (e is TimeoutException or ProxmoxApiException { Failure: ProxmoxFailure.Timeout })
             {
                 // An API that cannot list the cluster's guests within the timeout hangs: the checks after discovery are told
-                // at once instead of each waiting for it again.
+                // at once instead of each waiting for it again (whichever ended first, discovery's wait or the shared
+                // attempt, both bounded by the deadline rule on the same timeout; the shared answer is not asked again).
                 var message = $"no answer from {client.BaseUrl} within {limit.TotalSeconds:0.#} s (GET /cluster/resources?type=vm; client-side timeout)";
                 client.Remember(new ProxmoxApiException(ProxmoxFailure.Timeout, message + " while the inventory was read; not asked again in this run"));
                 throw new InventoryException($"{Description}: cannot list guests: {message}") { Failure = EngineFailure.InventoryUnreadable };

@@ -99,7 +99,7 @@ public sealed class DriftCheck : CheckUnit
         }
         try
         {
-            resources = await ProxmoxCheckHelpers.AwaitShared(shared.ResourcesAsync(cancellationToken), shared, reporter, cancellationToken).ConfigureAwait(false);
+            resources = await ProxmoxCheckHelpers.AwaitShared(shared.Resources, reporter, cancellationToken).ConfigureAwait(false);
         }
         catch (ProxmoxApiException ex)
         {

@@ -300,7 +300,7 @@ public sealed class HaCheck : NodeHealthUnit
         {
             try
             {
-                var cluster = await ProxmoxCheckHelpers.AwaitShared(shared.ClusterStatusAsync(cancellationToken), shared, reporter, cancellationToken).ConfigureAwait(false);
+                var cluster = await ProxmoxCheckHelpers.AwaitShared(shared.ClusterStatus, reporter, cancellationToken).ConfigureAwait(false);
                 if (cluster.Quorate is bool q && q != haQuorate)
                 {
                     reporter.Report(Result(reporter, "ha-quorum", CheckStatus.Warning, $"the HA manager's quorum entry says {(haQuorate ? "quorate" : "NOT quorate")} ({ha.QuorumStatus}) while /cluster/status says {(q ? "quorate" : "not quorate")}"));

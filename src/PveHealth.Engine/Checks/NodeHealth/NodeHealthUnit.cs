@@ -40,7 +40,7 @@ public abstract class NodeHealthUnit : CheckUnit
         PveClusterStatus status;
         try
         {
-            status = await ProxmoxCheckHelpers.AwaitShared(shared.ClusterStatusAsync(ct), shared, reporter, ct).ConfigureAwait(false);
+            status = await ProxmoxCheckHelpers.AwaitShared(shared.ClusterStatus, reporter, ct).ConfigureAwait(false);
         }
         catch (ProxmoxApiException)
         {

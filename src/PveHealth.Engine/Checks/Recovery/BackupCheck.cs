@@ -64,7 +64,7 @@ public sealed class BackupCheck : CheckUnit
         IReadOnlyList<PveNotBackedUp> notBacked;
         try
         {
-            var resourcesTask = ProxmoxCheckHelpers.AwaitShared(shared.Proxmox.ResourcesAsync(ct), shared.Proxmox, reporter, ct);
+            var resourcesTask = ProxmoxCheckHelpers.AwaitShared(shared.Proxmox.Resources, reporter, ct);
             var statusTask = shared.ClusterStatusAsync(reporter, ct);
             var jobsTask = shared.GetAsync("cluster/backup", reporter, ct);
             var notTask = shared.GetAsync("cluster/backup-info/not-backed-up", reporter, ct);
@@ -76,9 +76,10 @@ public sealed class BackupCheck : CheckUnit
         catch (ProxmoxApiException ex)
         {
             // The same verdict on every declared guest's row (one series per guest), else once for the check.
+            var (failed, detail) = ProxmoxCheckHelpers.GuestFailure(ex);
             foreach (var c in Checks)
             {
-                if (reporter.ReportExpected(c, ProxmoxCheckHelpers.StatusOf(ex), $"Proxmox API: {ex.Message}") == 0) reporter.Report(c, ProxmoxCheckHelpers.StatusOf(ex), $"Proxmox API: {ex.Message}");
+                if (reporter.ReportExpected(c, failed, detail) == 0) reporter.Report(c, failed, detail);
             }
             return;
         }

@@ -12,24 +12,29 @@ namespace PveHealth.Checks.Recovery;
 /// </summary>
 internal sealed class RecoveryShared
 {
-    private readonly ConcurrentDictionary<string, Lazy<Task<JsonElement>>> _gets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SharedAnswer<JsonElement>> _gets = new(StringComparer.Ordinal);
+    private readonly Func<TimeSpan> _runRemaining;
 
-    private RecoveryShared(ProxmoxShared proxmox) => Proxmox = proxmox;
+    private RecoveryShared(ProxmoxShared proxmox, Func<TimeSpan> runRemaining)
+    {
+        Proxmox = proxmox;
+        _runRemaining = runRemaining;
+    }
 
     public ProxmoxShared Proxmox { get; }
 
     public static RecoveryShared For(EnvironmentContext env)
-        => env.Shared("proxmox-recovery", () => new RecoveryShared(ProxmoxShared.For(env)!));
+        => env.Shared("proxmox-recovery", () => new RecoveryShared(ProxmoxShared.For(env)!, () => env.RunRemaining));
 
     /// <summary>
-    /// One GET shared by every unit of the run (the first caller starts it, under the client's own deadline); awaited
-    /// within the unit's budget.
+    /// One GET shared by every unit of the run (a <see cref="SharedAnswer{T}"/>: the first caller starts it, under the
+    /// client's own deadline; asked once more after a timeout); awaited within the unit's budget.
     /// </summary>
     public Task<JsonElement> GetAsync(string path, CheckReporter reporter, CancellationToken ct)
     {
         var client = Proxmox.RequireClient();
-        var task = _gets.GetOrAdd(path, p => new Lazy<Task<JsonElement>>(() => client.GetAsync(p, CancellationToken.None), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
-        return ProxmoxCheckHelpers.AwaitShared(task, Proxmox, reporter, ct);
+        var answer = _gets.GetOrAdd(path, p => new SharedAnswer<JsonElement>(client, p, _runRemaining, limit => client.GetAsync(p, CancellationToken.None, limit)));
+        return ProxmoxCheckHelpers.AwaitShared(answer, reporter, ct);
     }
 
     public async Task<IReadOnlyList<PveStorage>> StoragesAsync(string node, CheckReporter reporter, CancellationToken ct)
@@ -37,7 +42,7 @@ internal sealed class RecoveryShared
 
     /// <summary>The cluster's nodes (shared /cluster/status answer).</summary>
     public Task<PveClusterStatus> ClusterStatusAsync(CheckReporter reporter, CancellationToken ct)
-        => ProxmoxCheckHelpers.AwaitShared(Proxmox.ClusterStatusAsync(ct), Proxmox, reporter, ct);
+        => ProxmoxCheckHelpers.AwaitShared(Proxmox.ClusterStatus, reporter, ct);
 
     /// <summary>
     /// Declares the row of <paramref name="check"/> for each declared guest (<see cref="CheckReporter.Expect"/>): a unit

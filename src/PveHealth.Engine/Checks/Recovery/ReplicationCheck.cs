@@ -40,7 +40,7 @@ public sealed class ReplicationCheck : CheckUnit
             return;
         }
         IReadOnlyList<PveResource> resources = [];
-        try { resources = await ProxmoxCheckHelpers.AwaitShared(shared.Proxmox.ResourcesAsync(ct), shared.Proxmox, reporter, ct).ConfigureAwait(false); }
+        try { resources = await ProxmoxCheckHelpers.AwaitShared(shared.Proxmox.Resources, reporter, ct).ConfigureAwait(false); }
         catch (ProxmoxApiException) { /* names are a nicety */ }
         var multiple = _env.Config.Replication?.MaxScheduleMultiple ?? ReplicationCheckConfig.DefaultMaxScheduleMultiple;
         var online = status.Nodes.Where(n => n.Online).Select(n => n.Name).ToList();

@@ -65,15 +65,13 @@ public sealed class SnapshotCheck : CheckUnit
         PveClusterStatus status;
         try
         {
-            resources = await ProxmoxCheckHelpers.AwaitShared(shared.Proxmox.ResourcesAsync(ct), shared.Proxmox, reporter, ct).ConfigureAwait(false);
+            resources = await ProxmoxCheckHelpers.AwaitShared(shared.Proxmox.Resources, reporter, ct).ConfigureAwait(false);
             status = await shared.ClusterStatusAsync(reporter, ct).ConfigureAwait(false);
         }
         catch (ProxmoxApiException ex)
         {
-            if (reporter.ReportExpected(SnapshotCheckName, ProxmoxCheckHelpers.StatusOf(ex), $"Proxmox API: {ex.Message}") == 0)
-            {
-                reporter.Report(SnapshotCheckName, ProxmoxCheckHelpers.StatusOf(ex), $"Proxmox API: {ex.Message}");
-            }
+            var (failed, detail) = ProxmoxCheckHelpers.GuestFailure(ex);
+            if (reporter.ReportExpected(SnapshotCheckName, failed, detail) == 0) reporter.Report(SnapshotCheckName, failed, detail);
             return;
         }
         var maxAge = TimeSpan.FromDays(_env.Config.Snapshots?.MaxAgeDays ?? SnapshotCheckConfig.DefaultMaxAgeDays);
@@ -124,7 +122,9 @@ public sealed class SnapshotCheck : CheckUnit
             {
                 if (ex.Failure != ProxmoxFailure.Timeout) Answered(reporter, ref lastAnswer);
                 else if (Interlocked.Read(ref lastAnswer) < asked.Ticks) Volatile.Write(ref silent, 1);
-                Report(reporter, x.Guest, (ProxmoxCheckHelpers.StatusOf(ex), $"snapshots could not be listed: {ex.Message}"));
+                Report(reporter, x.Guest, ex.IsNoAnswer
+                    ? (CheckStatus.Unknown, $"{ProxmoxCheckHelpers.CouldNotLook}snapshots could not be listed: {ex.Message}")
+                    : (ProxmoxCheckHelpers.StatusOf(ex), $"snapshots could not be listed: {ex.Message}"));
             }
             finally { gate.Release(); }
         }).ToList();

@@ -53,6 +53,14 @@ public sealed class ProxmoxApiException : Exception
     /// <summary>True when the trouble is the checker's own (configuration, credentials): results are Unknown, not Critical.</summary>
     public bool IsCheckerTrouble => Failure is ProxmoxFailure.Setup or ProxmoxFailure.Authentication or ProxmoxFailure.Permission or ProxmoxFailure.InvalidResponse;
 
+    /// <summary>
+    /// True when the API itself did not answer: no answer within the timeout, the connection refused, reset or not made,
+    /// or an HTTP 5xx of the API host itself (not the 500s Proxmox uses for a guest's state, nor 595 "node unreachable").
+    /// "Answered: stopped" is an answer; this is its absence.
+    /// </summary>
+    public bool IsNoAnswer => Failure is ProxmoxFailure.Timeout or ProxmoxFailure.ConnectionRefused or ProxmoxFailure.Connection
+        || (Failure == ProxmoxFailure.Http && StatusCode is >= 500 and < 600 and not 595);
+
     private static readonly Regex PermissionReason = new(@"Permission check failed \((?<path>[^,()]+),\s*(?<priv>[^()]+)\)", RegexOptions.CultureInvariant);
     private static readonly Regex NodePath = new(@"^/?nodes/(?<node>[^/]+)", RegexOptions.CultureInvariant);
 

@@ -218,13 +218,17 @@ public sealed class ProxmoxClient : IDisposable
         }
         catch (OperationCanceledException ex)
         {
-            throw new ProxmoxApiException(ProxmoxFailure.Timeout, $"no answer from {BaseUrl} within {limit.TotalSeconds:0.#} s ({method.Method} /{path}; client-side timeout)", inner: ex);
+            throw new ProxmoxApiException(ProxmoxFailure.Timeout, NoAnswerMessage(BaseUrl, method.Method, path, limit), inner: ex);
         }
         catch (HttpRequestException ex)
         {
             throw Scrub(Classify(ex, path, limit));
         }
     }
+
+    /// <summary>The words of a client-side timeout: "no answer from URL within 1.8 s (GET /path; client-side timeout)".</summary>
+    public static string NoAnswerMessage(string baseUrl, string method, string path, TimeSpan limit)
+        => $"no answer from {baseUrl} within {limit.TotalSeconds:0.#} s ({method} /{path.TrimStart('/')}; client-side timeout)";
 
     /// <summary>
     /// From now on every call of this client fails at once with <paramref name="failure"/> (the first one remembered

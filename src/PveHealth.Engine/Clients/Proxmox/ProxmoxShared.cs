@@ -5,26 +5,32 @@ namespace PveHealth.Clients.Proxmox;
 
 /// <summary>
 /// What the Proxmox checks of one environment share in one run: one client (one connection pool), one
-/// <c>/cluster/resources?type=vm</c> answer and one <c>/cluster/status</c> answer, each fetched once on first use
-/// (a <see cref="Lazy{T}"/> of a task) whatever the number of guests. The shared calls run under the client's own
-/// deadline, not a single unit's token, so one unit timing out does not fail the answer for the others.
+/// <c>/cluster/resources?type=vm</c> answer and one <c>/cluster/status</c> answer (<see cref="SharedAnswer{T}"/>: asked on
+/// first use, or earlier through <see cref="SharedAnswer{T}.Prefetch"/>, whatever the number of guests; asked once more after a timeout).
+/// The shared calls run under the client's own deadline, not a single unit's token, so one unit timing out does not
+/// fail the answer for the others.
 /// </summary>
 public sealed class ProxmoxShared
 {
-    private readonly Lazy<Task<IReadOnlyList<PveResource>>> _resources;
-    private readonly Lazy<Task<PveClusterStatus>> _status;
-
-    private ProxmoxShared(ProxmoxClient? client, ProxmoxApiException? setupError)
+    private ProxmoxShared(ProxmoxClient? client, ProxmoxApiException? setupError, Func<TimeSpan> runRemaining)
     {
         Client = client;
         SetupError = setupError;
-        _resources = new(() => FetchResources(), LazyThreadSafetyMode.ExecutionAndPublication);
-        _status = new(() => FetchStatus(), LazyThreadSafetyMode.ExecutionAndPublication);
+        Resources = new(client, "cluster/resources?type=vm", runRemaining,
+            async limit => ProxmoxParsers.ParseResources(await RequireClient().GetAsync("cluster/resources?type=vm", CancellationToken.None, limit).ConfigureAwait(false)));
+        ClusterStatus = new(client, "cluster/status", runRemaining,
+            async limit => ProxmoxParsers.ParseClusterStatus(await RequireClient().GetAsync("cluster/status", CancellationToken.None, limit).ConfigureAwait(false)));
     }
 
     /// <summary>Null when the client could not be made (see <see cref="SetupError"/>).</summary>
     public ProxmoxClient? Client { get; }
     public ProxmoxApiException? SetupError { get; }
+
+    /// <summary>The environment's guests: <c>GET /cluster/resources?type=vm</c>.</summary>
+    public SharedAnswer<IReadOnlyList<PveResource>> Resources { get; }
+
+    /// <summary>The cluster's nodes and quorum: <c>GET /cluster/status</c>.</summary>
+    public SharedAnswer<PveClusterStatus> ClusterStatus { get; }
 
     /// <summary>The environment's shared Proxmox state; null when the environment has no proxmox section.</summary>
     public static ProxmoxShared? For(IEnvironmentScope env)
@@ -32,31 +38,13 @@ public sealed class ProxmoxShared
         if (env.Config.Proxmox is not { } config) return null;
         return env.Shared("proxmox", () =>
         {
-            try { return new ProxmoxShared(ProxmoxClient.Create(config, env.CheckTimeout), null); }
-            catch (ProxmoxApiException ex) { return new ProxmoxShared(null, ex); }
+            try { return new ProxmoxShared(ProxmoxClient.Create(config, env.CheckTimeout), null, () => env.RunRemaining); }
+            catch (ProxmoxApiException ex) { return new ProxmoxShared(null, ex, () => env.RunRemaining); }
         });
     }
 
     /// <summary>The client, or the setup error thrown.</summary>
     public ProxmoxClient RequireClient() => Client ?? throw SetupError!;
-
-    public Task<IReadOnlyList<PveResource>> ResourcesAsync(CancellationToken ct) => _resources.Value.WaitAsync(ct);
-
-    public Task<PveClusterStatus> ClusterStatusAsync(CancellationToken ct) => _status.Value.WaitAsync(ct);
-
-    private async Task<IReadOnlyList<PveResource>> FetchResources()
-    {
-        var client = RequireClient();
-        var data = await client.GetAsync("cluster/resources?type=vm", CancellationToken.None).ConfigureAwait(false);
-        return ProxmoxParsers.ParseResources(data);
-    }
-
-    private async Task<PveClusterStatus> FetchStatus()
-    {
-        var client = RequireClient();
-        var data = await client.GetAsync("cluster/status", CancellationToken.None).ConfigureAwait(false);
-        return ProxmoxParsers.ParseClusterStatus(data);
-    }
 
     /// <summary>
     /// <see cref="Find"/> for many guests over one answer: the rows indexed by VMID and name once, so a unit that looks
