@@ -134,6 +134,19 @@ Describe 'Test-PveMinio: Terraform state objects' {
 }
 
 Describe 'Test-PveMinio: failures' {
+    BeforeAll {
+        # The S3 checks alone (the health routes excluded) of the lab's minio section against -Endpoint, at -TimeoutSec 5.
+        function script:Invoke-S3Only([string] $Endpoint, [string] $Name) {
+            $envCfg = $LabEnv.Clone()
+            $envCfg.minio = $LabEnv.minio.Clone()
+            $envCfg.minio.endpoint = $Endpoint
+            $envCfg.Remove('monitoring'); $envCfg.Remove('inventory')
+            $folder = New-Item -ItemType Directory -Force (Join-Path $Root $Name)
+            $cfg = New-TestConfig -Folder $folder -Environments @{ lab = $envCfg }
+            Invoke-PveHealthCheck -ConfigPath $cfg -Component Minio -Exclude 'minio:Live', 'minio:Ready', 'minio:Cluster' -ExclusionPath /dev/null -TimeoutSec 5 -InformationAction Ignore -WarningAction SilentlyContinue
+        }
+    }
+
     It 'reports wrong keys as access denied and never shows the secret in any stream' {
         $secret = 'Wr0ng-Secret-Value-8472'
         $script = @"
@@ -169,11 +182,41 @@ Invoke-PveHealthCheck -ConfigPath '$cfg' -Component Minio -ExclusionPath /dev/nu
     It 'reports an S3 endpoint that is down as Critical "connection refused"' {
         $port = Get-StackFreePort '127.0.0.1'
         $r = @(Test-PveMinio -Endpoint "http://127.0.0.1:$port" -Credential $Cred -StateObject tfstate/lab/terraform.tfstate)
-        # The health route (HttpEndpointClient) confirms a refused connection once; the S3 call does not.
+        # The health route (HttpEndpointClient) and the S3 call confirm a refused connection once, in the same words.
         ($r | Where-Object Check -eq 'Live').Detail | Should -Be "connection refused by 127.0.0.1:$port; the same on a second attempt 0.5 s later"
         ($r | Where-Object Check -eq 'Credentials').Status | Should -Be 'Critical'
-        ($r | Where-Object Check -eq 'Credentials').Detail | Should -Be "connection refused by 127.0.0.1:$port"
+        ($r | Where-Object Check -eq 'Credentials').Detail | Should -Be "connection refused by 127.0.0.1:$port; the same on a second attempt 0.5 s later"
         ($r | Where-Object Check -eq 'State').Status | Should -Be 'Skipped'
+    }
+
+    # Issue 12 item 2: confirmation before Critical for the S3 calls (Clients.Confirmation, the rule of Ssh and the HTTP
+    # checks). tests/Support/reset-proxy.js resets the first connections and forwards the later ones to the real s3rver; the
+    # health routes are excluded, so every connection the proxy counts is an S3 call's.
+    It 'confirms a reset before Critical: S3 behind a port that resets the first connection is Ok, after 2 connections' {
+        $proxy = Start-ResetProxy -Resets 1 -To ([uri]$Stack.MinioUrl).Port
+        try {
+            $r = @(Invoke-S3Only -Endpoint "http://127.0.0.1:$($proxy.Port)" -Name 'reset-once')
+            Write-Host "S3 reset once: $(($r | ForEach-Object { "$($_.Component)/$($_.Check) $($_.Status): $($_.Detail)" }) -join ' | '); connections: $(Get-ResetProxyCount $proxy)"
+            ($r | Where-Object Check -eq 'Credentials').Status | Should -Be 'Ok' -Because ($r | Out-String)
+            ($r | Where-Object Check -eq 'Bucket').Status | Should -Be 'Ok'
+            ($r | Where-Object Check -eq 'State').Status | Should -Be 'Ok'
+            Get-ResetProxyCount $proxy | Should -Be 2
+        } finally { Stop-ResetProxy $proxy }
+    }
+
+    It 'an S3 port that keeps resetting is Critical after exactly two connections, within the timeout, the rest Skipped' {
+        $proxy = Start-ResetProxy -Resets 1000
+        try {
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $r = @(Invoke-S3Only -Endpoint "http://127.0.0.1:$($proxy.Port)" -Name 'reset-always')
+            $clock.Stop()
+            $c = $r | Where-Object Check -eq 'Credentials'
+            $c.Status | Should -Be 'Critical'
+            $c.Detail | Should -Be "connection reset by 127.0.0.1:$($proxy.Port); the same on a second attempt 0.5 s later"
+            @($r | Where-Object Check -in 'Bucket', 'State', 'Lock' | ForEach-Object Status | Sort-Object -Unique) | Should -Be 'Skipped'
+            Get-ResetProxyCount $proxy | Should -Be 2
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 5 -Because 'both attempts run inside the one timeout (-TimeoutSec 5)'
+        } finally { Stop-ResetProxy $proxy }
     }
 
     It 'finishes within -TimeoutSec against an endpoint that accepts and never answers' {

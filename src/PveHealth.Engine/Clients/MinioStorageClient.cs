@@ -114,22 +114,22 @@ public sealed class MinioStorageClient : IDisposable
     public static MinioStorageClient ForEnvironment(Configuration.IEnvironmentScope context, Func<MinioSettings> settings)
         => context.Shared("minio-s3", () => new MinioStorageClient(settings()));
 
-    public Task<IReadOnlyList<string>> ListBucketsAsync(TimeSpan budget, CancellationToken ct)
-        => CallAsync<IReadOnlyList<string>>("list buckets", budget, ct, async token =>
+    public Task<IReadOnlyList<string>> ListBucketsAsync(TimeSpan budget, CancellationToken ct, TimeSpan? unitTimeout = null)
+        => CallAsync<IReadOnlyList<string>>("list buckets", budget, unitTimeout, ct, async token =>
         {
             var result = await _minio.ListBucketsAsync(token).ConfigureAwait(false);
             return result.Buckets.Select(b => b.Name).ToList();
         });
 
-    public Task<bool> BucketExistsAsync(string bucket, TimeSpan budget, CancellationToken ct)
-        => CallAsync($"bucket {bucket}", budget, ct, token => _minio.BucketExistsAsync(new BucketExistsArgs().WithBucket(bucket), token));
+    public Task<bool> BucketExistsAsync(string bucket, TimeSpan budget, CancellationToken ct, TimeSpan? unitTimeout = null)
+        => CallAsync($"bucket {bucket}", budget, unitTimeout, ct, token => _minio.BucketExistsAsync(new BucketExistsArgs().WithBucket(bucket), token));
 
     /// <summary>Stat data of <paramref name="key"/>, or null when it does not exist.</summary>
-    public async Task<StoredObject?> StatAsync(string bucket, string key, TimeSpan budget, CancellationToken ct)
+    public async Task<StoredObject?> StatAsync(string bucket, string key, TimeSpan budget, CancellationToken ct, TimeSpan? unitTimeout = null)
     {
         try
         {
-            return await CallAsync($"{bucket}/{key}", budget, ct, async token =>
+            return await CallAsync($"{bucket}/{key}", budget, unitTimeout, ct, async token =>
             {
                 var stat = await _minio.StatObjectAsync(new StatObjectArgs().WithBucket(bucket).WithObject(key), token).ConfigureAwait(false);
                 return new StoredObject(bucket, key, stat.Size, AsUtc(stat.LastModified));
@@ -142,8 +142,8 @@ public sealed class MinioStorageClient : IDisposable
     }
 
     /// <summary>Objects under <paramref name="prefix"/> (recursive).</summary>
-    public Task<IReadOnlyList<StoredObject>> ListAsync(string bucket, string prefix, TimeSpan budget, CancellationToken ct)
-        => CallAsync<IReadOnlyList<StoredObject>>($"list {bucket}/{prefix}*", budget, ct, async token =>
+    public Task<IReadOnlyList<StoredObject>> ListAsync(string bucket, string prefix, TimeSpan budget, CancellationToken ct, TimeSpan? unitTimeout = null)
+        => CallAsync<IReadOnlyList<StoredObject>>($"list {bucket}/{prefix}*", budget, unitTimeout, ct, async token =>
         {
             var list = new List<StoredObject>();
             var args = new ListObjectsArgs().WithBucket(bucket).WithPrefix(prefix).WithRecursive(true);
@@ -161,8 +161,8 @@ public sealed class MinioStorageClient : IDisposable
         });
 
     /// <summary>Downloads at most <paramref name="cap"/> bytes; a larger object is a <see cref="StorageFailure.TooLarge"/> failure.</summary>
-    public Task<byte[]> DownloadAsync(string bucket, string key, long cap, TimeSpan budget, CancellationToken ct)
-        => CallAsync($"{bucket}/{key}", budget, ct, async token =>
+    public Task<byte[]> DownloadAsync(string bucket, string key, long cap, TimeSpan budget, CancellationToken ct, TimeSpan? unitTimeout = null)
+        => CallAsync($"{bucket}/{key}", budget, unitTimeout, ct, async token =>
         {
             using var buffer = new MemoryStream();
             var tooLarge = false;
@@ -222,7 +222,13 @@ public sealed class MinioStorageClient : IDisposable
 
     private static readonly AsyncLocal<CallState?> CurrentCall = new();
 
-    private async Task<T> CallAsync<T>(string what, TimeSpan budget, CancellationToken ct, Func<CancellationToken, Task<T>> call)
+    /// <summary>
+    /// One S3 call within <paramref name="budget"/>. Confirmation before Critical (<see cref="Confirmation"/>, the rule of
+    /// the Ssh and HTTP checks): a first attempt refused or reset at once is tried once more after
+    /// <see cref="Confirmation.Pause"/> of <paramref name="unitTimeout"/> (else of the budget), inside the same budget; its
+    /// failure then ends with <see cref="Confirmation.Suffix"/>. No answer in time is never tried again.
+    /// </summary>
+    private async Task<T> CallAsync<T>(string what, TimeSpan budget, TimeSpan? unitTimeout, CancellationToken ct, Func<CancellationToken, Task<T>> call)
     {
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(budget);
@@ -232,11 +238,21 @@ public sealed class MinioStorageClient : IDisposable
         try
         {
             // WaitAsync: the answer is bounded even where the SDK does not pass the token on.
-            return await call(cts.Token).WaitAsync(cts.Token).ConfigureAwait(false);
+            return await Confirmation.RunAsync(_ => call(cts.Token).WaitAsync(cts.Token),
+                ex => state.Refusal is null && ex is not StorageException && Confirmation.FailsFast(ex), unitTimeout ?? budget, cts.Token).ConfigureAwait(false);
         }
         catch (Exception) when (state.Refusal is { } refusal && !ct.IsCancellationRequested)
         {
             throw new StorageException(refusal.Kind, $"{what}: {refusal.Reason.Message}", refusal.Reason);
+        }
+        catch (ConfirmedFailureException confirmed) when (confirmed.InnerException is StorageException failure)
+        {
+            throw new StorageException(failure.Kind, failure.Message + confirmed.Suffix, failure);
+        }
+        catch (ConfirmedFailureException confirmed)
+        {
+            var failure = Classify(confirmed.InnerException!, what);
+            throw new StorageException(failure.Kind, failure.Message + confirmed.Suffix, failure.InnerException);
         }
         catch (StorageException)
         {

@@ -214,7 +214,7 @@ public sealed class DriftCheck : CheckUnit
             {
                 var prefix = keyPattern[..keyPattern.IndexOfAny(['*', '?', '['])];
                 var regex = Wildcard.ToRegex(keyPattern);
-                objects = (await client.ListAsync(bucket, prefix, reporter.Remaining, ct).ConfigureAwait(false))
+                objects = (await client.ListAsync(bucket, prefix, reporter.Remaining, ct, reporter.Timeout).ConfigureAwait(false))
                     .Where(o => regex.IsMatch(o.Key) && !o.Key.EndsWith(".tflock", StringComparison.Ordinal))
                     .OrderBy(o => o.Key, StringComparer.Ordinal).ToList();
                 if (objects.Count == 0) return [new StateRead(pattern, where, null, $"no object in bucket {bucket} matches '{keyPattern}'", null)];
@@ -222,7 +222,7 @@ public sealed class DriftCheck : CheckUnit
             }
             else
             {
-                var stat = await client.StatAsync(bucket, keyPattern, reporter.Remaining, ct).ConfigureAwait(false);
+                var stat = await client.StatAsync(bucket, keyPattern, reporter.Remaining, ct, reporter.Timeout).ConfigureAwait(false);
                 if (stat is null) return [new StateRead(pattern, where, null, $"state object not found: {pattern}", null)];
                 objects = [stat];
             }
@@ -231,7 +231,7 @@ public sealed class DriftCheck : CheckUnit
             {
                 try
                 {
-                    var data = o.Size == 0 ? [] : await client.DownloadAsync(o.Bucket, o.Key, MaxStateBytes, reporter.Remaining, ct).ConfigureAwait(false);
+                    var data = o.Size == 0 ? [] : await client.DownloadAsync(o.Bucket, o.Key, MaxStateBytes, reporter.Remaining, ct, reporter.Timeout).ConfigureAwait(false);
                     reads.Add(Parse(o.Path, where, data, DateTimeOffset.UtcNow - o.LastModified));
                 }
                 catch (StorageException ex)

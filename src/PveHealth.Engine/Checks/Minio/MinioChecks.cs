@@ -122,7 +122,7 @@ public sealed class MinioStorageCheck : CheckUnit
         // Credentials first: every other call needs them, and a refused endpoint or rejected key ends the unit.
         try
         {
-            var buckets = await client.ListBucketsAsync(reporter.Remaining, cancellationToken).ConfigureAwait(false);
+            var buckets = await client.ListBucketsAsync(reporter.Remaining, cancellationToken, reporter.Timeout).ConfigureAwait(false);
             if (Runs(Credentials)) reporter.Report(Credentials, CheckStatus.Ok, $"keys accepted; {buckets.Count} buckets visible");
         }
         catch (StorageException ex)
@@ -142,7 +142,7 @@ public sealed class MinioStorageCheck : CheckUnit
                 string detail;
                 try
                 {
-                    var exists = await client.BucketExistsAsync(bucket, reporter.Remaining, cancellationToken).ConfigureAwait(false);
+                    var exists = await client.BucketExistsAsync(bucket, reporter.Remaining, cancellationToken, reporter.Timeout).ConfigureAwait(false);
                     (status, detail) = exists ? (CheckStatus.Ok, "exists") : (CheckStatus.Critical, $"bucket {bucket} does not exist");
                 }
                 catch (StorageException ex)
@@ -175,7 +175,7 @@ public sealed class MinioStorageCheck : CheckUnit
             {
                 var prefix = keyPattern[..keyPattern.IndexOfAny(['*', '?', '['])];
                 var regex = Wildcard.ToRegex(keyPattern);
-                objects = (await client.ListAsync(bucket, prefix, reporter.Remaining, ct).ConfigureAwait(false))
+                objects = (await client.ListAsync(bucket, prefix, reporter.Remaining, ct, reporter.Timeout).ConfigureAwait(false))
                     .Where(o => regex.IsMatch(o.Key) && !o.Key.EndsWith(".tflock", StringComparison.Ordinal))
                     .OrderBy(o => o.Key, StringComparer.Ordinal).ToList();
                 if (objects.Count == 0)
@@ -187,7 +187,7 @@ public sealed class MinioStorageCheck : CheckUnit
             }
             else
             {
-                var stat = await client.StatAsync(bucket, keyPattern, reporter.Remaining, ct).ConfigureAwait(false);
+                var stat = await client.StatAsync(bucket, keyPattern, reporter.Remaining, ct, reporter.Timeout).ConfigureAwait(false);
                 if (stat is null)
                 {
                     Report(reporter, pattern, State, CheckStatus.Critical, $"state object not found: {pattern}", started);
@@ -224,7 +224,7 @@ public sealed class MinioStorageCheck : CheckUnit
         byte[] data;
         try
         {
-            data = await client.DownloadAsync(obj.Bucket, obj.Key, _options.MaxStateBytes, reporter.Remaining, ct).ConfigureAwait(false);
+            data = await client.DownloadAsync(obj.Bucket, obj.Key, _options.MaxStateBytes, reporter.Remaining, ct, reporter.Timeout).ConfigureAwait(false);
         }
         catch (StorageException ex)
         {
@@ -261,7 +261,7 @@ public sealed class MinioStorageCheck : CheckUnit
         var lockKey = state.Key + ".tflock";
         try
         {
-            var stat = await client.StatAsync(state.Bucket, lockKey, reporter.Remaining, ct).ConfigureAwait(false);
+            var stat = await client.StatAsync(state.Bucket, lockKey, reporter.Remaining, ct, reporter.Timeout).ConfigureAwait(false);
             if (stat is null)
             {
                 Report(reporter, state.Path, Lock, CheckStatus.Ok, "not locked", started);
@@ -271,7 +271,7 @@ public sealed class MinioStorageCheck : CheckUnit
             string? unreadable = null;
             try
             {
-                var data = await client.DownloadAsync(state.Bucket, lockKey, MaxLockBytes, reporter.Remaining, ct).ConfigureAwait(false);
+                var data = await client.DownloadAsync(state.Bucket, lockKey, MaxLockBytes, reporter.Remaining, ct, reporter.Timeout).ConfigureAwait(false);
                 info = TerraformLock.Parse(data);
             }
             catch (StateInvalidException ex)
