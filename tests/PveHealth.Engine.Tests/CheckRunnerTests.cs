@@ -51,6 +51,38 @@ public class CheckRunnerTests
     }
 
     [Fact]
+    public void A_unit_cut_off_before_reporting_its_expected_rows_gets_each_of_them_Unknown_with_one_detail()
+    {
+        // A unit reporting per declared guest (Backups): each guest keeps its series when the unit runs out of time.
+        var unit = new FakeUnit("backups", async (rep, ct) =>
+        {
+            foreach (var g in new[] { "web-01", "web-02", "db-01" }) rep.Expect(g, "Vm", "Coverage");
+            rep.Expect("old-01", "Vm", "Coverage");
+            rep.Expect("skip-01", "Lxc", "Coverage", excluded: "excluded by 'skip-*' (cli)");
+            rep.NoResult("old-01", "Coverage"); // does not exist: no row
+            rep.Report(new CheckResult("test", "web-01", "Vm", "Coverage", CheckStatus.Ok, "in job daily", TimeSpan.Zero));
+            await Task.Delay(Timeout.Infinite, ct);
+        }, "Coverage");
+        var results = Results(new CheckRunner(new RunOptions { CheckTimeout = TimeSpan.FromMilliseconds(300) }).Run([unit], CancellationToken.None));
+        Assert.Equal(["db-01", "skip-01", "web-01", "web-02"], results.Select(r => r.Component).Order(StringComparer.Ordinal));
+        Assert.Equal(CheckStatus.Ok, results.Single(r => r.Component == "web-01").Status);
+        Assert.Equal((CheckStatus.Skipped, "excluded by 'skip-*' (cli)", "Lxc"), results.Where(r => r.Component == "skip-01").Select(r => (r.Status, r.Detail, r.Type)).Single());
+        foreach (var g in new[] { "web-02", "db-01" })
+        {
+            var r = results.Single(r => r.Component == g);
+            Assert.Equal((CheckStatus.Unknown, "not checked: the Vm check ended before this row was reported (timed out after 0.3 s)", "Coverage", "Vm"), (r.Status, r.Detail, r.Check, r.Type));
+        }
+    }
+
+    [Fact]
+    public void A_unit_that_completes_without_its_expected_rows_gets_them_Unknown_internal_error()
+    {
+        var unit = new FakeUnit("snapshots", (rep, _) => { rep.Expect("web-01", "Vm", "Snapshot"); return Task.CompletedTask; }, "Snapshot");
+        var r = Assert.Single(Results(new CheckRunner(new RunOptions()).Run([unit], CancellationToken.None)));
+        Assert.Equal(("web-01", CheckStatus.Unknown, "internal error: the check ended without reporting this row"), (r.Component, r.Status, r.Detail));
+    }
+
+    [Fact]
     public void Late_reports_after_a_timeout_are_dropped()
     {
         // The late report is made while the run is still going (a second unit keeps it open), after the pipeline

@@ -14,6 +14,9 @@ public sealed class CheckReporter
     private readonly Action<CheckResult> _sink;
     private readonly Stopwatch _clock;
     private readonly HashSet<string> _reported = new(StringComparer.OrdinalIgnoreCase);
+    // Rows the unit said it will report about other components (per declared guest), not reported yet: (component,
+    // check) → (type, the exclusion's Skipped detail or null).
+    private readonly Dictionary<(string Component, string Check), (string Type, string? Excluded)> _expected = new();
     private readonly object _gate = new();
     private bool _sealed;
 
@@ -39,6 +42,18 @@ public sealed class CheckReporter
     /// </summary>
     public TimeSpan Remaining => RemainingOf(Timeout, _clock.Elapsed);
 
+    /// <summary>
+    /// The deadline rule for one request of a unit that makes rounds of them under a timeout grown with the rounds
+    /// (Snapshots: one list per guest): <see cref="Remaining"/>, but never more than a unit of
+    /// <paramref name="requestTimeout"/> (-TimeoutSec) would give a request it started now.
+    /// </summary>
+    public TimeSpan RemainingFor(TimeSpan requestTimeout)
+    {
+        var left = Remaining;
+        var one = RemainingOf(requestTimeout, TimeSpan.Zero);
+        return left < one ? left : one;
+    }
+
     /// <summary>Time kept back at the end of the unit's timeout to report: 250 ms, or a fifth of a short timeout.</summary>
     public static TimeSpan Margin(TimeSpan timeout) => Deadline.Margin(timeout);
 
@@ -61,6 +76,7 @@ public sealed class CheckReporter
             if (_sealed) return;
             AnsweredAny = true;
             if (result.Status == CheckStatus.Ok) AnsweredOk = true;
+            _expected.Remove((result.Component, result.Check));
             if (string.Equals(result.Component, _unit.Component, StringComparison.Ordinal))
             {
                 _reported.Add(result.Check);
@@ -87,6 +103,48 @@ public sealed class CheckReporter
             if (!_sealed) _reported.Add("*:" + check);
         }
     }
+
+    /// <summary>
+    /// Declares a row the unit will report about another component (each declared guest's Backups and Snapshot rows),
+    /// so that no series silently disappears: when the unit is cut off (timed out, run deadline, internal error)
+    /// before reporting it, the runner reports it Unknown "not checked: the … check ended before this row was
+    /// reported (timed out after N s)" — or Skipped with <paramref name="excluded"/>, the exclusion's detail. An
+    /// expected row also answers for <paramref name="check"/>: no unit-level row is made for it.
+    /// </summary>
+    public void Expect(string component, string type, string check, string? excluded = null)
+    {
+        lock (_gate)
+        {
+            if (_sealed) return;
+            _expected[(component, check)] = (type, excluded);
+            _reported.Add("*:" + check);
+        }
+    }
+
+    /// <summary>Withdraws an expected row (the guest turned out not to exist in Proxmox): nothing is reported for it.</summary>
+    public void NoResult(string component, string check)
+    {
+        lock (_gate) _expected.Remove((component, check));
+    }
+
+    /// <summary>
+    /// Reports every row still expected for <paramref name="check"/> with one verdict (a listing every row needed could
+    /// not be read); expected rows of excluded components are Skipped with their exclusion. Returns how many.
+    /// </summary>
+    public int ReportExpected(string check, CheckStatus status, string detail)
+    {
+        lock (_gate)
+        {
+            var rows = _expected.Where(e => string.Equals(e.Key.Check, check, StringComparison.Ordinal)).ToList();
+            foreach (var ((component, c), (type, excluded)) in rows)
+            {
+                Report(new CheckResult(_unit.Environment, component, type, c, excluded is null ? status : CheckStatus.Skipped, excluded ?? detail,
+                    excluded is null ? _clock.Elapsed : TimeSpan.Zero, _unit.Target));
+            }
+            return rows.Count;
+        }
+    }
+
 
     private int _listening;
     private int _heard;
@@ -127,11 +185,31 @@ public sealed class CheckReporter
         lock (_gate)
         {
             _sealed = true;
+            _unreportedRows = _expected.Select(e => (e.Key.Component, e.Value.Type, e.Key.Check, e.Value.Excluded)).ToList();
             if (completed && _reported.Contains("*") && _unit.Checks.All(c => !_reported.Contains(c)))
             {
                 return Array.Empty<string>();
             }
             return _unit.Checks.Where(c => !_reported.Contains(c) && !_reported.Contains("*:" + c)).ToList();
+        }
+    }
+
+    private IReadOnlyList<(string Component, string Type, string Check, string? Excluded)> _unreportedRows = [];
+
+    /// <summary>
+    /// Fill in the expected rows the unit did not report before it ended (<see cref="Expect"/>), bypassing the seal
+    /// (runner only): Unknown with one detail for all of them, naming why the unit ended (<paramref name="failure"/>,
+    /// null when it completed without reporting them: the checker's own fault); excluded rows Skipped.
+    /// </summary>
+    internal void ReportUnreportedRows(string? failure)
+    {
+        var detail = failure is null
+            ? "internal error: the check ended without reporting this row"
+            : $"not checked: the {_unit.Type} check ended before this row was reported ({failure})";
+        foreach (var (component, type, check, excluded) in _unreportedRows)
+        {
+            _sink(new CheckResult(_unit.Environment, component, type, check, excluded is null ? CheckStatus.Unknown : CheckStatus.Skipped,
+                excluded ?? detail, excluded is null ? _clock.Elapsed : TimeSpan.Zero, _unit.Target));
         }
     }
 

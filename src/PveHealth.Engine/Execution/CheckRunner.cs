@@ -217,6 +217,9 @@ public sealed class CheckRunner
                     reporter.ReportMissing(unanswered, failure is null ? CheckStatus.Unknown : status,
                         failure ?? "internal error: the check ended without reporting a result");
                 }
+                // The rows it said it would report about other components (each declared guest) and did not: Unknown,
+                // the checker could not look - whatever cut the unit off says nothing about those guests.
+                reporter.ReportUnreportedRows(failure);
             }
             finally
             {

@@ -51,6 +51,8 @@ public sealed class BackupCheck : CheckUnit
             foreach (var c in Checks) reporter.Report(c, CheckStatus.Skipped, "no guest list: the environment has no inventory, or it could not be read (see Discover)", TimeSpan.Zero);
             return;
         }
+        // Every declared guest gets its Coverage and BackupAge rows, also when a listing is not answered or the unit is cut off.
+        foreach (var c in new[] { CoverageCheck, AgeCheck }.Where(Runs)) RecoveryShared.ExpectGuestRows(_env, reporter, guests, Group, c);
         var shared = RecoveryShared.For(_env);
         var now = Now();
         var warnHours = _env.Config.Backups?.WarningHours ?? BackupCheckConfig.DefaultWarningHours;
@@ -73,18 +75,28 @@ public sealed class BackupCheck : CheckUnit
         }
         catch (ProxmoxApiException ex)
         {
+            // The same verdict on every declared guest's row (one series per guest), else once for the check.
             var (failed, detail) = ProxmoxCheckHelpers.GuestFailure(ex);
-            foreach (var c in Checks) reporter.Report(c, failed, detail);
+            foreach (var c in Checks)
+            {
+                if (reporter.ReportExpected(c, failed, detail) == 0) reporter.Report(c, failed, detail);
+            }
             return;
         }
 
-        // The declared guests that exist, with their Proxmox row.
+        // The declared guests that exist, with their Proxmox row; the others give no rows.
         var declared = new List<(Guest Guest, PveResource Row)>();
+        var find = ProxmoxShared.Finder(resources);
         foreach (var g in guests)
         {
-            if (ProxmoxShared.Find(resources, g) is { Template: false } row) declared.Add((g, row));
+            if (find(g) is { Template: false } row) declared.Add((g, row));
+            else foreach (var c in Checks) reporter.NoResult(g.Name, c);
         }
         var online = status.Nodes.Where(n => n.Online).Select(n => n.Name).ToList();
+        // vzdump runs of the window: one listing per node, asked now so they load while the storages are read.
+        var since = now - TimeSpan.FromHours(warnHours);
+        var taskLists = online.Select(n => (Node: n, Task: shared.GetAsync(
+            $"nodes/{Uri.EscapeDataString(n)}/tasks?typefilter=vzdump&since={since.ToUnixTimeSeconds()}&limit=1000", reporter, ct))).ToList();
 
         // Coverage.
         var enabledJobs = jobs.Where(j => j.Enabled).ToList();
@@ -152,10 +164,7 @@ public sealed class BackupCheck : CheckUnit
         }
         var byGuest = volumes.GroupBy(v => v.VmId).ToDictionary(g => g.Key, g => g.OrderByDescending(v => v.Created).ToList());
 
-        // vzdump runs of the window: one listing per node; logs only for failed multi-guest runs.
-        var since = now - TimeSpan.FromHours(warnHours);
-        var taskLists = online.Select(n => (Node: n, Task: shared.GetAsync(
-            $"nodes/{Uri.EscapeDataString(n)}/tasks?typefilter=vzdump&since={since.ToUnixTimeSeconds()}&limit=1000", reporter, ct))).ToList();
+        // The vzdump runs; logs only for failed multi-guest runs.
         var tasks = new List<PveTask>();
         foreach (var (node, task) in taskLists)
         {

@@ -44,6 +44,19 @@ internal sealed class RecoveryShared
     public Task<PveClusterStatus> ClusterStatusAsync(CheckReporter reporter, CancellationToken ct)
         => ProxmoxCheckHelpers.AwaitShared(Proxmox.ClusterStatus, reporter, ct);
 
+    /// <summary>
+    /// Declares the row of <paramref name="check"/> for each declared guest (<see cref="CheckReporter.Expect"/>): a unit
+    /// cut off before reporting one still gives it, Unknown "not checked" (Skipped when the guest's check is excluded).
+    /// </summary>
+    public static void ExpectGuestRows(EnvironmentContext env, CheckReporter reporter, IEnumerable<Model.Guest> guests, string group, string check)
+    {
+        foreach (var g in guests)
+        {
+            var type = g.Kind.ToString();
+            reporter.Expect(g.Name, type, check, env.Excluded?.Invoke(g.Name, type, group, check));
+        }
+    }
+
     /// <summary>"12 GiB", "1.5 TiB".</summary>
     public static string Bytes(long? bytes)
     {

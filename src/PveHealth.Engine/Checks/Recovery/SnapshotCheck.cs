@@ -11,10 +11,15 @@ namespace PveHealth.Checks.Recovery;
 /// exists on an online node (Proxmox has no cluster-wide list: this group's cost grows with guests, at most 8 at once).
 /// One <c>Snapshot</c> result per guest (Type Vm/Lxc): snapshots older than <c>snapshots.maxAgeDays</c> (30) Warning naming
 /// them, an unfinished snapshot operation (<c>snapstate</c>) Warning, else Ok. The "current" pseudo-entry is not a snapshot.
-/// A guest whose list could not be read within the unit's timeout because the API was busy with the other guests' lists
-/// still gets its row (the runner would otherwise cut the unit off after the guests already listed): Unknown "not
-/// checked" - the checker could not look, which says nothing about the guest. A list asked with the whole timeout ahead
-/// and not answered is the API's fault: Critical like every other unanswered Proxmox request.
+/// <para>
+/// The sweep's budget grows with the guests (<see cref="SweepTimeout"/>: one round of -TimeoutSec for the shared
+/// listings, one per 8 declared guests, at most the run deadline); each list is still asked within one -TimeoutSec
+/// (<see cref="CheckReporter.RemainingFor"/>). A list asked with its whole timeout ahead and not answered is the API's
+/// fault, like every other unanswered Proxmox request; when no list at all was answered during that wait the API is
+/// silent and the sweep stops there (a hanging API costs one round, not all of them): the guests not asked yet are
+/// Unknown "not checked", as are those whose list could not be asked before the sweep's budget ran out - the checker
+/// could not look, which says nothing about the guest. Every declared guest gets its row (<see cref="CheckReporter.Expect"/>).
+/// </para>
 /// </summary>
 public sealed class SnapshotCheck : CheckUnit
 {
@@ -28,9 +33,22 @@ public sealed class SnapshotCheck : CheckUnit
         : base(env.Name, "snapshots", Group, env.Config.Proxmox?.Url ?? string.Empty, [SnapshotCheckName])
     {
         _env = env;
+        Timeout = SweepTimeout(env.Guests?.Count ?? 0, env.CheckTimeout, env.Options.RunTimeout);
     }
 
     internal Func<DateTimeOffset> Now { get; init; } = () => DateTimeOffset.UtcNow;
+
+    /// <summary>
+    /// The sweep's timeout: one round of <paramref name="request"/> (-TimeoutSec) for the shared listings plus one per
+    /// <see cref="Concurrency"/> declared guests (their lists are read that many at a time), at most <paramref name="run"/>
+    /// (the run deadline); with no guest one -TimeoutSec.
+    /// </summary>
+    internal static TimeSpan SweepTimeout(int guests, TimeSpan request, TimeSpan run)
+    {
+        if (guests <= 0) return request;
+        var budget = request * (1 + (guests + Concurrency - 1) / Concurrency);
+        return budget < run ? budget : run;
+    }
 
     public override string Describe(string check) => $"{check} of every declared guest (GET .../snapshot per guest on {Target})";
 
@@ -41,6 +59,7 @@ public sealed class SnapshotCheck : CheckUnit
             reporter.Report(SnapshotCheckName, CheckStatus.Skipped, "no guest list: the environment has no inventory, or it could not be read (see Discover)", TimeSpan.Zero);
             return;
         }
+        RecoveryShared.ExpectGuestRows(_env, reporter, guests, Group, SnapshotCheckName);
         var shared = RecoveryShared.For(_env);
         IReadOnlyList<PveResource> resources;
         PveClusterStatus status;
@@ -52,40 +71,57 @@ public sealed class SnapshotCheck : CheckUnit
         catch (ProxmoxApiException ex)
         {
             var (failed, detail) = ProxmoxCheckHelpers.GuestFailure(ex);
-            reporter.Report(SnapshotCheckName, failed, detail);
+            if (reporter.ReportExpected(SnapshotCheckName, failed, detail) == 0) reporter.Report(SnapshotCheckName, failed, detail);
             return;
         }
         var maxAge = TimeSpan.FromDays(_env.Config.Snapshots?.MaxAgeDays ?? SnapshotCheckConfig.DefaultMaxAgeDays);
         var client = shared.Proxmox.RequireClient();
         var online = status.Nodes.Where(n => n.Online).Select(n => n.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var declared = guests.Select(g => (Guest: g, Row: ProxmoxShared.Find(resources, g)))
-            .Where(x => x.Row is { Template: false } r && online.Contains(r.Node)).Select(x => (x.Guest, Row: x.Row!)).ToList();
+        var find = ProxmoxShared.Finder(resources);
+        var declared = new List<(Guest Guest, PveResource Row)>();
+        foreach (var g in guests)
+        {
+            if (find(g) is { Template: false } row && online.Contains(row.Node)) declared.Add((g, row));
+            else reporter.NoResult(g.Name, SnapshotCheckName); // no longer exists, a template, or its node is offline
+        }
+        var requestTimeout = _env.CheckTimeout;
         using var gate = new SemaphoreSlim(Concurrency);
         var now = Now();
+        long lastAnswer = -1; // reporter.Elapsed ticks when the API last answered a list (or refused it)
+        var silent = 0;       // 1 once a list asked with its whole timeout ahead ran out while no list at all was answered
         var work = declared.Select(async x =>
         {
-            // Waits at most until the unit's deadline (Remaining, taken when the guest is queued): the rows of the guests
+            // Waits at most until the sweep's deadline (Remaining, taken when the guest is queued): the rows of the guests
             // still waiting are written before the runner seals the unit.
             if (!await gate.WaitAsync(reporter.Remaining, ct).ConfigureAwait(false))
             {
                 Report(reporter, x.Guest, NotReached(reporter, declared.Count));
                 return;
             }
-            var budget = reporter.Timeout;
+            var budget = requestTimeout;
+            var asked = reporter.Elapsed;
             try
             {
+                if (Volatile.Read(ref silent) == 1)
+                {
+                    Report(reporter, x.Guest, Stopped(requestTimeout));
+                    return;
+                }
                 var path = $"nodes/{Uri.EscapeDataString(x.Row.Node)}/{(x.Row.IsLxc ? "lxc" : "qemu")}/{x.Row.VmId}/snapshot";
-                budget = reporter.Remaining;
+                budget = reporter.RemainingFor(requestTimeout);
                 var data = await client.GetAsync(path, ct, budget).ConfigureAwait(false);
+                Answered(reporter, ref lastAnswer);
                 Report(reporter, x.Guest, Evaluate(RecoveryParsers.ParseSnapshots(data), maxAge, now));
             }
-            catch (ProxmoxApiException ex) when (ex.Failure == ProxmoxFailure.Timeout && budget < reporter.Timeout / 2)
+            catch (ProxmoxApiException ex) when (ex.Failure == ProxmoxFailure.Timeout && budget < requestTimeout / 2)
             {
-                // Asked with less than half the timeout left: the API was busy with the other guests' lists, not silent.
+                // Asked with less than half the timeout left: the sweep's budget ran out, the API was not silent.
                 Report(reporter, x.Guest, NotReached(reporter, declared.Count));
             }
             catch (ProxmoxApiException ex)
             {
+                if (ex.Failure != ProxmoxFailure.Timeout) Answered(reporter, ref lastAnswer);
+                else if (Interlocked.Read(ref lastAnswer) < asked.Ticks) Volatile.Write(ref silent, 1);
                 Report(reporter, x.Guest, ex.IsNoAnswer
                     ? (CheckStatus.Unknown, $"{ProxmoxCheckHelpers.CouldNotLook}snapshots could not be listed: {ex.Message}")
                     : (ProxmoxCheckHelpers.StatusOf(ex), $"snapshots could not be listed: {ex.Message}"));
@@ -96,9 +132,24 @@ public sealed class SnapshotCheck : CheckUnit
         if (declared.Count == 0) reporter.Report(SnapshotCheckName, CheckStatus.Ok, "no declared guest exists on an online node: no snapshot to check");
     }
 
+    private static void Answered(CheckReporter reporter, ref long lastAnswer)
+    {
+        var at = reporter.Elapsed.Ticks;
+        long seen;
+        while ((seen = Interlocked.Read(ref lastAnswer)) < at && Interlocked.CompareExchange(ref lastAnswer, at, seen) != seen) { }
+    }
+
+    private const string RaiseOrExclude = "raise -TimeoutSec (timeoutSec) or exclude Snapshots for this environment";
+
     private static (CheckStatus, string) NotReached(CheckReporter reporter, int guests)
-        => (CheckStatus.Unknown, $"not checked: the {reporter.Timeout.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture)} s timeout ran out before its snapshot list was read " +
-            $"({guests} guests' lists are read {Concurrency} at a time); raise -TimeoutSec (timeoutSec) or exclude Snapshots for this environment");
+        => (CheckStatus.Unknown, $"not checked: the {Seconds(reporter.Timeout)} s timeout ran out before its snapshot list was read " +
+            $"({guests} guests' lists are read {Concurrency} at a time); {RaiseOrExclude}");
+
+    private static (CheckStatus, string) Stopped(TimeSpan requestTimeout)
+        => (CheckStatus.Unknown, $"not checked: the {Seconds(requestTimeout)} s timeout ran out before its snapshot list was read " +
+            $"(no snapshot list was answered within {Seconds(requestTimeout)} s, so the sweep stopped); {RaiseOrExclude}");
+
+    private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
 
     internal static (CheckStatus Status, string Detail) Evaluate(IReadOnlyList<PveSnapshot> snapshots, TimeSpan maxAge, DateTimeOffset now)
     {

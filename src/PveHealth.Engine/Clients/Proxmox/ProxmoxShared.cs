@@ -46,17 +46,33 @@ public sealed class ProxmoxShared
     /// <summary>The client, or the setup error thrown.</summary>
     public ProxmoxClient RequireClient() => Client ?? throw SetupError!;
 
-    /// <summary>The guest's row: by VMID (and type when both are known), else by a unique name.</summary>
-    public static PveResource? Find(IReadOnlyList<PveResource> resources, Guest guest)
+    /// <summary>
+    /// <see cref="Find"/> for many guests over one answer: the rows indexed by VMID and name once, so a unit that looks
+    /// up every declared guest (Backups, Snapshots) costs O(guests + rows), not O(guests × rows).
+    /// </summary>
+    public static Func<Guest, PveResource?> Finder(IReadOnlyList<PveResource> resources) => Indexes.GetValue(resources, Index);
+
+    private static Func<Guest, PveResource?> Index(IReadOnlyList<PveResource> resources)
     {
-        if (guest.VmId is int id)
+        var byId = resources.GroupBy(r => r.VmId).ToDictionary(g => g.Key, g => g.ToList());
+        // A name that two rows share finds nothing (as Find): null.
+        var byName = resources.Where(r => r.Name.Length > 0 && !r.Template).GroupBy(r => r.Name, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.Skip(1).Any() ? null : g.First(), StringComparer.OrdinalIgnoreCase);
+        return guest =>
         {
-            var byId = resources.Where(r => r.VmId == id).ToList();
-            if (byId.Count > 0) return byId.FirstOrDefault(r => r.IsLxc == (guest.Kind == GuestKind.Lxc)) ?? byId[0];
-        }
-        var byName = resources.Where(r => r.Name.Length > 0 && string.Equals(r.Name, guest.Name, StringComparison.OrdinalIgnoreCase) && !r.Template).ToList();
-        return byName.Count == 1 ? byName[0] : null;
+            if (guest.VmId is int id && byId.TryGetValue(id, out var rows))
+            {
+                return rows.FirstOrDefault(r => r.IsLxc == (guest.Kind == GuestKind.Lxc)) ?? rows[0];
+            }
+            return byName.GetValueOrDefault(guest.Name);
+        };
     }
+
+    // One index per /cluster/resources answer, made on the first lookup (every guest's units look up the same answer).
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<IReadOnlyList<PveResource>, Func<Guest, PveResource?>> Indexes = new();
+
+    /// <summary>The guest's row: by VMID (and type when both are known), else by a unique name.</summary>
+    public static PveResource? Find(IReadOnlyList<PveResource> resources, Guest guest) => Finder(resources)(guest);
 
     /// <summary>"3 h 5 min", "2 d 4 h".</summary>
     public static string Uptime(long seconds)
