@@ -28,5 +28,16 @@ public static class Deadline
     /// </summary>
     public static TimeSpan SharedHead(TimeSpan timeout) => timeout / 4;
 
+    /// <summary>
+    /// The timeout of a unit whose requests depend on each other in <paramref name="rounds"/> rounds (a listing names what
+    /// the next one reads): one <paramref name="request"/> timeout (-TimeoutSec, which still bounds each request) per
+    /// round, never more than <paramref name="run"/> (the run deadline), never less than one request timeout.
+    /// </summary>
+    public static TimeSpan Rounds(int rounds, TimeSpan request, TimeSpan run)
+    {
+        var budget = request * Math.Max(1, rounds);
+        return budget < run ? budget : run > request ? run : request;
+    }
+
     private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
 }

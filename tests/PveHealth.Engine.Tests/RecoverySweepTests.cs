@@ -167,4 +167,34 @@ public class RecoverySweepTests : IDisposable
             Assert.Equal(7, _server.Requests.Count); // status, resources, backup, not-backed-up, storage, content, tasks: nothing per guest
         }
     }
+    [Fact]
+    public void Backups_whose_three_dependent_listing_rounds_each_take_most_of_the_timeout_are_all_read()
+    {
+        // Cluster listings, then the node's storages and tasks, then the storage's content: three rounds of 450 ms at a
+        // 1 s -TimeoutSec. Each request is answered within its own timeout, so every row is a true verdict (Ok).
+        var guests = Guests(20);
+        Cluster(guests, resourcesDelayMs: 450);
+        var now = DateTimeOffset.UtcNow;
+        Route("/cluster/backup-info/not-backed-up", """{"data":[]}""", delayMs: 450);
+        Route("/cluster/backup", """{"data":[{"id":"daily","type":"vzdump","schedule":"21:00","storage":"pbs","all":1,"enabled":1}]}""", delayMs: 450);
+        Route("/nodes/pve1/storage/pbs/content", "{\"data\":[" + string.Join(",", guests.Select(g =>
+            $$"""{"volid":"pbs:backup/vm/{{g.VmId}}/0","content":"backup","vmid":{{g.VmId}},"format":"pbs-vm","size":1024,"ctime":{{now.AddHours(-2).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)}}}""")) + "]}", delayMs: 450);
+        Route("/nodes/pve1/storage", """{"data":[{"storage":"pbs","type":"pbs","content":"backup","active":1,"enabled":1,"shared":1,"total":100,"used":10,"avail":90}]}""", delayMs: 450);
+        Route("/nodes/pve1/tasks", """{"data":[]}""", delayMs: 450);
+        using var env = Env(guests, TimeSpan.FromSeconds(1));
+        var results = Run(new BackupCheck(env), TimeSpan.FromSeconds(1));
+        foreach (var check in new[] { BackupCheck.CoverageCheck, BackupCheck.AgeCheck })
+        {
+            var rows = results.Where(r => r.Check == check).ToList();
+            Assert.Equal(guests.Select(g => g.Name), rows.Select(r => r.Component).Order(StringComparer.Ordinal));
+            Assert.All(rows, r => Assert.Equal(CheckStatus.Ok, r.Status));
+        }
+    }
+
+    [Fact]
+    public void The_backups_budget_is_one_timeout_per_round_of_dependent_listings_capped_by_the_run_deadline()
+    {
+        Assert.Equal(TimeSpan.FromSeconds(8), BackupCheck.UnitTimeout(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5)));
+        Assert.Equal(TimeSpan.FromSeconds(30), BackupCheck.UnitTimeout(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)));
+    }
 }

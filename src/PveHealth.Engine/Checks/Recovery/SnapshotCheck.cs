@@ -46,8 +46,7 @@ public sealed class SnapshotCheck : CheckUnit
     internal static TimeSpan SweepTimeout(int guests, TimeSpan request, TimeSpan run)
     {
         if (guests <= 0) return request;
-        var budget = request * (1 + (guests + Concurrency - 1) / Concurrency);
-        return budget < run ? budget : run;
+        return Deadline.Rounds(1 + (guests + Concurrency - 1) / Concurrency, request, run);
     }
 
     public override string Describe(string check) => $"{check} of every declared guest (GET .../snapshot per guest on {Target})";
