@@ -42,6 +42,6 @@ $out = [ordered]@{
 }
 # The results as compact JSON through System.Text.Json (cheap even at 5,000 results; measured with the checker).
 $rows = [System.Collections.Generic.List[object]]::new($results.Count)
-foreach ($r in $results) { $rows.Add(@{ component = $r.Component; check = $r.Check; status = $r.Status.ToString(); ms = $r.Duration.TotalMilliseconds }) }
+foreach ($r in $results) { $rows.Add(@{ component = $r.Component; check = $r.Check; status = $r.Status.ToString(); ms = $r.Duration.TotalMilliseconds; detail = $r.Detail }) }
 $out.results = $rows
 [IO.File]::WriteAllText($OutFile, [System.Text.Json.JsonSerializer]::Serialize($out, [System.Text.Json.JsonSerializerOptions]::Default))

@@ -169,8 +169,16 @@ function Invoke-PveHealthRun {
     if ($m.Wrong) { Write-Host "bench:   wrong: $(($m.WrongList | Select-Object -First 8) -join '; ')" }
     $recoveryWrong = @(if (-not $Exclude) { Get-WrongRecoveryVerdicts -Lab $Lab -Results $m.Results })
     $m | Add-Member -NotePropertyName RecoveryWrong -NotePropertyValue $recoveryWrong.Count
+    $m | Add-Member -NotePropertyName RecoveryWrongList -NotePropertyValue @($recoveryWrong | Select-Object -First 50)
     if ($recoveryWrong.Count) { Write-Host "bench:   wrong recovery rows: $(($recoveryWrong | Select-Object -First 8) -join '; ')" }
     $m
+}
+
+function Get-ShortDetail {
+    <# A result's detail for the wrong-verdict lists: one line, at most 160 characters. #>
+    param([string] $Detail)
+    $d = ($Detail -replace '\s+', ' ').Trim()
+    if ($d.Length -gt 160) { $d.Substring(0, 157) + '...' } else { $d }
 }
 
 function Get-WrongVerdicts {
@@ -188,7 +196,7 @@ function Get-WrongVerdicts {
     # Ok and Warning both mean "it works" (pve_health_check_success 1, no page): a Ping Warning for packet loss the
     # lab really injected is a true verdict; Critical/Unknown for a healthy guest, or Ok/Warning for a down one, are wrong.
     @($Results | Where-Object { $truth.ContainsKey("$($_.component)/$($_.check)") -and (($_.status -in 'Ok', 'Warning') -ne $truth["$($_.component)/$($_.check)"]) } |
-        ForEach-Object { "$($_.component)/$($_.check) $($_.status) $([math]::Round($_.ms)) ms" })
+        ForEach-Object { "$($_.component)/$($_.check) $($_.status) $([math]::Round($_.ms)) ms: $(Get-ShortDetail $_.detail)" })
 }
 
 function Get-WrongRecoveryVerdicts {
@@ -202,11 +210,12 @@ function Get-WrongRecoveryVerdicts {
     $rows = @($Results | Where-Object { $_.check -in $checks })
     if (-not $rows.Count) { return }
     $seen = @{}
-    foreach ($r in $rows) { $seen["$($r.component)/$($r.check)"] = $r.status }
+    foreach ($r in $rows) { $seen["$($r.component)/$($r.check)"] = $r }
     foreach ($g in $Lab.Guests | Where-Object Name -like 'guest-*') {
         foreach ($c in $checks) {
-            $status = $seen["$($g.Name)/$c"]
-            if ($status -ne 'Ok') { "$($g.Name)/$c $(if ($status) { $status } else { 'no row' })" }
+            $r = $seen["$($g.Name)/$c"]
+            if (-not $r) { "$($g.Name)/$c no row" }
+            elseif ($r.status -ne 'Ok') { "$($g.Name)/$c $($r.status): $(Get-ShortDetail $r.detail)" }
         }
     }
 }
@@ -287,7 +296,7 @@ $all = [ordered]@{ Machine = $machine; Sizes = [System.Collections.Generic.List[
 foreach ($n in $GuestCount) {
   foreach ($loss in $LossPercent) {
     $stopped = [int][math]::Round($n * $StoppedPercent / 100)
-    $lab = Start-PveLab -GuestCount $n -StoppedCount $stopped -NoStack -StartTimeoutSec 120
+    $lab = Start-PveLab -GuestCount $n -StoppedCount $stopped -NoStack -StartTimeoutSec 120 -SshdNice 19
     try {
         if (-not $lab.Namespace) { throw 'bench: the lab has no network namespace.' }
         if ($loss -gt 0) {
@@ -405,7 +414,7 @@ $md.Add('')
 $md.Add("- Machine: $($machine.Cores) cores, $($machine.Cpu), Linux $($machine.Kernel), pwsh $($machine.Pwsh)")
 $md.Add("- Date: $($machine.Date), commit $($machine.Commit); the whole benchmark took $($machine.BenchSeconds) s")
 $md.Add("- Load average (1/5/15 min) at start: $($machine.LoadAtStart); at end: $($machine.LoadAtEnd); 1-min load at the start of the measured runs: $(F (($script:RunLoads | Measure-Object -Minimum).Minimum)) to $(F (($script:RunLoads | Measure-Object -Maximum).Maximum)) (a lagging average: it includes the previous run's own processes, e.g. the shell baseline's 64 parallel ssh; the other sessions' load is what is left when the benchmark is not running)")
-$md.Add("- Setup: lab in its own network namespace (one sshd for every guest address, nftables drops the stopped guests, Proxmox API simulator), $StoppedPercent % of the guests stopped (black-holed: they time out), ``-TimeoutSec $TimeoutSec``, every guest check PveHealth has; wall is the median of each row's runs (the N× in its name; PveHealth $Repeat, the shell baseline $(if ($ShellRepeat -gt 0) { [math]::Min($ShellRepeat, $Repeat) } else { $Repeat })) in alternating order (min-max in brackets), the other figures are medians too.")
+$md.Add("- Setup: lab in its own network namespace (one sshd for every guest address at nice 19 (in an estate the guests' sshd do not share the checker's or the Proxmox host's CPUs), nftables drops the stopped guests, Proxmox API simulator), $StoppedPercent % of the guests stopped (black-holed: they time out), ``-TimeoutSec $TimeoutSec``, every guest check PveHealth has; wall is the median of each row's runs (the N× in its name; PveHealth $Repeat, the shell baseline $(if ($ShellRepeat -gt 0) { [math]::Min($ShellRepeat, $Repeat) } else { $Repeat })) in alternating order (min-max in brackets), the other figures are medians too.")
 $md.Add('- Checker CPU: user+sys of the checker process tree (``/usr/bin/time -v``: the child pwsh including its start-up and Import-Module; the xargs tree with every ping/ssh/curl for the shell); "run only" is the pwsh process CPU during Invoke-PveHealthCheck. sshd CPU: the lab sshd listener and every connection process it reaped (including the forced command a guest runs); floor = sshd CPU / cores; the shared-cores floor adds the CPU of the simulator and of the checker itself (all of them share these cores), so no run on this machine can beat it. Simulator CPU: the Proxmox API simulator process. Wrong verdicts (worst run): Ping/Ssh/Docker/ApiStatus/GuestAgent results that contradict the lab (a healthy guest reported failing, i.e. Critical or Unknown (a page), e.g. timed out, or a down one reported Ok/Warning); for the shell, guests whose ping or ssh exit status is wrong or whose status request did not get HTTP 200. API requests: Proxmox API requests the simulator counted during the run (median; counters reset before each run).')
 foreach ($s in $all.Sizes) {
     $md.Add('')

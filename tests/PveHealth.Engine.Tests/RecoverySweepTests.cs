@@ -192,6 +192,31 @@ public class RecoverySweepTests : IDisposable
     }
 
     [Fact]
+    public void A_backup_storage_that_does_not_answer_makes_no_backup_found_a_could_not_look_never_a_critical()
+    {
+        // The job stores to pbs, whose content listing does not answer; the node's local storage answers with another guest's backup.
+        // Before: BackupAge Critical "no backup of VMID ... found" for every guest (a false page per guest).
+        var guests = Guests(5);
+        Cluster(guests);
+        Route("/cluster/backup-info/not-backed-up", """{"data":[]}""");
+        Route("/cluster/backup", """{"data":[{"id":"daily","type":"vzdump","schedule":"21:00","storage":"pbs","all":1,"enabled":1}]}""");
+        Route("/nodes/pve1/storage/pbs/content", """{"data":[]}""", delayMs: 60_000);
+        Route("/nodes/pve1/storage/local/content", "{\"data\":[{\"volid\":\"local:backup/vzdump-qemu-999-2026_12_01-21_00_00.vma.zst\",\"content\":\"backup\",\"vmid\":999,\"format\":\"vma.zst\",\"size\":1024,\"ctime\":" +
+            DateTimeOffset.UtcNow.AddHours(-2).ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture) + "}]}");
+        Route("/nodes/pve1/storage", """{"data":[{"storage":"pbs","type":"pbs","content":"backup","active":1,"enabled":1,"shared":1,"total":100,"used":10,"avail":90},{"storage":"local","type":"dir","content":"backup,iso","active":1,"enabled":1,"shared":0,"total":100,"used":10,"avail":90}]}""");
+        Route("/nodes/pve1/tasks", """{"data":[]}""");
+        using var env = Env(guests, TimeSpan.FromSeconds(1));
+        var ages = Run(new BackupCheck(env), TimeSpan.FromSeconds(1)).Where(r => r.Check == BackupCheck.AgeCheck).ToList();
+        Assert.Equal(5, ages.Count);
+        Assert.All(ages, r =>
+        {
+            Assert.Equal(CheckStatus.Unknown, r.Status);
+            Assert.StartsWith("could not look at every backup storage: no backup of VMID", r.Detail);
+            Assert.Contains("pve1/pbs content unreadable (no answer", r.Detail);
+        });
+    }
+
+    [Fact]
     public void The_backups_budget_is_one_timeout_per_round_of_dependent_listings_capped_by_the_run_deadline()
     {
         Assert.Equal(TimeSpan.FromSeconds(8), BackupCheck.UnitTimeout(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5)));

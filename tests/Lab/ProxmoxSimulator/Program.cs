@@ -113,6 +113,9 @@ app.Map("/api2/json/{**path}", async (HttpContext ctx, string? path) =>
     {
         Handle(ctx, method, segs, path ?? string.Empty);
     }
+    // The answer is composed under the lock and sent after it (Answer.Body): a client that reads a large answer slowly
+    // (a PBS content listing of 1,000 guests over TLS) holds up no other request, as with pveproxy's workers.
+    if (Answer.Body(ctx) is { } answer) await ctx.Response.WriteAsync(answer, ctx.RequestAborted);
 });
 
 app.Run();
@@ -348,8 +351,7 @@ static void Data(HttpContext ctx, JsonNode? data)
 {
     ctx.Response.StatusCode = 200;
     ctx.Response.ContentType = "application/json;charset=UTF-8";
-    var body = new JsonObject { ["data"] = data };
-    ctx.Response.WriteAsync(body.ToJsonString()).GetAwaiter().GetResult();
+    Answer.Set(ctx, new JsonObject { ["data"] = data });
 }
 
 static void Error(HttpContext ctx, int status, string reason)
@@ -358,8 +360,7 @@ static void Error(HttpContext ctx, int status, string reason)
     ctx.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = reason;
     if (status == 401) return; // Proxmox answers 401 with no JSON body
     ctx.Response.ContentType = "application/json;charset=UTF-8";
-    var body = new JsonObject { ["data"] = null, ["message"] = reason + "\n" };
-    ctx.Response.WriteAsync(body.ToJsonString()).GetAwaiter().GetResult();
+    Answer.Set(ctx, new JsonObject { ["data"] = null, ["message"] = reason + "\n" });
 }
 
 static X509Certificate2 CreateCertificate(string[] sans, string outDir, double days)
@@ -471,4 +472,12 @@ sealed class LabGuest
     public int Cpus { get; set; } = 2;
     public long MaxMem { get; set; } = 2L << 30;
     public long Uptime { get; set; } = 3600;
+}
+
+/// <summary>The answer body a route composed under the simulator's lock, sent by the request handler after the lock.</summary>
+static class Answer
+{
+    private const string Key = "pvelab.answer";
+    public static void Set(HttpContext ctx, JsonNode body) => ctx.Items[Key] = body.ToJsonString();
+    public static string? Body(HttpContext ctx) => ctx.Items.TryGetValue(Key, out var b) ? b as string : null;
 }

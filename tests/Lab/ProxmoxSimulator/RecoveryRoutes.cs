@@ -331,7 +331,7 @@ static class RecoveryRoutes
     {
         ctx.Response.StatusCode = status;
         ctx.Response.ContentType = "application/json;charset=UTF-8";
-        ctx.Response.WriteAsync(body.ToJsonString()).GetAwaiter().GetResult();
+        Answer.Set(ctx, body);
     }
 
     private static void Error(HttpContext ctx, int status, string reason)
@@ -339,6 +339,6 @@ static class RecoveryRoutes
         ctx.Response.StatusCode = status;
         ctx.Features.Get<IHttpResponseFeature>()!.ReasonPhrase = reason;
         ctx.Response.ContentType = "application/json;charset=UTF-8";
-        ctx.Response.WriteAsync(new JsonObject { ["data"] = null, ["message"] = reason + "\n" }.ToJsonString()).GetAwaiter().GetResult();
+        Answer.Set(ctx, new JsonObject { ["data"] = null, ["message"] = reason + "\n" });
     }
 }

@@ -140,6 +140,7 @@ public sealed class BackupCheck : CheckUnit
         var storageLists = online.Select(n => (Node: n, Task: shared.StoragesAsync(n, reporter, ct))).ToList();
         var backupStorages = new List<PveStorage>();
         var problems = new List<string>();
+        var unread = 0; // backup storages (or a node's storage list) that could not be read: a backup may be there
         foreach (var (node, task) in storageLists)
         {
             try
@@ -154,6 +155,7 @@ public sealed class BackupCheck : CheckUnit
             catch (ProxmoxApiException ex)
             {
                 problems.Add($"storages of {node} unreadable ({ex.Message})");
+                unread++;
             }
         }
         var contentTasks = backupStorages.Select(s => (Storage: s, Task: shared.GetAsync(
@@ -170,6 +172,7 @@ public sealed class BackupCheck : CheckUnit
             catch (ProxmoxApiException ex)
             {
                 problems.Add($"{s.Node}/{s.Storage} content unreadable ({ex.Message})");
+                unread++;
             }
         }
         var byGuest = volumes.GroupBy(v => v.VmId).ToDictionary(g => g.Key, g => g.OrderByDescending(v => v.Created).ToList());
@@ -211,7 +214,7 @@ public sealed class BackupCheck : CheckUnit
         foreach (var (g, row) in declared)
         {
             var list = byGuest.GetValueOrDefault(row.VmId) ?? [];
-            if (Runs(AgeCheck)) ReportAge(reporter, g, row, covered[row.VmId], list, now, warnHours, critHours, invisible, readable, enabledJobs.Count, tasksSucceeded, problemText);
+            if (Runs(AgeCheck)) ReportAge(reporter, g, row, covered[row.VmId], list, now, warnHours, critHours, invisible, readable, unread > 0, enabledJobs.Count, tasksSucceeded, problemText);
             if (Runs(TaskCheck) && failures.TryGetValue(row.VmId, out var failure))
             {
                 var newer = list.FirstOrDefault(v => v.Created > failure.Task.Start);
@@ -232,8 +235,20 @@ public sealed class BackupCheck : CheckUnit
     }
 
     private void ReportAge(CheckReporter reporter, Guest g, PveResource row, PveBackupJob? job, List<PveBackupVolume> list, DateTimeOffset now,
-        double warnHours, double critHours, bool invisible, int readable, int enabledJobs, bool tasksSucceeded, string problemText)
+        double warnHours, double critHours, bool invisible, int readable, bool incomplete, int enabledJobs, bool tasksSucceeded, string problemText)
     {
+        // A storage that could not be read may hold a newer backup: a finding from the storages that were read is not
+        // asserted (no false page); the row says it could not look, and what was seen.
+        void Age(CheckStatus status, string detail, IReadOnlyList<Measurement>? measurements = null)
+        {
+            if (incomplete && status is CheckStatus.Critical or CheckStatus.Warning)
+            {
+                Report(reporter, g, AgeCheck, CheckStatus.Unknown, $"could not look at every backup storage: {detail}{(detail.Contains("; not read: ", StringComparison.Ordinal) ? string.Empty : problemText)}", measurements);
+                return;
+            }
+            Report(reporter, g, AgeCheck, status, detail, measurements);
+        }
+
         if (job is null && list.Count == 0)
         {
             Report(reporter, g, AgeCheck, CheckStatus.Skipped, "not in an enabled backup job (see Coverage) and no backup found");
@@ -252,7 +267,7 @@ public sealed class BackupCheck : CheckUnit
             }
             else
             {
-                Report(reporter, g, AgeCheck, CheckStatus.Critical, $"no backup of VMID {row.VmId} found in the backup storages{(job is not null ? $" (job {job.Id} stores to {job.Storage ?? "?"})" : string.Empty)}{problemText}");
+                Age(CheckStatus.Critical, $"no backup of VMID {row.VmId} found in the backup storages{(job is not null ? $" (job {job.Id} stores to {job.Storage ?? "?"})" : string.Empty)}{problemText}");
             }
             return;
         }
@@ -266,7 +281,7 @@ public sealed class BackupCheck : CheckUnit
         }
         if (good is null)
         {
-            Report(reporter, g, AgeCheck, CheckStatus.Critical, $"every backup of VMID {row.VmId} failed verification (newest {newest.VolId}, {RecoveryShared.Age(now - newest.Created)} ago)", measurements);
+            Age(CheckStatus.Critical, $"every backup of VMID {row.VmId} failed verification (newest {newest.VolId}, {RecoveryShared.Age(now - newest.Created)} ago)", measurements);
             return;
         }
         var age = now - good.Created;
@@ -281,7 +296,7 @@ public sealed class BackupCheck : CheckUnit
             text = $"newest backup {newest.VolId} failed verification; " + text;
             if (statusOut == CheckStatus.Ok) statusOut = CheckStatus.Warning;
         }
-        Report(reporter, g, AgeCheck, statusOut, text, measurements);
+        Age(statusOut, text, measurements);
     }
 
     /// <summary>Whether a job covers the guest: all minus exclude, listed VMIDs, or its pool; a node restriction limits it.</summary>
