@@ -49,6 +49,8 @@ param(
     [int] $SerialRepeat = 0,
     [int] $SerialBudgetSec = 90,
     [ValidateRange(1, 512)] [int] $ShellParallel = 64,
+    # CPU niceness of the lab's sshd (Start-PveLab -SshdNice); 0 keeps it level with the checkers.
+    [ValidateRange(0, 19)] [int] $SshdNice = 0,
     # Repetitions of the shell baseline (0: as -Repeat). The shell loop is the slow reference (about a minute at
     # 1,000 guests); its wall time varies little, so one or two runs bound it while PveHealth repeats -Repeat times.
     [ValidateRange(0, 9)] [int] $ShellRepeat = 0,
@@ -296,7 +298,7 @@ $all = [ordered]@{ Machine = $machine; Sizes = [System.Collections.Generic.List[
 foreach ($n in $GuestCount) {
   foreach ($loss in $LossPercent) {
     $stopped = [int][math]::Round($n * $StoppedPercent / 100)
-    $lab = Start-PveLab -GuestCount $n -StoppedCount $stopped -NoStack -StartTimeoutSec 120 -SshdNice 19
+    $lab = Start-PveLab -GuestCount $n -StoppedCount $stopped -NoStack -StartTimeoutSec 120 -SshdNice $SshdNice
     try {
         if (-not $lab.Namespace) { throw 'bench: the lab has no network namespace.' }
         if ($loss -gt 0) {
@@ -414,7 +416,7 @@ $md.Add('')
 $md.Add("- Machine: $($machine.Cores) cores, $($machine.Cpu), Linux $($machine.Kernel), pwsh $($machine.Pwsh)")
 $md.Add("- Date: $($machine.Date), commit $($machine.Commit); the whole benchmark took $($machine.BenchSeconds) s")
 $md.Add("- Load average (1/5/15 min) at start: $($machine.LoadAtStart); at end: $($machine.LoadAtEnd); 1-min load at the start of the measured runs: $(F (($script:RunLoads | Measure-Object -Minimum).Minimum)) to $(F (($script:RunLoads | Measure-Object -Maximum).Maximum)) (a lagging average: it includes the previous run's own processes, e.g. the shell baseline's 64 parallel ssh; the other sessions' load is what is left when the benchmark is not running)")
-$md.Add("- Setup: lab in its own network namespace (one sshd for every guest address at nice 19 (in an estate the guests' sshd do not share the checker's or the Proxmox host's CPUs), nftables drops the stopped guests, Proxmox API simulator), $StoppedPercent % of the guests stopped (black-holed: they time out), ``-TimeoutSec $TimeoutSec``, every guest check PveHealth has; wall is the median of each row's runs (the N× in its name; PveHealth $Repeat, the shell baseline $(if ($ShellRepeat -gt 0) { [math]::Min($ShellRepeat, $Repeat) } else { $Repeat })) in alternating order (min-max in brackets), the other figures are medians too.")
+$md.Add("- Setup: lab in its own network namespace (one sshd for every guest address$(if ($SshdNice) { " at nice $SshdNice" }), nftables drops the stopped guests, Proxmox API simulator), $StoppedPercent % of the guests stopped (black-holed: they time out), ``-TimeoutSec $TimeoutSec``, every guest check PveHealth has; wall is the median of each row's runs (the N× in its name; PveHealth $Repeat, the shell baseline $(if ($ShellRepeat -gt 0) { [math]::Min($ShellRepeat, $Repeat) } else { $Repeat })) in alternating order (min-max in brackets), the other figures are medians too.")
 $md.Add('- Checker CPU: user+sys of the checker process tree (``/usr/bin/time -v``: the child pwsh including its start-up and Import-Module; the xargs tree with every ping/ssh/curl for the shell); "run only" is the pwsh process CPU during Invoke-PveHealthCheck. sshd CPU: the lab sshd listener and every connection process it reaped (including the forced command a guest runs); floor = sshd CPU / cores; the shared-cores floor adds the CPU of the simulator and of the checker itself (all of them share these cores), so no run on this machine can beat it. Simulator CPU: the Proxmox API simulator process. Wrong verdicts (worst run): Ping/Ssh/Docker/ApiStatus/GuestAgent results that contradict the lab (a healthy guest reported failing, i.e. Critical or Unknown (a page), e.g. timed out, or a down one reported Ok/Warning); for the shell, guests whose ping or ssh exit status is wrong or whose status request did not get HTTP 200. API requests: Proxmox API requests the simulator counted during the run (median; counters reset before each run).')
 foreach ($s in $all.Sizes) {
     $md.Add('')
