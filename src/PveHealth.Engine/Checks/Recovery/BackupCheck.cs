@@ -239,14 +239,15 @@ public sealed class BackupCheck : CheckUnit
     {
         // A storage that could not be read may hold a newer backup: a finding from the storages that were read is not
         // asserted (no false page); the row says it could not look, and what was seen.
-        void Age(CheckStatus status, string detail, IReadOnlyList<Measurement>? measurements = null)
+        // withProblems: the detail names what was not read (problemText) whatever the verdict.
+        void Age(CheckStatus status, string detail, IReadOnlyList<Measurement>? measurements = null, bool withProblems = false)
         {
             if (incomplete && status is CheckStatus.Critical or CheckStatus.Warning)
             {
-                Report(reporter, g, AgeCheck, CheckStatus.Unknown, $"could not look at every backup storage: {detail}{(detail.Contains("; not read: ", StringComparison.Ordinal) ? string.Empty : problemText)}", measurements);
+                Report(reporter, g, AgeCheck, CheckStatus.Unknown, $"could not look at every backup storage: {detail}{problemText}", measurements);
                 return;
             }
-            Report(reporter, g, AgeCheck, status, detail, measurements);
+            Report(reporter, g, AgeCheck, status, withProblems ? detail + problemText : detail, measurements);
         }
 
         if (job is null && list.Count == 0)
@@ -267,7 +268,7 @@ public sealed class BackupCheck : CheckUnit
             }
             else
             {
-                Age(CheckStatus.Critical, $"no backup of VMID {row.VmId} found in the backup storages{(job is not null ? $" (job {job.Id} stores to {job.Storage ?? "?"})" : string.Empty)}{problemText}");
+                Age(CheckStatus.Critical, $"no backup of VMID {row.VmId} found in the backup storages{(job is not null ? $" (job {job.Id} stores to {job.Storage ?? "?"})" : string.Empty)}", withProblems: true);
             }
             return;
         }
