@@ -18,7 +18,10 @@ BeforeAll {
     @"
 #!/bin/sh
 if [ "`$SSH_ORIGINAL_COMMAND" = "systemctl is-active docker" ]; then
-  state=`$(cat '$d/docker-state'); echo "`$state"; [ "`$state" = active ] && exit 0 || exit 3
+  state=`$(cat '$d/docker-state')
+  # hang: a systemctl that never returns; slow: one that takes a second to say active.
+  case "`$state" in hang) exec sleep 30;; slow) sleep 1; state=active;; esac
+  echo "`$state"; [ "`$state" = active ] && exit 0 || exit 3
 fi
 exec /bin/sh -c "`$SSH_ORIGINAL_COMMAND"
 "@ | Set-Content "$d/force.sh"
@@ -52,6 +55,13 @@ MaxStartups 200
     $script:Guest = [pscustomobject]@{ Name = 'web-01'; Address = '127.0.0.1'; Kind = 'Vm'; Environment = 'lab' }
     # The reset proxy (tests/Support/reset-proxy.js): Start-ResetProxy, Get-ResetProxyCount, Stop-ResetProxy in TestHelpers.
     $script:Common = @{ KeyFile = "$d/client"; KnownHostsFile = "$d/known_hosts"; SshPort = $script:Port; TimeoutSec = 5 }
+    # The common parameters aimed at a proxy in front of the test sshd (its port in known_hosts).
+    function script:Get-ProxyParameters($Proxy, [int] $TimeoutSec) {
+        $known = "$($script:Dir)/known_hosts_$($Proxy.Port)"
+        Set-Content $known "[127.0.0.1]:$($Proxy.Port) $((Get-Content "$($script:Dir)/hostkey.pub") -replace ' [^ ]*$', '')"
+        $p = $script:Common.Clone(); $p.SshPort = $Proxy.Port; $p.KnownHostsFile = $known; $p.TimeoutSec = $TimeoutSec
+        $p
+    }
 }
 
 AfterAll {
@@ -200,6 +210,58 @@ Describe 'Test-PveVm -Check Ssh, Docker' {
             Get-ResetProxyCount $proxy | Should -Be 2
             $clock.Elapsed.TotalSeconds | Should -BeLessThan 5 -Because 'both attempts run inside the one timeout (-TimeoutSec 5)'
         } finally { Stop-ResetProxy $proxy }
+    }
+
+    # Issue 12, 2 % loss: a lost SYN or SYN-ACK leaves a connection silent until the kernel retransmits it (1 s), a lost
+    # banner until TCP's retransmission timer fires. The proxy holds the first connection open without a word (what the
+    # client sees then) and forwards the second to sshd: the check's hedge, a second connection opened when the first
+    # has heard nothing for longer than SSH servers usually take, answers inside the timeout.
+    It 'hedges a first connection that stays silent (a lost SYN-ACK) with a second one: Ok inside one timeout' {
+        $proxy = Start-ResetProxy -Resets 0 -Mute 1 -To $script:Port
+        try {
+            $p = Get-ProxyParameters $proxy -TimeoutSec 2
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $r = @($script:Guest | Test-PveVm -Check Ssh, Docker @p)
+            $clock.Stop()
+            $r | ForEach-Object { "$($_.Check) $($_.Status) $($_.Detail)" } | Write-Host
+            ($r | Where-Object Check -eq 'Ssh').Status | Should -Be 'Ok' -Because ($r | Where-Object Check -eq 'Ssh').Detail
+            ($r | Where-Object Check -eq 'Docker').Status | Should -Be 'Ok' -Because ($r | Where-Object Check -eq 'Docker').Detail
+            Get-ResetProxyCount $proxy | Should -Be 2 -Because 'one hedge: the silent connection and one more'
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 4 -Because 'inside the unit: a handshake step and a command step of 2 s'
+        } finally { Stop-ResetProxy $proxy }
+    }
+
+    # One fault, one form: a Docker command that never returns is the check's own verdict at the end of the command's
+    # step (-TimeoutSec from when it started), the same when the runner's cut-off comes first; Ssh stays Ok.
+    It 'reports a Docker command that never finishes as Critical in one form, Ssh Ok' {
+        Set-Content "$($script:Dir)/docker-state" 'hang'
+        try {
+            $p = $script:Common.Clone(); $p.TimeoutSec = 2
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $r = @($script:Guest | Test-PveVm -Check Ssh, Docker @p)
+            $clock.Stop()
+            ($r | Where-Object Check -eq 'Ssh').Status | Should -Be 'Ok'
+            $d = $r | Where-Object Check -eq 'Docker'
+            "$($d.Status) $($d.Detail)" | Should -Be "Critical docker not confirmed active: 'systemctl is-active docker' did not finish within 2 s"
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 6
+        } finally { Set-Content "$($script:Dir)/docker-state" 'active' }
+    }
+
+    # Each dependent step gets its own -TimeoutSec: a guest slow to start its sshd (1 s before its first byte) whose
+    # systemctl takes 1 s is healthy at -TimeoutSec 2 (before: Docker "timed out after 2 s", one timeout for both steps).
+    It 'gives the SSH handshake and the Docker command a -TimeoutSec each: slow but healthy is Ok' {
+        $proxy = Start-ResetProxy -Resets 0 -DelayMs 1000 -To $script:Port
+        Set-Content "$($script:Dir)/docker-state" 'slow'
+        try {
+            $p = Get-ProxyParameters $proxy -TimeoutSec 2
+            $r = @($script:Guest | Test-PveVm -Check Ssh, Docker @p)
+            $r | ForEach-Object { "$($_.Check) $($_.Status) $($_.Detail) $($_.Duration.TotalSeconds)" } | Write-Host
+            ($r | Where-Object Check -eq 'Ssh').Status | Should -Be 'Ok' -Because ($r | Where-Object Check -eq 'Ssh').Detail
+            ($r | Where-Object Check -eq 'Docker').Status | Should -Be 'Ok' -Because ($r | Where-Object Check -eq 'Docker').Detail
+        } finally {
+            Set-Content "$($script:Dir)/docker-state" 'active'
+            Stop-ResetProxy $proxy
+        }
     }
 
     It 'skips the SSH checks with a reason when no key is given' {

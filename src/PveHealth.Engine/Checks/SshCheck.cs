@@ -24,8 +24,12 @@ public sealed class SshCheck : CheckUnit
     private readonly Guest _guest;
     private readonly SshConfig _ssh;
     private readonly EnvironmentContext _env;
-    /// <summary>1 while the connection and handshake are under way (what a cut-off then means: no SSH answer).</summary>
-    private int _connecting;
+    /// <summary>One step's time (-TimeoutSec): the connection and handshake get one, the Docker command another.</summary>
+    private readonly TimeSpan _step;
+    /// <summary>What a cut-off now means: <see cref="Connecting"/> (no SSH answer) or <see cref="Commanding"/> (the command did not finish).</summary>
+    private int _phase;
+    private const int Connecting = 1;
+    private const int Commanding = 2;
 
     public SshCheck(Guest guest, SshConfig ssh, EnvironmentContext env, IReadOnlyList<string> checks)
         : base(guest.Environment, guest.Name, guest.Kind.ToString(), guest.Address ?? string.Empty, checks)
@@ -33,6 +37,10 @@ public sealed class SshCheck : CheckUnit
         _guest = guest;
         _ssh = ssh;
         _env = env;
+        _step = env.CheckTimeout;
+        // Two dependent steps, each within -TimeoutSec: the connection (TCP, banner, key exchange, authentication) and the
+        // Docker command on it. A silent guest still costs one step: the connection's own deadline reports it.
+        TakesRounds(2, _step, env.Options.RunTimeout);
     }
 
     public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
@@ -59,34 +67,30 @@ public sealed class SshCheck : CheckUnit
             return;
         }
 
-        // The connection and handshake get the unit's remaining budget, so a silent guest is reported by
-        // this check (with Docker Skipped) rather than by the runner's cut-off.
-        var connectBudget = ConnectBudget ?? reporter.Remaining;
-        var connection = new ConnectionInfo(_guest.Address, _ssh.Port, user, new PrivateKeyAuthenticationMethod(user, key))
-        {
-            Timeout = connectBudget,
-        };
-        PreferCurve25519(connection);
+        // The connection and handshake get one step (the deadline rule on -TimeoutSec), so a silent guest is reported
+        // by this check (with Docker Skipped) rather than by the runner's cut-off.
+        var connectBudget = ConnectBudget ?? reporter.RemainingFor(_step);
         using var connectDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         connectDeadline.CancelAfter(connectBudget);
         string? rejected = null;
-        var client = NewClient();
-        Volatile.Write(ref _connecting, 1);
+        Volatile.Write(ref _phase, Connecting);
         reporter.Listening();
         var connected = await ConnectConfirmedAsync().ConfigureAwait(false);
-        Volatile.Write(ref _connecting, 0);
-        if (!connected)
+        Volatile.Write(ref _phase, 0);
+        if (connected is null) return;
+        using (connected)
         {
-            client.Dispose();
-            return;
-        }
-        using (client)
-        {
-            await RunConnectedAsync(client, user, reporter, cancellationToken).ConfigureAwait(false);
+            await RunConnectedAsync(connected.Client, user, reporter, cancellationToken).ConfigureAwait(false);
         }
 
-        SshClient NewClient()
+        // Each attempt has its own connection info: SSH.NET's authentication method keeps its state (a wait handle, the
+        // result) in the instance, so two attempts sharing one would take each other's USERAUTH_SUCCESS (seen at 2 % loss:
+        // "Message type 52 is not valid in the current context" on the command after a hedged connect). The client owns and
+        // disposes it.
+        Attempt NewClient()
         {
+        var connection = new PrivateKeyConnectionInfo(_guest.Address, _ssh.Port, user, key) { Timeout = connectBudget };
+        PreferCurve25519(connection);
         var c = new SshClient(connection);
         // The server's identification string: it speaks, and the costly key exchange follows (the unit keeps its slot).
         c.ServerIdentificationReceived += (_, _) => reporter.Heard();
@@ -109,27 +113,32 @@ public sealed class SshCheck : CheckUnit
                 _ => $"host key unknown: {_guest.Address} is not in {knownHosts.Path}; the server presented {e.HostKeyName} {fingerprint} (add it after verifying: ssh-keyscan)",
             };
         };
-        return c;
+        return new Attempt(c, connection);
         }
 
         // Confirmation before Critical (Clients.Confirmation, the rule the HTTP checks share): a first attempt that fails
         // fast (refused, reset, dropped before the handshake) is tried once more after a short pause, both inside the one
-        // connect budget; a silent guest (no answer) is not retried, so stopped guests cost one timeout, no more.
-        async Task<bool> ConnectConfirmedAsync()
+        // connect budget. A first attempt that has heard nothing when units of its kind usually have (reporter.Silent: a
+        // lost SYN or SYN-ACK waits for the kernel's 1 s retransmission) is hedged with a second connection beside it; the
+        // first to complete the handshake is used. Still one connect budget: stopped guests cost one timeout, no more.
+        async Task<Attempt?> ConnectConfirmedAsync()
         {
             try
             {
-                await Confirmation.RunAsync(async attempt =>
+                return await Confirmation.RunAsync(async (_, token) =>
                 {
-                    if (attempt > 1)
+                    var c = NewClient();
+                    try
                     {
-                        client.Dispose();
-                        client = NewClient();
+                        await c.Client.ConnectAsync(token).ConfigureAwait(false);
+                        return c;
                     }
-                    await client.ConnectAsync(connectDeadline.Token).ConfigureAwait(false);
-                    return true;
-                }, ex => rejected is null && FailsFast(ex), reporter.Timeout, connectDeadline.Token).ConfigureAwait(false);
-                return true;
+                    catch
+                    {
+                        c.Dispose();
+                        throw;
+                    }
+                }, ex => rejected is null && FailsFast(ex), _step, connectDeadline.Token, reporter.Silent, c => c.Dispose()).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -139,19 +148,19 @@ public sealed class SshCheck : CheckUnit
             {
                 // Our own connect deadline, a little inside the unit's timeout: the check answers for itself
                 // (Ssh Critical, Docker Skipped) instead of being cut off as "timed out".
-                // Worded with the unit's timeout, not the remaining budget, so the same fault always gives the same detail.
-                Fail(reporter, CheckStatus.Critical, NoAnswer(reporter.Timeout));
-                return false;
+                // Worded with the step (-TimeoutSec), not the remaining budget, so the same fault always gives the same detail.
+                Fail(reporter, CheckStatus.Critical, NoAnswer());
+                return null;
             }
             catch (ConfirmedFailureException confirmed)
             {
-                Fail(reporter, CheckStatus.Critical, rejected ?? Describe(confirmed.InnerException!, user, reporter.Timeout) + confirmed.Suffix);
-                return false;
+                Fail(reporter, CheckStatus.Critical, rejected ?? Describe(confirmed.InnerException!, user) + confirmed.Suffix);
+                return null;
             }
             catch (Exception ex)
             {
-                Fail(reporter, CheckStatus.Critical, rejected ?? Describe(ex, user, reporter.Timeout));
-                return false;
+                Fail(reporter, CheckStatus.Critical, rejected ?? Describe(ex, user));
+                return null;
             }
         }
     }
@@ -174,15 +183,28 @@ public sealed class SshCheck : CheckUnit
             var commandText = string.IsNullOrWhiteSpace(_ssh.DockerCommand) ? DefaultDockerCommand : _ssh.DockerCommand;
             using var command = client.CreateCommand(commandText);
             string stdout, stderr;
+            // The command's own step: -TimeoutSec from now (the deadline rule), whatever the connection took.
+            using var commandDeadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            commandDeadline.CancelAfter(reporter.RemainingFor(_step));
+            Volatile.Write(ref _phase, Commanding);
             try
             {
-                (stdout, stderr) = await ExecuteBoundedAsync(command, cancellationToken).ConfigureAwait(false);
+                (stdout, stderr) = await ExecuteBoundedAsync(command, commandDeadline.Token).ConfigureAwait(false);
             }
             catch (InputTooLargeException ex)
             {
                 reporter.Report(DockerName, CheckStatus.Unknown, $"'{commandText}': {ex.Message}; the command was stopped", reporter.Elapsed - started);
                 client.Disconnect();
                 return;
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                reporter.Report(DockerName, CheckStatus.Critical, NotFinished(), reporter.Elapsed - started);
+                return;
+            }
+            finally
+            {
+                Volatile.Write(ref _phase, 0);
             }
             var output = CheckResult.OneLine(stdout);
             if (output.Length > 120) output = output[..120] + "...";
@@ -264,13 +286,22 @@ public sealed class SshCheck : CheckUnit
         return Runs(SshName) ? (CheckStatus.Skipped, "skipped: SSH failed") : (status, $"cannot reach Docker over SSH: {detail}");
     }
 
-    /// <summary>Cut off by the runner while connecting: the same verdicts as the check's own connect deadline gives.</summary>
-    internal override (CheckStatus Status, string Detail)? CutOffVerdict(string check, TimeSpan timeout)
-        => Volatile.Read(ref _connecting) == 1 ? FailedVerdict(check, CheckStatus.Critical, NoAnswer(timeout)) : null;
+    /// <summary>Cut off by the runner while connecting or running the command: the same verdicts as the check's own deadlines give.</summary>
+    internal override (CheckStatus Status, string Detail)? CutOffVerdict(string check, TimeSpan timeout) => Volatile.Read(ref _phase) switch
+    {
+        Connecting => FailedVerdict(check, CheckStatus.Critical, NoAnswer()),
+        Commanding when check == DockerName => (CheckStatus.Critical, NotFinished()),
+        _ => null,
+    };
 
-    /// <summary>The one wording of a guest that did not complete the SSH handshake within the unit's timeout.</summary>
-    private string NoAnswer(TimeSpan timeout)
-        => $"no SSH answer from {_guest.Address}:{_ssh.Port} within {timeout.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)} s";
+    /// <summary>The one wording of a guest that did not complete the SSH handshake within its step (-TimeoutSec).</summary>
+    private string NoAnswer() => $"no SSH answer from {_guest.Address}:{_ssh.Port} within {StepSeconds} s";
+
+    /// <summary>The one wording of a Docker command that did not finish within its step (-TimeoutSec).</summary>
+    private string NotFinished()
+        => $"docker not confirmed active: '{(string.IsNullOrWhiteSpace(_ssh.DockerCommand) ? DefaultDockerCommand : _ssh.DockerCommand)}' did not finish within {StepSeconds} s";
+
+    private string StepSeconds => _step.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>
     /// Tests only: the connect budget instead of <see cref="CheckReporter.Remaining"/>. Longer than the unit's timeout,
@@ -278,11 +309,11 @@ public sealed class SshCheck : CheckUnit
     /// </summary>
     internal TimeSpan? ConnectBudget { get; init; }
 
-    private string Describe(Exception ex, string user, TimeSpan timeout) => ex switch
+    private string Describe(Exception ex, string user) => ex switch
     {
         SocketException { SocketErrorCode: SocketError.ConnectionRefused } => $"connection refused by {_guest.Address}:{_ssh.Port} (sshd not running?)",
         SocketException { SocketErrorCode: SocketError.TimedOut } or SshOperationTimeoutException or OperationCanceledException
-            => NoAnswer(timeout),
+            => NoAnswer(),
         SocketException { SocketErrorCode: SocketError.HostUnreachable or SocketError.NetworkUnreachable } s => $"{_guest.Address} unreachable: {s.Message}",
         SocketException s => $"cannot connect to {_guest.Address}:{_ssh.Port}: {s.Message}",
         SshAuthenticationException => $"authentication failed for {user} with key {_ssh.KeyFile}",
@@ -373,6 +404,18 @@ public sealed class SshCheck : CheckUnit
     }
 
     private sealed class SshSetupException(string message) : Exception(message);
+
+    /// <summary>One connection attempt: the client and the connection info it does not own (disposed with it).</summary>
+    private sealed class Attempt(SshClient client, PrivateKeyConnectionInfo connection) : IDisposable
+    {
+        public SshClient Client => client;
+
+        public void Dispose()
+        {
+            client.Dispose();
+            connection.Dispose();
+        }
+    }
 }
 
 internal sealed class SshCheckProvider : IGuestCheckProvider

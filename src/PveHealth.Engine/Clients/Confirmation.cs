@@ -33,11 +33,31 @@ public static class Confirmation
     /// <paramref name="deadline"/>) and runs attempt 2. A failure of attempt 2 is thrown as
     /// <see cref="ConfirmedFailureException"/> around it, so the caller can word it and add <see cref="Suffix"/>.
     /// </summary>
-    public static async Task<T> RunAsync<T>(Func<int, Task<T>> attempt, Func<Exception, bool> failsFast, TimeSpan timeout, CancellationToken deadline)
+    public static Task<T> RunAsync<T>(Func<int, Task<T>> attempt, Func<Exception, bool> failsFast, TimeSpan timeout, CancellationToken deadline)
+        => RunAsync((n, _) => attempt(n), failsFast, timeout, deadline);
+
+    /// <summary>
+    /// <see cref="RunAsync{T}(Func{int, Task{T}}, Func{Exception, bool}, TimeSpan, CancellationToken)"/> with a hedge: when
+    /// <paramref name="hedge"/> completes while attempt 1 is still waiting (the target has said nothing for longer than its
+    /// kind usually takes: a lost SYN or SYN-ACK costs the kernel's 1 s retransmission timer), attempt 2 starts beside it
+    /// and the first to succeed wins; the other is cancelled through its token, and a result it still produces is given
+    /// to <paramref name="discard"/>. The failure thrown when both fail is attempt 1's (the deadline: no answer). Still
+    /// at most two attempts, inside the same deadline.
+    /// </summary>
+    public static async Task<T> RunAsync<T>(Func<int, CancellationToken, Task<T>> attempt, Func<Exception, bool> failsFast, TimeSpan timeout,
+        CancellationToken deadline, Task? hedge = null, Action<T>? discard = null)
     {
+        using var firstStop = CancellationTokenSource.CreateLinkedTokenSource(deadline);
+        var first = Start(attempt, 1, firstStop.Token);
+        if (hedge is not null && await Task.WhenAny(first, hedge).ConfigureAwait(false) != first && !first.IsCompleted)
+        {
+            using var secondStop = CancellationTokenSource.CreateLinkedTokenSource(deadline);
+            var second = Start(attempt, 2, secondStop.Token);
+            return await FirstSuccessAsync(first, firstStop, second, secondStop, discard).ConfigureAwait(false);
+        }
         try
         {
-            return await attempt(1).ConfigureAwait(false);
+            return await first.ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException && failsFast(ex))
         {
@@ -46,16 +66,53 @@ public static class Confirmation
         await Task.Delay(Pause(timeout), deadline).ConfigureAwait(false);
         try
         {
-            return await attempt(2).ConfigureAwait(false);
+            return await Start(attempt, 2, deadline).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
             throw new ConfirmedFailureException(ex, Suffix(timeout));
         }
     }
+
+    /// <summary>An attempt as a task: one that throws before its first await fails its task instead of the caller.</summary>
+    private static Task<T> Start<T>(Func<int, CancellationToken, Task<T>> attempt, int number, CancellationToken token)
+    {
+        try { return attempt(number, token); }
+        catch (Exception ex) { return Task.FromException<T>(ex); }
+    }
+
+    /// <summary>The first of two running attempts to succeed; the other is cancelled (and its late result discarded).</summary>
+    private static async Task<T> FirstSuccessAsync<T>(Task<T> first, CancellationTokenSource firstStop, Task<T> second, CancellationTokenSource secondStop, Action<T>? discard)
+    {
+        var winner = await Task.WhenAny(first, second).ConfigureAwait(false);
+        if (!winner.IsCompletedSuccessfully)
+        {
+            // One failed: the other may still answer.
+            var other = winner == first ? second : first;
+            try { await other.ConfigureAwait(false); } catch (Exception) { /* both failed: attempt 1's failure is thrown below */ }
+            winner = other.IsCompletedSuccessfully ? other : first;
+        }
+        if (winner.IsCompletedSuccessfully)
+        {
+            var loser = winner == first ? second : first;
+            var loserStop = winner == first ? secondStop : firstStop;
+            if (!loser.IsCompleted)
+            {
+                loserStop.Cancel();
+                _ = loser.ContinueWith(t => { if (t.IsCompletedSuccessfully) discard?.Invoke(t.Result); },
+                    CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+            else if (loser.IsCompletedSuccessfully)
+            {
+                discard?.Invoke(loser.Result);
+            }
+            return winner.Result;
+        }
+        return await first.ConfigureAwait(false); // throws attempt 1's failure
+    }
 }
 
-/// <summary>The second attempt of <see cref="Confirmation.RunAsync"/> failed too: <see cref="Exception.InnerException"/> is its failure.</summary>
+/// <summary>The second attempt of Confirmation.RunAsync failed too: <see cref="Exception.InnerException"/> is its failure.</summary>
 public sealed class ConfirmedFailureException(Exception inner, string suffix) : Exception(inner.Message, inner)
 {
     /// <summary>"; the same on a second attempt N s later".</summary>

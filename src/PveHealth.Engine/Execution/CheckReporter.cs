@@ -162,6 +162,18 @@ public sealed class CheckReporter
         if (Interlocked.Exchange(ref _heard, 1) == 0) OnHeard?.Invoke();
     }
 
+    private readonly TaskCompletionSource _silent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Completes when the unit has listened for longer than units of its kind usually wait for a first word
+    /// (AdaptiveLimit.SilentAfter) and heard nothing: the moment its slot goes to the next unit, and the moment a check may
+    /// hedge with a second attempt (Confirmation.RunAsync: a lost SYN costs the kernel's 1 s retransmission timer).
+    /// </summary>
+    public Task Silent => _silent.Task;
+
+    /// <summary>The runner found the unit listening in silence (see <see cref="Silent"/>).</summary>
+    internal void SilentTooLong() => _silent.TrySetResult();
+
     /// <summary>True while the unit listens and has heard nothing: its slot may go to the next unit.</summary>
     internal bool ListeningInSilence => Volatile.Read(ref _listening) == 1 && Volatile.Read(ref _heard) == 0;
 

@@ -129,6 +129,9 @@ public sealed class CheckRunner
                 clock.Restart();
                 var timeout = unit.Timeout ?? _options.CheckTimeout;
                 reporter.Timeout = timeout;
+                // What the limit learns and the silence rule measure against: one step of the unit (its whole timeout
+                // unless it takes rounds, CheckUnit.Step).
+                var step = unit.Step is { } s && s < timeout ? s : timeout;
                 using var unitCts = CancellationTokenSource.CreateLinkedTokenSource(runToken);
                 unitCts.CancelAfter(timeout);
                 // The limit is about handshake cost, not waiting: a unit listening for its target's first word that hears
@@ -138,14 +141,18 @@ public sealed class CheckRunner
                 var mine = slot!;
                 reporter.OnHeard = () =>
                 {
-                    limit.Heard(clock.Elapsed / timeout);
+                    limit.Heard(clock.Elapsed / step);
                     mine.Heard();
                 };
-                _ = Task.Delay(timeout * limit.SilentAfter, unitCts.Token).ContinueWith(t =>
+                _ = Task.Delay(step * limit.SilentAfter, unitCts.Token).ContinueWith(t =>
                 {
-                    if (t.IsCompletedSuccessfully && reporter.ListeningInSilence) mine.FreeInSilence();
+                    if (t.IsCompletedSuccessfully && reporter.ListeningInSilence)
+                    {
+                        mine.FreeInSilence();
+                        reporter.SilentTooLong();
+                    }
                 }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-                _ = Task.Delay(timeout * AdaptiveLimit.SlowFraction, unitCts.Token).ContinueWith(t =>
+                _ = Task.Delay(step * AdaptiveLimit.SlowFraction, unitCts.Token).ContinueWith(t =>
                 {
                     if (t.IsCompletedSuccessfully && !reporter.AnsweredAny) mine.FreeLate();
                 }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -198,7 +205,7 @@ public sealed class CheckRunner
                     unitCts.Cancel();
                 }
 
-                fraction = clock.Elapsed / timeout;
+                fraction = clock.Elapsed / step;
                 var unanswered = reporter.Seal(completed: failure is null);
                 if (cutOff)
                 {

@@ -46,6 +46,23 @@ public abstract class CheckUnit
     public TimeSpan? Timeout { get; internal set; }
 
     /// <summary>
+    /// The time one network step of the unit may take (-TimeoutSec) when its <see cref="Timeout"/> spans several steps that
+    /// depend on each other (<see cref="TakesRounds"/>); null: the whole timeout. The runner's concurrency limit and its
+    /// silence rule measure against it (a handshake must fit its own step, however many steps follow).
+    /// </summary>
+    public TimeSpan? Step { get; private set; }
+
+    /// <summary>
+    /// The unit's timeout for <paramref name="rounds"/> dependent steps of <paramref name="step"/> each, at most the run
+    /// deadline <paramref name="run"/> (<see cref="Deadline.Rounds"/>): the one rule for units that wait more than once.
+    /// </summary>
+    protected void TakesRounds(int rounds, TimeSpan step, TimeSpan run)
+    {
+        Timeout = Deadline.Rounds(rounds, step, run);
+        Step = step;
+    }
+
+    /// <summary>
     /// Run the checks and report each one through <paramref name="reporter"/>. The token is cancelled
     /// when the unit's timeout or the run-wide deadline passes, or on Ctrl+C: pass it to every wait.
     /// Exceptions are caught by the runner and become Unknown results.

@@ -37,7 +37,7 @@ public sealed class BackupCheck : CheckUnit
         : base(env.Name, "backups", Group, env.Config.Proxmox?.Url ?? string.Empty, [CoverageCheck, AgeCheck, TaskCheck])
     {
         _env = env;
-        Timeout = UnitTimeout(env.CheckTimeout, env.Options.RunTimeout);
+        TakesRounds(Rounds, env.CheckTimeout, env.Options.RunTimeout);
     }
 
     /// <summary>Rounds of dependent requests: the cluster listings; each node's storages and tasks; each storage's content; failed runs' logs.</summary>

@@ -33,7 +33,7 @@ public sealed class SnapshotCheck : CheckUnit
         : base(env.Name, "snapshots", Group, env.Config.Proxmox?.Url ?? string.Empty, [SnapshotCheckName])
     {
         _env = env;
-        Timeout = SweepTimeout(env.Guests?.Count ?? 0, env.CheckTimeout, env.Options.RunTimeout);
+        TakesRounds(SweepRounds(env.Guests?.Count ?? 0), env.CheckTimeout, env.Options.RunTimeout);
     }
 
     internal Func<DateTimeOffset> Now { get; init; } = () => DateTimeOffset.UtcNow;
@@ -43,11 +43,9 @@ public sealed class SnapshotCheck : CheckUnit
     /// <see cref="Concurrency"/> declared guests (their lists are read that many at a time), at most <paramref name="run"/>
     /// (the run deadline); with no guest one -TimeoutSec.
     /// </summary>
-    internal static TimeSpan SweepTimeout(int guests, TimeSpan request, TimeSpan run)
-    {
-        if (guests <= 0) return request;
-        return Deadline.Rounds(1 + (guests + Concurrency - 1) / Concurrency, request, run);
-    }
+    internal static TimeSpan SweepTimeout(int guests, TimeSpan request, TimeSpan run) => Deadline.Rounds(SweepRounds(guests), request, run);
+
+    private static int SweepRounds(int guests) => guests <= 0 ? 1 : 1 + (guests + Concurrency - 1) / Concurrency;
 
     public override string Describe(string check) => $"{check} of every declared guest (GET .../snapshot per guest on {Target})";
 
