@@ -151,6 +151,46 @@ Describe 'Alertmanager inhibit rules against a real Alertmanager (deploy/alertma
             'prod/web-01/Ping active'
         )
     }
+
+    It 'an API that answered the cluster but not many guests pages once (ProxmoxApiUnanswered); Quorum holds that back too' {
+        $AmReady | Should -BeTrue
+        $ends = [DateTimeOffset]::UtcNow.AddHours(1).ToString('o')
+        $rows = @(
+            # environment, component, type, check, status
+            @('stage', 'web-01', 'Vm', 'GuestAgent', 'unknown'),        # could not look: held back by ProxmoxApiUnanswered
+            @('stage', 'web-02', 'Vm', 'GuestAgent', 'unknown'),
+            @('stage', 'web-03', 'Vm', 'ApiStatus', 'unknown'),
+            @('stage', 'web-04', 'Vm', 'GuestAgent', 'critical'),       # a finding: still pages
+            @('stage', 'web-05', 'Vm', 'Ping', 'critical'),             # not from the API: still pages
+            @('dev', 'app-01', 'Lxc', 'GuestAgent', 'unknown'),         # another environment: still pages
+            @('qa', 'cluster', 'Cluster', 'Quorum', 'critical')         # the API failed altogether in qa
+        ) | ForEach-Object {
+            @{ labels = [ordered]@{ alertname = 'InfraHealthCheckFailed'; severity = 'critical'; status = $_[4]; environment = $_[0]; component = $_[1]; type = $_[2]; check = $_[3] }; endsAt = $ends }
+        }
+        $api = 'stage', 'qa' | ForEach-Object { @{ labels = [ordered]@{ alertname = 'ProxmoxApiUnanswered'; severity = 'critical'; environment = $_ }; endsAt = $ends } }
+        $alerts = @($rows) + @($api)
+        Invoke-RestMethod -Method Post -Uri "$AmUrl/api/v2/alerts" -ContentType 'application/json' -Body (ConvertTo-Json -Depth 5 -InputObject @($alerts)) -TimeoutSec 10
+        $deadline = [DateTime]::UtcNow.AddSeconds(30)
+        do {
+            $all = @(Invoke-RestMethod "$AmUrl/api/v2/alerts?active=true&inhibited=true&silenced=true&unprocessed=true" -TimeoutSec 10 | ForEach-Object { $_ } |
+                Where-Object { $_.labels.environment -in 'stage', 'dev', 'qa' })
+            $done = $all.Count -eq $alerts.Count -and -not ($all | Where-Object { $_.status.state -eq 'unprocessed' })
+            if (-not $done) { Start-Sleep -Milliseconds 200 }
+        } until ($done -or [DateTime]::UtcNow -gt $deadline)
+        $states = foreach ($a in $all) { "$($a.labels.environment)/$($a.labels.alertname)/$($a.labels.component)/$($a.labels.check) $($a.status.state)" }
+        Write-Host "Alertmanager states: $(($states | Sort-Object) -join '; ')"
+        $states | Sort-Object | Should -Be @(
+            'dev/InfraHealthCheckFailed/app-01/GuestAgent active'
+            'qa/InfraHealthCheckFailed/cluster/Quorum active'
+            'qa/ProxmoxApiUnanswered// suppressed'
+            'stage/InfraHealthCheckFailed/web-01/GuestAgent suppressed'
+            'stage/InfraHealthCheckFailed/web-02/GuestAgent suppressed'
+            'stage/InfraHealthCheckFailed/web-03/ApiStatus suppressed'
+            'stage/InfraHealthCheckFailed/web-04/GuestAgent active'
+            'stage/InfraHealthCheckFailed/web-05/Ping active'
+            'stage/ProxmoxApiUnanswered// active'
+        )
+    }
 }
 
 Describe 'systemd units (deploy/systemd)' {

@@ -289,7 +289,7 @@ Describe 'End to end: one page per cause (Alertmanager inhibit rules)' -Tag 'Lab
     }
 
     It 'both Alertmanagers run the shipped inhibit rules' {
-        $Inhibits | Should -Be 4
+        $Inhibits | Should -Be 6 -Because "textfile error, stopped guest, offline node, API failed (Quorum), ProxmoxApiUnanswered, and Quorum over ProxmoxApiUnanswered"
         foreach ($url in $AmUrls) {
             (Get-LabJson "$url/api/v2/status").config.original | Should -Match 'check\s*=\s*"?ApiStatus'
         }

@@ -169,11 +169,13 @@ function Get-LabSkipReason {
 }
 
 # The reset proxy (reset-proxy.js, loopback only): resets the first -Resets connections, holds the next -Mute open
-# without a word, forwards later ones to -To (each -DelayMs late); its port, and its connection count on request. Needs node.
+# without a word, forwards later ones to -To (each -DelayMs late; with -Pair two at a time, the first held until the
+# second comes); its port, and its connection count on request. Needs node.
 function Start-ResetProxy {
-    param([int] $Resets, [int] $To = 0, [int] $Mute = 0, [int] $DelayMs = 0)
+    param([int] $Resets, [int] $To = 0, [int] $Mute = 0, [int] $DelayMs = 0, [switch] $Pair)
     $psi = [Diagnostics.ProcessStartInfo]::new('node')
     foreach ($a in @((Join-Path $PSScriptRoot 'reset-proxy.js'), '--reset', "$Resets", '--mute', "$Mute", '--delay', "$DelayMs", '--to', "$To")) { $psi.ArgumentList.Add($a) }
+    if ($Pair) { $psi.ArgumentList.Add('--pair') }
     $psi.RedirectStandardInput = $true; $psi.RedirectStandardOutput = $true; $psi.UseShellExecute = $false
     $proc = [Diagnostics.Process]::Start($psi)
     $line = $proc.StandardOutput.ReadLineAsync()

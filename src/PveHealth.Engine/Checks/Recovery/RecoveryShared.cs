@@ -33,7 +33,7 @@ internal sealed class RecoveryShared
     public Task<JsonElement> GetAsync(string path, CheckReporter reporter, CancellationToken ct)
     {
         var client = Proxmox.RequireClient();
-        var answer = _gets.GetOrAdd(path, p => new SharedAnswer<JsonElement>(client, p, _runRemaining, limit => client.GetAsync(p, CancellationToken.None, limit)));
+        var answer = _gets.GetOrAdd(path, p => SharedAnswer.Get(client, () => client, p, _runRemaining, body => body));
         return ProxmoxCheckHelpers.AwaitShared(answer, reporter, ct);
     }
 

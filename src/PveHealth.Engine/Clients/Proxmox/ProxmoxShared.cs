@@ -16,10 +16,8 @@ public sealed class ProxmoxShared
     {
         Client = client;
         SetupError = setupError;
-        Resources = new(client, "cluster/resources?type=vm", runRemaining,
-            async limit => ProxmoxParsers.ParseResources(await RequireClient().GetAsync("cluster/resources?type=vm", CancellationToken.None, limit).ConfigureAwait(false)));
-        ClusterStatus = new(client, "cluster/status", runRemaining,
-            async limit => ProxmoxParsers.ParseClusterStatus(await RequireClient().GetAsync("cluster/status", CancellationToken.None, limit).ConfigureAwait(false)));
+        Resources = SharedAnswer.Get(client, RequireClient, "cluster/resources?type=vm", runRemaining, ProxmoxParsers.ParseResources);
+        ClusterStatus = SharedAnswer.Get(client, RequireClient, "cluster/status", runRemaining, ProxmoxParsers.ParseClusterStatus);
     }
 
     /// <summary>Null when the client could not be made (see <see cref="SetupError"/>).</summary>

@@ -1,4 +1,17 @@
+using System.Text.Json;
+
 namespace PveHealth.Clients.Proxmox;
+
+/// <summary>The one way a shared answer is made: a GET of its path through the environment's client, then its parser.</summary>
+public static class SharedAnswer
+{
+    /// <summary>
+    /// <c>GET path</c> as a <see cref="SharedAnswer{T}"/>, each attempt under its own limit, the body given to
+    /// <paramref name="parse"/>. <paramref name="require"/> gives the client or throws the setup error (the attempt's failure).
+    /// </summary>
+    public static SharedAnswer<T> Get<T>(ProxmoxClient? client, Func<ProxmoxClient> require, string path, Func<TimeSpan> runRemaining, Func<JsonElement, T> parse)
+        => new(client, path, runRemaining, async limit => parse(await require().GetAsync(path, CancellationToken.None, limit).ConfigureAwait(false)));
+}
 
 /// <summary>
 /// One Proxmox API answer that many units of a run wait for (<c>/cluster/resources</c>, <c>/cluster/status</c>, a
