@@ -79,6 +79,29 @@ public sealed class ConfirmationHedgeTests
         Assert.Equal(2, attempts);
     }
 
+    /// <summary>
+    /// One fault, one form: a refusal that comes back after the hedge started (a loaded checker: seen in the lab demo,
+    /// 'connection refused by 127.10.0.5:22 (sshd not running?)' without the suffix the CI run had) is confirmed by the
+    /// hedge's attempt exactly as by the paused one: ConfirmedFailureException with the same suffix.
+    /// </summary>
+    [Fact]
+    public async Task A_fast_failure_after_the_hedge_started_is_confirmed_by_it_with_the_same_suffix()
+    {
+        var hedge = new TaskCompletionSource();
+        var refuse = new TaskCompletionSource();
+        var run = Confirmation.RunAsync<int>(async (n, _) =>
+        {
+            if (n == 1) await refuse.Task; // refused, but only after the hedge started
+            throw new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.ConnectionRefused);
+        }, Confirmation.FailsFast, Timeout, CancellationToken.None, hedge.Task);
+        hedge.SetResult();
+        await Task.Delay(50);
+        refuse.SetResult();
+        var confirmed = await Assert.ThrowsAsync<ConfirmedFailureException>(() => run.WaitAsync(TimeSpan.FromSeconds(5)));
+        Assert.Equal(Confirmation.Suffix(Timeout), confirmed.Suffix);
+        Assert.Equal(System.Net.Sockets.SocketError.ConnectionRefused, Assert.IsType<System.Net.Sockets.SocketException>(confirmed.InnerException).SocketErrorCode);
+    }
+
     [Fact]
     public async Task When_the_hedge_fails_the_first_attempt_may_still_answer()
     {

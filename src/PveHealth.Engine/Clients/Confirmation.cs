@@ -53,7 +53,7 @@ public static class Confirmation
         {
             using var secondStop = CancellationTokenSource.CreateLinkedTokenSource(deadline);
             var second = Start(attempt, 2, secondStop.Token);
-            return await FirstSuccessAsync(first, firstStop, second, secondStop, discard).ConfigureAwait(false);
+            return await FirstSuccessAsync(first, firstStop, second, secondStop, discard, failsFast, timeout).ConfigureAwait(false);
         }
         try
         {
@@ -81,8 +81,14 @@ public static class Confirmation
         catch (Exception ex) { return Task.FromException<T>(ex); }
     }
 
-    /// <summary>The first of two running attempts to succeed; the other is cancelled (and its late result discarded).</summary>
-    private static async Task<T> FirstSuccessAsync<T>(Task<T> first, CancellationTokenSource firstStop, Task<T> second, CancellationTokenSource secondStop, Action<T>? discard)
+    /// <summary>
+    /// The first of two running attempts to succeed; the other is cancelled (and its late result discarded). When both fail
+    /// and attempt 1 failed fast, attempt 2 was its confirmation, whatever started it: its failure is thrown as
+    /// <see cref="ConfirmedFailureException"/> with the same suffix, so a refusal has one form whether it came back before
+    /// the hedge (confirmed after the pause) or after it (on a loaded checker).
+    /// </summary>
+    private static async Task<T> FirstSuccessAsync<T>(Task<T> first, CancellationTokenSource firstStop, Task<T> second, CancellationTokenSource secondStop,
+        Action<T>? discard, Func<Exception, bool> failsFast, TimeSpan timeout)
     {
         var winner = await Task.WhenAny(first, second).ConfigureAwait(false);
         if (!winner.IsCompletedSuccessfully)
@@ -107,6 +113,11 @@ public static class Confirmation
                 discard?.Invoke(loser.Result);
             }
             return winner.Result;
+        }
+        if (first.Exception?.InnerException is { } failed && failed is not OperationCanceledException && failsFast(failed))
+        {
+            if (second.Exception?.InnerException is { } confirming && confirming is not OperationCanceledException) throw new ConfirmedFailureException(confirming, Suffix(timeout));
+            return await second.ConfigureAwait(false); // attempt 2 ran out of the deadline: as after a pause, that is the answer
         }
         return await first.ConfigureAwait(false); // throws attempt 1's failure
     }
