@@ -98,7 +98,9 @@ public sealed class PingCheck : CheckUnit
                 ReportSendFailure(reporter, failure);
                 return;
             }
-            var (status, detail) = PingVerdict.Judge(_guest.Address, answers, _settings, budget);
+            // Worded with the unit's nominal budget (the deadline rule at its start), not what was left when the echoes went
+            // out: a stopped guest reads "within 2.8 s" at -TimeoutSec 3 whatever the checker's load delayed (one fault, one form).
+            var (status, detail) = PingVerdict.Judge(_guest.Address, answers, _settings, Deadline.RemainingOf(reporter.Timeout, TimeSpan.Zero));
             reporter.Report(Name, status, detail);
         }
     }
