@@ -22,6 +22,13 @@ public static class Deadline
     }
 
     /// <summary>
+    /// The limit a timeout's words name for a unit with <paramref name="timeout"/>: what the deadline rule gives a wait at
+    /// the unit's start (1.8 s at 2 s, 4.8 s at 5 s), the same for every unit of the kind whatever each had left when its
+    /// wait began (a loaded checker starts some later), and the same when the runner cuts the unit off. One fault, one form.
+    /// </summary>
+    public static TimeSpan Stated(TimeSpan timeout) => RemainingOf(timeout, TimeSpan.Zero);
+
+    /// <summary>
     /// The longest the runner holds every unit back for the answers many of them share (a quarter of the check timeout):
     /// long enough for a healthy API to answer before the run's flood starts, short enough that an API that hangs leaves
     /// each unit most of its own timeout for the answer's second attempt.

@@ -212,4 +212,27 @@ public class SharedAnswerTests
         }
         finally { File.Delete(secretFile); }
     }
+
+    /// <summary>
+    /// One fault, one form, per guest request: a guest agent ping the API never answers is the same could-not-look row for
+    /// every guest, worded with the unit's nominal limit (the deadline rule at its start: 1.8 s at -TimeoutSec 2), not what
+    /// was left when each unit's request went out (1.7 s, 1.6 s on a loaded checker).
+    /// </summary>
+    [Fact]
+    public void A_guest_request_the_API_never_answers_is_worded_the_same_for_every_guest()
+    {
+        using var server = HostileServer.Scripted(line => line.Contains("/agent/ping") ? (200, "OK", """{"data":{}}""", 60_000)
+            : line.Contains("/cluster/resources") ? (200, "OK", Resources, 0) : (200, "OK", Status, 0));
+        var secretFile = SecretFile();
+        try
+        {
+            var (results, _) = Run(server.Url, secretFile, throttle: 64, withAgent: true, withQuorum: false);
+            var agent = results.Where(r => r.Check == GuestAgentCheck.Name).OrderBy(r => r.Component).ToList();
+            Assert.Equal(5, agent.Count);
+            Assert.All(agent, r => Assert.Equal(
+                (CheckStatus.Unknown, $"could not look: Proxmox API: no answer from {server.Url} within 1.8 s (POST /nodes/pve1/qemu/{r.Component[3..]}/agent/ping; client-side timeout)"),
+                (r.Status, r.Detail)));
+        }
+        finally { File.Delete(secretFile); }
+    }
 }

@@ -33,7 +33,10 @@ public sealed class ApiStatusCheck : CheckUnit
 
     /// <summary>Cut off by the runner: the API did not answer in time (<see cref="ProxmoxCheckHelpers.CutOff"/>).</summary>
     internal override (CheckStatus Status, string Detail)? CutOffVerdict(string check, TimeSpan timeout)
-        => ProxmoxCheckHelpers.CutOff(ProxmoxShared.For(_env)!, timeout);
+        => ProxmoxCheckHelpers.CutOff(ProxmoxShared.For(_env)!, timeout, Volatile.Read(ref _asking));
+
+    /// <summary>The per-guest status request in flight (its cut-off names it, in the words its own timeout gives).</summary>
+    private ProxmoxCheckHelpers.GuestRequest? _asking;
 
     public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
     {
@@ -108,7 +111,9 @@ public sealed class ApiStatusCheck : CheckUnit
             var type = _guest.Kind == GuestKind.Lxc ? "lxc" : "qemu";
             try
             {
-                var data = await shared.RequireClient().GetAsync($"nodes/{Uri.EscapeDataString(_guest.Node)}/{type}/{vmid}/status/current", ct, reporter.Remaining).ConfigureAwait(false);
+                var path = $"nodes/{Uri.EscapeDataString(_guest.Node)}/{type}/{vmid}/status/current";
+                Volatile.Write(ref _asking, new ProxmoxCheckHelpers.GuestRequest("GET", path));
+                var data = await shared.RequireClient().GetAsync(path, ct, reporter.Remaining, Deadline.Stated(reporter.Timeout)).ConfigureAwait(false);
                 var s = ProxmoxParsers.Str(data, "status") ?? "unknown";
                 reporter.Report(Name, s == "running" ? CheckStatus.Warning : CheckStatus.Critical,
                     $"{s} according to status/current on node {_guest.Node}, but missing from /cluster/resources (cluster state out of sync?)");

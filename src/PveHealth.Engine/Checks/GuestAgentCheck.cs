@@ -32,7 +32,10 @@ public sealed class GuestAgentCheck : CheckUnit
 
     /// <summary>Cut off by the runner: the API did not answer in time (<see cref="ProxmoxCheckHelpers.CutOff"/>).</summary>
     internal override (CheckStatus Status, string Detail)? CutOffVerdict(string check, TimeSpan timeout)
-        => ProxmoxCheckHelpers.CutOff(ProxmoxShared.For(_env)!, timeout);
+        => ProxmoxCheckHelpers.CutOff(ProxmoxShared.For(_env)!, timeout, Volatile.Read(ref _asking));
+
+    /// <summary>The agent ping in flight (its cut-off names it, in the words its own timeout gives).</summary>
+    private ProxmoxCheckHelpers.GuestRequest? _asking;
 
     public override async Task RunAsync(CheckReporter reporter, CancellationToken cancellationToken)
     {
@@ -67,7 +70,9 @@ public sealed class GuestAgentCheck : CheckUnit
                 reporter.Report(Name, CheckStatus.Skipped, $"cannot ask the guest agent: {(_guest.VmId is int v ? $"VMID {v}" : $"no guest named {_guest.Name}")} is not in /cluster/resources and the inventory gives no node");
                 return;
             }
-            var answer = await client.PostAsync($"nodes/{Uri.EscapeDataString(node)}/qemu/{vmid}/agent/ping", cancellationToken, reporter.Remaining).ConfigureAwait(false);
+            var path = $"nodes/{Uri.EscapeDataString(node)}/qemu/{vmid}/agent/ping";
+            Volatile.Write(ref _asking, new ProxmoxCheckHelpers.GuestRequest("POST", path));
+            var answer = await client.PostAsync(path, cancellationToken, reporter.Remaining, Deadline.Stated(reporter.Timeout)).ConfigureAwait(false);
             ProxmoxParsers.RequireAgentPing(answer);
             reporter.Report(Name, CheckStatus.Ok, $"QEMU guest agent answered (node {node}, VMID {vmid})");
         }

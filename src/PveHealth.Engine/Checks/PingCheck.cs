@@ -100,7 +100,7 @@ public sealed class PingCheck : CheckUnit
             }
             // Worded with the unit's nominal budget (the deadline rule at its start), not what was left when the echoes went
             // out: a stopped guest reads "within 2.8 s" at -TimeoutSec 3 whatever the checker's load delayed (one fault, one form).
-            var (status, detail) = PingVerdict.Judge(_guest.Address, answers, _settings, Deadline.RemainingOf(reporter.Timeout, TimeSpan.Zero));
+            var (status, detail) = PingVerdict.Judge(_guest.Address, answers, _settings, Deadline.Stated(reporter.Timeout));
             reporter.Report(Name, status, detail);
         }
     }

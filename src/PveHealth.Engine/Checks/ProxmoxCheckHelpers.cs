@@ -55,13 +55,16 @@ internal static class ProxmoxCheckHelpers
     /// <c>/cluster/resources</c> answer while that has not come (the same as the unit's own deadline gives), else of
     /// the unit's own timeout.
     /// </summary>
-    public static (CheckStatus Status, string Detail) CutOff(ProxmoxShared shared, TimeSpan timeout)
+    public static (CheckStatus Status, string Detail) CutOff(ProxmoxShared shared, TimeSpan timeout, GuestRequest? asking = null)
     {
-        var words = shared.Resources.Answered
-            ? $"no answer from {shared.Client?.BaseUrl} within {timeout.TotalSeconds:0.#} s (client-side timeout)"
-            : shared.Resources.NoAnswer().Message;
+        var words = !shared.Resources.Answered ? shared.Resources.NoAnswer().Message
+            : asking is { } r ? ProxmoxClient.NoAnswerMessage(shared.Client?.BaseUrl ?? string.Empty, r.Method, r.Path, Deadline.Stated(timeout))
+            : $"no answer from {shared.Client?.BaseUrl} within {PveHealth.Clients.HttpEndpointClient.Seconds(Deadline.Stated(timeout))} s (client-side timeout)";
         return (CheckStatus.Unknown, $"{CouldNotLook}Proxmox API: {words}");
     }
+
+    /// <summary>The per-guest request a unit is waiting for (named by its cut-off verdict).</summary>
+    public sealed record GuestRequest(string Method, string Path);
 
     /// <summary>How a guest row that could not look at the API's answer starts.</summary>
     public const string CouldNotLook = "could not look: ";

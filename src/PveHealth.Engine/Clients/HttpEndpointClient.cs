@@ -204,7 +204,7 @@ public sealed class HttpEndpointClient : IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new EndpointUnreachableException($"no answer from {Display(url)} within {Seconds(budget)} s");
+            throw new EndpointUnreachableException($"no answer from {Display(url)} within {Seconds(unitTimeout is { } u ? Deadline.Stated(u) : budget)} s");
         }
         catch (HttpRequestException ex)
         {

@@ -260,7 +260,7 @@ public sealed class MinioStorageClient : IDisposable
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            throw new StorageException(StorageFailure.Unreachable, $"no answer from {target} within {HttpEndpointClient.Seconds(budget)} s ({what})");
+            throw new StorageException(StorageFailure.Unreachable, $"no answer from {target} within {HttpEndpointClient.Seconds(unitTimeout is { } u ? Deadline.Stated(u) : budget)} s ({what})");
         }
         catch (OperationCanceledException)
         {

@@ -145,11 +145,11 @@ public sealed class ProxmoxClient : IDisposable
         };
     }
 
-    public Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken, TimeSpan? timeout = null)
-        => SendAsync(HttpMethod.Get, path, cancellationToken, timeout);
+    public Task<JsonElement> GetAsync(string path, CancellationToken cancellationToken, TimeSpan? timeout = null, TimeSpan? stated = null)
+        => SendAsync(HttpMethod.Get, path, cancellationToken, timeout, stated);
 
-    public Task<JsonElement> PostAsync(string path, CancellationToken cancellationToken, TimeSpan? timeout = null)
-        => SendAsync(HttpMethod.Post, path, cancellationToken, timeout);
+    public Task<JsonElement> PostAsync(string path, CancellationToken cancellationToken, TimeSpan? timeout = null, TimeSpan? stated = null)
+        => SendAsync(HttpMethod.Post, path, cancellationToken, timeout, stated);
 
     /// <summary>
     /// One call; returns the <c>data</c> member (JsonValueKind.Null for data: null). Throws <see cref="ProxmoxApiException"/>,
@@ -157,8 +157,10 @@ public sealed class ProxmoxClient : IDisposable
     /// Once the server rejected the token (401, which Proxmox answers only after a deliberate delay of about 3 s, whatever
     /// the path), or a failure was <see cref="Remember"/>ed, every later call of this client fails at once with that
     /// error and sends nothing: a run pays the delay once, not once per request in series.
+    /// A timeout's message names <paramref name="stated"/> when given (a unit's nominal limit, the same for every unit of
+    /// its kind, while <paramref name="timeout"/> is what the unit had left), else the limit waited.
     /// </summary>
-    public async Task<JsonElement> SendAsync(HttpMethod method, string path, CancellationToken cancellationToken, TimeSpan? timeout = null)
+    public async Task<JsonElement> SendAsync(HttpMethod method, string path, CancellationToken cancellationToken, TimeSpan? timeout = null, TimeSpan? stated = null)
     {
         if (_remembered is { } known)
         {
@@ -218,17 +220,17 @@ public sealed class ProxmoxClient : IDisposable
         }
         catch (OperationCanceledException ex)
         {
-            throw new ProxmoxApiException(ProxmoxFailure.Timeout, NoAnswerMessage(BaseUrl, method.Method, path, limit), inner: ex);
+            throw new ProxmoxApiException(ProxmoxFailure.Timeout, NoAnswerMessage(BaseUrl, method.Method, path, stated ?? limit), inner: ex);
         }
         catch (HttpRequestException ex)
         {
-            throw Scrub(Classify(ex, path, limit));
+            throw Scrub(Classify(ex, path, stated ?? limit));
         }
     }
 
     /// <summary>The words of a client-side timeout: "no answer from URL within 1.8 s (GET /path; client-side timeout)".</summary>
     public static string NoAnswerMessage(string baseUrl, string method, string path, TimeSpan limit)
-        => $"no answer from {baseUrl} within {limit.TotalSeconds:0.#} s ({method} /{path.TrimStart('/')}; client-side timeout)";
+        => $"no answer from {baseUrl} within {HttpEndpointClient.Seconds(limit)} s ({method} /{path.TrimStart('/')}; client-side timeout)";
 
     /// <summary>
     /// From now on every call of this client fails at once with <paramref name="failure"/> (the first one remembered
@@ -251,7 +253,7 @@ public sealed class ProxmoxClient : IDisposable
         if (socket is { SocketErrorCode: SocketError.ConnectionRefused })
             return new ProxmoxApiException(ProxmoxFailure.ConnectionRefused, $"connection refused by {BaseUrl} (pveproxy not running, or wrong port?)", inner: ex);
         if (socket is { SocketErrorCode: SocketError.TimedOut })
-            return new ProxmoxApiException(ProxmoxFailure.Timeout, $"no answer from {BaseUrl} within {limit.TotalSeconds:0.#} s (connect timed out)", inner: ex);
+            return new ProxmoxApiException(ProxmoxFailure.Timeout, $"no answer from {BaseUrl} within {HttpEndpointClient.Seconds(limit)} s (connect timed out)", inner: ex);
         if (ex.HttpRequestError == HttpRequestError.NameResolutionError)
             return new ProxmoxApiException(ProxmoxFailure.Connection, $"cannot resolve the host of {BaseUrl}: {Inner(ex)}", inner: ex);
         if (ex.HttpRequestError is HttpRequestError.ResponseEnded or HttpRequestError.InvalidResponse)
