@@ -213,12 +213,17 @@ Describe 'Terminal: Invoke-PveHealthCheck in tmux against the lab' -Tag 'Lab' -S
         $cancel = [regex]::Match($cancelLine[0], $script:CancelPattern)
         $cancel.Success | Should -BeTrue -Because $cancelLine[0]
         # Every result written before the stop has its row. A stop that lands while PowerShell draws a row leaves that
-        # row partly drawn after them: it is not counted as done (it never left WriteObject) but as unfinished.
+        # row partly drawn after them: it is not counted as done (it never left WriteObject) but as unfinished. Seen once
+        # in a full CI run (43f0713, plain run): 68 done, 67 rows - the host's stop erased the last full row (cache-01's
+        # Ssh) while the next one was being drawn. The counts stay within one row either way.
         $done = [int]$cancel.Groups['done'].Value
-        ($rowsAfter.Count - $done) | Should -BeIn 0, 1 -Because "$done checks done, $($rowsAfter.Count) rows on the screen"
+        ($rowsAfter.Count - $done) | Should -BeIn -1, 0, 1 -Because "$done checks done, $($rowsAfter.Count) rows on the screen"
         $counts = Get-StatusCounts $cancel.Groups['counts'].Value
         $counted = @($rowsAfter | Select-Object -First $done)
-        foreach ($s in $counts.Keys) { @($counted | Where-Object Status -eq $s).Count | Should -Be $counts[$s] -Because "the cancel line counts $($counts[$s]) $s" }
+        $erased = $done - $counted.Count # 0, or 1 when the host erased a row (above)
+        foreach ($s in $counts.Keys) {
+            ($counts[$s] - @($counted | Where-Object Status -eq $s).Count) | Should -BeIn @(0..$erased) -Because "the cancel line counts $($counts[$s]) $s"
+        }
         [int]$cancel.Groups['unfinished'].Value | Should -BeGreaterThan 0
         $cancel.Groups['pending'].Value | Should -Match 'db-01 Ping'
         @($rowsAfter | Where-Object { $_.Component -eq 'db-01' -and $_.Check -eq 'Ping' }) | Should -BeNullOrEmpty
