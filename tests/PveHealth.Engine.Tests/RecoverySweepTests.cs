@@ -115,11 +115,12 @@ public class RecoverySweepTests : IDisposable
     [Fact]
     public void The_sweep_budget_is_one_round_for_the_listings_plus_one_per_8_guests_capped_by_the_run_deadline()
     {
-        Assert.Equal(TimeSpan.FromSeconds(4), SnapshotCheck.SweepTimeout(8, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5)));
-        Assert.Equal(TimeSpan.FromSeconds(6), SnapshotCheck.SweepTimeout(9, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5)));
-        Assert.Equal(TimeSpan.FromSeconds(252), SnapshotCheck.SweepTimeout(1000, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5)));
-        Assert.Equal(TimeSpan.FromMinutes(5), SnapshotCheck.SweepTimeout(1000, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5)));
-        Assert.Equal(TimeSpan.FromSeconds(2), SnapshotCheck.SweepTimeout(0, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5)));
+        static TimeSpan? Sweep(int guests, TimeSpan request, TimeSpan run) => UnitTimeout(env => new SnapshotCheck(env), guests, request, run);
+        Assert.Equal(TimeSpan.FromSeconds(4), Sweep(8, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5)));
+        Assert.Equal(TimeSpan.FromSeconds(6), Sweep(9, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5)));
+        Assert.Equal(TimeSpan.FromSeconds(252), Sweep(1000, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5)));
+        Assert.Equal(TimeSpan.FromMinutes(5), Sweep(1000, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(5)));
+        Assert.Equal(TimeSpan.FromSeconds(2), Sweep(0, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5)));
     }
 
     [Fact]
@@ -219,7 +220,17 @@ public class RecoverySweepTests : IDisposable
     [Fact]
     public void The_backups_budget_is_one_timeout_per_round_of_dependent_listings_capped_by_the_run_deadline()
     {
-        Assert.Equal(TimeSpan.FromSeconds(8), BackupCheck.UnitTimeout(TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5)));
-        Assert.Equal(TimeSpan.FromSeconds(30), BackupCheck.UnitTimeout(TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)));
+        Assert.Equal(TimeSpan.FromSeconds(8), UnitTimeout(env => new BackupCheck(env), 0, TimeSpan.FromSeconds(2), TimeSpan.FromMinutes(5)));
+        Assert.Equal(TimeSpan.FromSeconds(30), UnitTimeout(env => new BackupCheck(env), 0, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(30)));
+    }
+
+    /// <summary>The timeout the unit <paramref name="make"/> builds sets itself (CheckUnit.TakesRounds) in an environment of <paramref name="guests"/> guests.</summary>
+    private static TimeSpan? UnitTimeout(Func<EnvironmentContext, CheckUnit> make, int guests, TimeSpan request, TimeSpan run)
+    {
+        using var env = new EnvironmentContext("lab", new EnvironmentConfig(), new RunOptions { CheckTimeout = request, RunTimeout = run })
+        {
+            Guests = Enumerable.Range(1, guests).Select(i => new Guest($"g{i}", GuestKind.Vm)).ToList(),
+        };
+        return make(env).Timeout;
     }
 }

@@ -43,12 +43,6 @@ public sealed class BackupCheck : CheckUnit
     /// <summary>Rounds of dependent requests: the cluster listings; each node's storages and tasks; each storage's content; failed runs' logs.</summary>
     internal const int Rounds = 4;
 
-    /// <summary>
-    /// The unit's timeout: one -TimeoutSec per round of dependent requests (<see cref="Rounds"/>), at most the run
-    /// deadline (<see cref="Deadline.Rounds"/>); each request is still bounded by one -TimeoutSec.
-    /// </summary>
-    internal static TimeSpan UnitTimeout(TimeSpan request, TimeSpan run) => Deadline.Rounds(Rounds, request, run);
-
     /// <summary>The clock (tests set it).</summary>
     internal Func<DateTimeOffset> Now { get; init; } = () => DateTimeOffset.UtcNow;
 

@@ -12,7 +12,7 @@ namespace PveHealth.Checks.Recovery;
 /// One <c>Snapshot</c> result per guest (Type Vm/Lxc): snapshots older than <c>snapshots.maxAgeDays</c> (30) Warning naming
 /// them, an unfinished snapshot operation (<c>snapstate</c>) Warning, else Ok. The "current" pseudo-entry is not a snapshot.
 /// <para>
-/// The sweep's budget grows with the guests (<see cref="SweepTimeout"/>: one round of -TimeoutSec for the shared
+/// The sweep's budget grows with the guests (<see cref="SweepRounds"/>: one round of -TimeoutSec for the shared
 /// listings, one per 8 declared guests, at most the run deadline); each list is still asked within one -TimeoutSec
 /// (<see cref="CheckReporter.RemainingFor"/>). A list asked with its whole timeout ahead and not answered is the API's
 /// fault, like every other unanswered Proxmox request; when no list at all was answered during that wait the API is
@@ -39,12 +39,10 @@ public sealed class SnapshotCheck : CheckUnit
     internal Func<DateTimeOffset> Now { get; init; } = () => DateTimeOffset.UtcNow;
 
     /// <summary>
-    /// The sweep's timeout: one round of <paramref name="request"/> (-TimeoutSec) for the shared listings plus one per
-    /// <see cref="Concurrency"/> declared guests (their lists are read that many at a time), at most <paramref name="run"/>
-    /// (the run deadline); with no guest one -TimeoutSec.
+    /// The sweep's rounds of -TimeoutSec (<see cref="CheckUnit.TakesRounds"/>, at most the run deadline): one for the shared
+    /// listings plus one per <see cref="Concurrency"/> declared guests (their lists are read that many at a time); with no
+    /// guest one.
     /// </summary>
-    internal static TimeSpan SweepTimeout(int guests, TimeSpan request, TimeSpan run) => Deadline.Rounds(SweepRounds(guests), request, run);
-
     private static int SweepRounds(int guests) => guests <= 0 ? 1 : 1 + (guests + Concurrency - 1) / Concurrency;
 
     public override string Describe(string check) => $"{check} of every declared guest (GET .../snapshot per guest on {Target})";
